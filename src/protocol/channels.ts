@@ -1,0 +1,18 @@
+/** Prefix of every Redis channel deliverylab uses. */
+export const CHANNEL_PREFIX = 'dl:';
+
+/** The Redis pub/sub channel of a room (the only place channel names are built). */
+export function roomChannel(room: string): string {
+  return `${CHANNEL_PREFIX}room:${room}`;
+}
+
+/** The room of a Redis channel made by `roomChannel`, or undefined for any other channel. */
+export function roomOfChannel(channel: string): string | undefined {
+  const p = `${CHANNEL_PREFIX}room:`;
+  return channel.startsWith(p) ? channel.slice(p.length) : undefined;
+}
+
+/** The uWS topic local members of a room subscribe to. */
+export function roomTopic(room: string): string {
+  return `room/${room}`;
+}

@@ -1,0 +1,4 @@
+export * from './errors.js';
+export * from './frames.js';
+export * from './channels.js';
+export * from './control.js';
