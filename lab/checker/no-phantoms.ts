@@ -1,0 +1,46 @@
+import { activeFaults } from './faults.js';
+import { rowIndex } from './rows.js';
+import { Tally } from './tally.js';
+import type { CheckInput, InvariantResult } from './types.js';
+import { workerName } from './workers.js';
+import { faultsText, ms, quote, withWorker } from './words.js';
+
+/** Every delivered (or duplicate-dropped) message exists in the database with that room, seq and body. */
+export function noPhantoms({ history, db }: CheckInput): InvariantResult {
+  const tally = new Tally('no-phantoms');
+  const rows = rowIndex(db.messages);
+  for (const e of history) {
+    if (e.type !== 'deliver' && e.type !== 'duplicate-dropped') continue;
+    tally.checked++;
+    const row = rows.match(e.id, e.room, e.seq);
+    const body = e.type === 'deliver' ? e.body : undefined;
+    if (row !== undefined && (body === undefined || row.body === body)) continue;
+    tally.fail(() => {
+      const faults = activeFaults(history, e.t);
+      const verb = e.type === 'deliver' ? 'delivered to' : 'received (and dropped as a duplicate) by';
+      let problem: string;
+      if (row !== undefined) problem = `has another body in the database (got ${quote(body ?? '')}, stored ${quote(row.body)})`;
+      else {
+        const other = rows.all(e.id)[0];
+        problem =
+          other === undefined
+            ? 'does not exist in the database'
+            : `is in the database as room ${other.room}, seq ${other.seq} instead`;
+      }
+      return withWorker(
+        {
+          text:
+            `message ${e.id} (room ${e.room}, seq ${e.seq}) ${verb} client ${e.client} on ${workerName(e.worker)} ` +
+            `at ${ms(e.t)} ${problem}; active faults then: ${faultsText(faults)}`,
+          id: e.id,
+          room: e.room,
+          seq: e.seq,
+          client: e.client,
+          faults,
+        },
+        e.worker,
+      );
+    });
+  }
+  return tally.result();
+}

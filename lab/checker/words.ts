@@ -1,0 +1,19 @@
+/** Milliseconds as the reports print them: whole numbers as they are, fractions with one decimal. */
+export function ms(t: number): string {
+  return `${Number.isInteger(t) ? t : t.toFixed(1)} ms`;
+}
+
+/** A message body quoted for a sentence, cut to `max` characters. */
+export function quote(body: string, max = 40): string {
+  return JSON.stringify(body.length > max ? `${body.slice(0, max)}…` : body);
+}
+
+/** The list of active faults as the end of a sentence. */
+export function faultsText(faults: readonly string[]): string {
+  return faults.length === 0 ? 'none' : faults.join(', ');
+}
+
+/** Sets `worker` on an example only when it is known. */
+export function withWorker<T extends object>(o: T, worker: number | null | undefined): T & { worker?: number } {
+  return worker === null || worker === undefined ? o : { ...o, worker };
+}

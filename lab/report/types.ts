@@ -1,0 +1,45 @@
+import type { InvariantResult, Stats } from '../checker/index.js';
+import type { SemanticsName } from '../../src/protocol/index.js';
+
+/** A fault of the run as the report lists it (`healedAt` null: never healed). */
+export interface FaultSummary {
+  kind: string;
+  target: string;
+  at: number;
+  healedAt: number | null;
+}
+
+/** When the runner entered a phase, in milliseconds since the run started. */
+export interface PhaseMark {
+  phase: string;
+  at: number;
+}
+
+/** The outcome of one scenario run: the JSON report's top level. */
+export interface RunReport {
+  scenario: string;
+  seed: number;
+  semantics: SemanticsName;
+  /** True when every invariant holds and the run was carried out. */
+  ok: boolean;
+  durationMs: number;
+  invariants: InvariantResult[];
+  stats: Stats;
+  faults: FaultSummary[];
+  phases?: PhaseMark[];
+  /** Why the run could not be carried out, if it could not. */
+  error?: string;
+}
+
+/** One cell of the variants × scenarios matrix. */
+export interface MatrixCell {
+  semantics: SemanticsName;
+  scenario: string;
+  ok: boolean;
+  /** Names of the invariants that broke, in report order. */
+  broken: string[];
+  /** The first counterexample of the first broken invariant, in plain words. */
+  example?: string;
+  /** Why the run could not be carried out, if it could not. */
+  error?: string;
+}

@@ -1,0 +1,63 @@
+import { writeSync } from 'node:fs';
+import { mulberry32, type FailpointName, type FailpointParams } from '../protocol/index.js';
+
+/** A point on the send path where a crash failpoint can fire. */
+export type CrashPoint = 'before-commit' | 'after-commit-before-ack' | 'after-ack-before-publish' | 'after-publish-before-commit' | 'after-ack-before-commit';
+
+interface Armed { params: FailpointParams; random: () => number; count: number }
+
+/**
+ * The failpoints of one worker: all off unless armed through the control channel.
+ * Crash points count the sends that reach them and kill the process with SIGKILL on the nth.
+ */
+export class Failpoints {
+  #armed = new Map<FailpointName, Armed>();
+  #onChange: (name: FailpointName, armed: boolean) => void;
+  #label: string;
+
+  constructor(label: string, onChange: (name: FailpointName, armed: boolean) => void = () => undefined) {
+    this.#label = label;
+    this.#onChange = onChange;
+  }
+
+  /** Arms a failpoint with its parameters (re-arming resets its counter and its random source). */
+  arm(name: FailpointName, params: FailpointParams): void {
+    this.#armed.set(name, { params, random: mulberry32(params.seed), count: 0 });
+    this.#onChange(name, true);
+  }
+
+  /** Disarms one failpoint, or all of them. */
+  disarm(name?: FailpointName): void {
+    const names = name ? [name] : [...this.#armed.keys()];
+    for (const n of names) if (this.#armed.delete(n)) this.#onChange(n, false);
+  }
+
+  /** The armed failpoint names. */
+  get armed(): FailpointName[] {
+    return [...this.#armed.keys()];
+  }
+
+  /** Called at each crash point of the send path; dies here on the armed point's nth send. */
+  reach(point: CrashPoint, what: string): void {
+    const a = this.#armed.get(`crash.${point}` as FailpointName);
+    if (!a) return;
+    a.count += 1;
+    if (a.count < a.params.nth) return;
+    // Synchronous on purpose: nothing after this instant may run (no ack, no publish, no flush).
+    writeSync(2, `failpoint crash.${point} fired in ${this.#label} on send #${a.count} (${what}): SIGKILL\n`);
+    process.kill(process.pid, 'SIGKILL');
+  }
+
+  /** How many copies of this publish to send (2 when publish.duplicate fires). */
+  publishCopies(): number {
+    const a = this.#armed.get('publish.duplicate');
+    return a && a.random() < a.params.probability ? 2 : 1;
+  }
+
+  /** Milliseconds to hold this publish back (publish.delay), or 0. */
+  publishDelayMs(): number {
+    const a = this.#armed.get('publish.delay');
+    if (!a || a.random() >= a.params.probability) return 0;
+    return Math.floor(a.random() * a.params.windowMs);
+  }
+}

@@ -1,0 +1,1 @@
+export { RedisBus, type RedisBusOptions, type BusStatus } from './redis-bus.js';

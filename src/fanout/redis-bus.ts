@@ -1,0 +1,123 @@
+import { Redis } from 'ioredis';
+import { decodeBusMessage, encodeBusMessage, roomChannel, roomOfChannel } from '../protocol/index.js';
+
+/** Options of a RedisBus. */
+export interface RedisBusOptions {
+  /** Redis URL (in the lab: this worker's fault proxy). */
+  url: string;
+  /** This worker's identity on the bus; its own echoes are ignored. */
+  origin: string;
+  /** Called with a room and a serialized `msg` frame published by another worker. */
+  onMessage: (room: string, frame: string) => void;
+  /** Called when the subscriber (re)connects, so the worker can tell its clients the heads at once. */
+  onResubscribed?: () => void;
+  /** How often both connections are probed with PING. @default 1000 */
+  probeIntervalMs?: number;
+  /** A PING unanswered this long marks the connection dead and reconnects it (a blackholed link is otherwise invisible). @default 2000 */
+  probeTimeoutMs?: number;
+}
+
+/** The bus's view of Redis, for /health and metrics. */
+export interface BusStatus { publisher: string; subscriber: string; rooms: number; probeFailures: number; publishErrors: number }
+
+/**
+ * Redis pub/sub between workers: ephemeral coordination, never truth. A publish that fails is
+ * dropped (clients find the gap through database heads); a subscription reconnects by itself.
+ */
+export class RedisBus {
+  #pub: Redis;
+  #sub: Redis;
+  #opts: RedisBusOptions;
+  #rooms = new Set<string>();
+  #probe: NodeJS.Timeout;
+  #probeFailures = 0;
+  #publishErrors = 0;
+  #closed = false;
+  #silenced = false;
+
+  constructor(opts: RedisBusOptions) {
+    this.#opts = opts;
+    const common = {
+      lazyConnect: false,
+      maxRetriesPerRequest: 1,
+      enableOfflineQueue: false,
+      connectTimeout: 2000,
+      retryStrategy: (n: number) => Math.min(50 * 2 ** Math.min(n, 6), 1000),
+    };
+    this.#pub = new Redis(opts.url, { ...common, enableAutoPipelining: true, connectionName: `${opts.origin}-pub` });
+    this.#sub = new Redis(opts.url, { ...common, connectionName: `${opts.origin}-sub`, autoResubscribe: true });
+    for (const r of [this.#pub, this.#sub]) r.on('error', () => undefined);
+    let firstReady = true;
+    this.#sub.on('ready', () => {
+      if (!firstReady) opts.onResubscribed?.();
+      firstReady = false;
+    });
+    this.#sub.on('messageBuffer', (channel: Buffer, payload: Buffer) => {
+      const room = roomOfChannel(channel.toString());
+      const m = decodeBusMessage(payload.toString());
+      if (room === undefined || !m || m.origin === opts.origin) return;
+      opts.onMessage(room, m.frame);
+    });
+    this.#probe = setInterval(() => void this.#probeAll(), opts.probeIntervalMs ?? 1000);
+    this.#probe.unref();
+  }
+
+  /** Subscribes to a room's channel (call when its first local member joins). */
+  join(room: string): void {
+    if (this.#rooms.has(room)) return;
+    this.#rooms.add(room);
+    if (!this.#silenced) this.#sub.subscribe(roomChannel(room)).catch(() => undefined);
+  }
+
+  /** Unsubscribes from a room's channel (call when its last local member leaves). */
+  leave(room: string): void {
+    if (!this.#rooms.delete(room)) return;
+    this.#sub.unsubscribe(roomChannel(room)).catch(() => undefined);
+  }
+
+  /** Publishes a serialized `msg` frame on its room's channel; failures are counted, never thrown. */
+  publish(room: string, frame: string): void {
+    if (this.#pub.status !== 'ready') {
+      this.#publishErrors += 1;
+      return;
+    }
+    this.#pub.publish(roomChannel(room), encodeBusMessage({ type: 'msg', origin: this.#opts.origin, frame })).catch(() => {
+      this.#publishErrors += 1;
+    });
+  }
+
+  /** Failpoint redis.unsubscribe: drop every subscription at Redis while the worker still counts its rooms. */
+  silence(on: boolean): void {
+    this.#silenced = on;
+    if (on) this.#sub.unsubscribe().catch(() => undefined);
+    else for (const room of this.#rooms) this.#sub.subscribe(roomChannel(room)).catch(() => undefined);
+  }
+
+  /** The state of both connections. */
+  get status(): BusStatus {
+    return { publisher: this.#pub.status, subscriber: this.#sub.status, rooms: this.#rooms.size, probeFailures: this.#probeFailures, publishErrors: this.#publishErrors };
+  }
+
+  /** Closes both connections. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    clearInterval(this.#probe);
+    this.#pub.disconnect();
+    this.#sub.disconnect();
+  }
+
+  async #probeAll(): Promise<void> {
+    const timeoutMs = this.#opts.probeTimeoutMs ?? 2000;
+    await Promise.all([this.#pub, this.#sub].map(async (r) => {
+      if (r.status !== 'ready') return;
+      let timer: NodeJS.Timeout | undefined;
+      const timedOut = new Promise<'timeout'>((res) => { timer = setTimeout(() => res('timeout'), timeoutMs); });
+      const outcome = await Promise.race([r.ping().then(() => 'ok' as const, () => 'error' as const), timedOut]);
+      clearTimeout(timer);
+      if (outcome !== 'ok' && !this.#closed) {
+        this.#probeFailures += 1;
+        r.disconnect(true);
+      }
+    }));
+  }
+}

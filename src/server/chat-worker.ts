@@ -1,0 +1,203 @@
+import type * as UWS from 'uWebSockets.js';
+import { roomTopic, serverFlags, MAX_FETCH_LIMIT, type ErrorCode, type FetchFrame, type JoinFrame, type MsgFrame, type SendFrame, type ServerFrame } from '../protocol/index.js';
+import { CommitBatcher, readAfter, readHeads, type MessageRow, type Store } from '../store/index.js';
+import type { RedisBus } from '../fanout/index.js';
+import type { Failpoints } from '../failpoints/index.js';
+import type { Metrics } from './metrics.js';
+import { parseFrame } from './frame-parser.js';
+import { RateLimiter } from './rate-limiter.js';
+import type { WorkerOptions } from './worker-options.js';
+
+/** What a worker keeps per WebSocket connection. */
+export interface Session {
+  user: string;
+  rooms: Set<string>;
+  closed: boolean;
+  limiter: RateLimiter;
+}
+
+/** A uWS socket carrying a session. */
+export type Socket = UWS.WebSocket<Session>;
+
+/** Serializes a committed row as a `msg` frame (once; the string is what every recipient gets). */
+export function msgFrame(r: Pick<MessageRow, 'id' | 'room' | 'seq' | 'sender' | 'body' | 'created_at'>): string {
+  const f: MsgFrame = { type: 'msg', id: r.id, room: r.room, seq: r.seq, sender: r.sender, body: r.body, ts: r.created_at };
+  return JSON.stringify(f);
+}
+
+/**
+ * The chat logic of one worker: frame dispatch, the send path in the order the semantics
+ * variant says (commit → ack → publish by default), join replay, fetch, and local fan-out.
+ */
+export class ChatWorker {
+  readonly flags: ReturnType<typeof serverFlags>;
+  readonly batcher: CommitBatcher;
+  #app: UWS.TemplatedApp;
+  #store: Store;
+  #bus: RedisBus | undefined;
+  #fp: Failpoints;
+  #metrics: Metrics;
+  #members = new Map<string, number>();
+
+  constructor(deps: { app: UWS.TemplatedApp; store: Store; bus: RedisBus | undefined; failpoints: Failpoints; metrics: Metrics; options: WorkerOptions }) {
+    this.#app = deps.app;
+    this.#store = deps.store;
+    this.#bus = deps.bus;
+    this.#fp = deps.failpoints;
+    this.#metrics = deps.metrics;
+    this.flags = serverFlags(deps.options.DL_SEMANTICS);
+    this.batcher = new CommitBatcher(deps.store, {
+      dedup: this.flags.dedup,
+      onBatch: (size, ms) => {
+        deps.metrics.batchSize.observe(size);
+        deps.metrics.commitSeconds.observe(ms / 1000);
+      },
+    });
+  }
+
+  /** Rooms with at least one member on this worker. */
+  get localRooms(): string[] {
+    return [...this.#members.keys()];
+  }
+
+  /** Handles one raw frame from a connection. */
+  onFrame(ws: Socket, data: ArrayBuffer): void {
+    const s = ws.getUserData();
+    if (!s.limiter.take()) return this.#error(ws, 'rate_limited', 'too many frames; slow down');
+    const p = parseFrame(data);
+    if (!p.ok) return this.#error(ws, p.code, p.message, p.ref);
+    const f = p.frame;
+    this.#metrics.framesReceived.inc({ type: f.type });
+    switch (f.type) {
+      case 'join': return void this.#join(ws, f).catch((e) => this.#error(ws, 'internal', String(e), f.room));
+      case 'send': return void this.#send(ws, f).catch((e) => this.#error(ws, 'unavailable', `commit failed: ${String(e)}`, f.id));
+      case 'fetch': return void this.#fetch(ws, f).catch((e) => this.#error(ws, 'internal', String(e), f.room));
+      case 'leave': return this.#leave(ws, f.room);
+      case 'ping': return this.#reply(ws, { type: 'pong', ...(f.nonce === undefined ? {} : { nonce: f.nonce }) });
+    }
+  }
+
+  /** Forgets a closed connection's memberships. */
+  onClose(ws: Socket): void {
+    const s = ws.getUserData();
+    s.closed = true;
+    for (const room of s.rooms) this.#dropMember(room);
+    s.rooms.clear();
+  }
+
+  /** Fans a serialized msg frame out to this worker's members of the room. */
+  fanOut(room: string, frame: string): void {
+    this.#app.publish(roomTopic(room), frame, false);
+  }
+
+  /** Sends every local room its committed head, read from the database (never from Redis). */
+  async broadcastHeads(): Promise<void> {
+    const rooms = this.localRooms;
+    if (rooms.length === 0) return;
+    const heads = await readHeads(this.#store, rooms);
+    for (const [room, seq] of heads) this.fanOut(room, JSON.stringify({ type: 'head', room, seq } satisfies ServerFrame));
+  }
+
+  async #join(ws: Socket, f: JoinFrame): Promise<void> {
+    const s = ws.getUserData();
+    if (!s.rooms.has(f.room)) {
+      s.rooms.add(f.room);
+      ws.subscribe(roomTopic(f.room));
+      const n = (this.#members.get(f.room) ?? 0) + 1;
+      this.#members.set(f.room, n);
+      if (n === 1) this.#bus?.join(f.room);
+    }
+    // Subscribed before the replay is read: a message committed meanwhile arrives live or in the replay, or both.
+    const rows = f.replay ? await readAfter(this.#store, f.room, f.after, MAX_FETCH_LIMIT) : [];
+    const head = (await readHeads(this.#store, [f.room])).get(f.room) ?? 0;
+    if (s.closed) return;
+    ws.cork(() => {
+      for (const r of rows) ws.send(msgFrame(r), false);
+      ws.send(JSON.stringify({ type: 'joined', room: f.room, head } satisfies ServerFrame), false);
+    });
+  }
+
+  #leave(ws: Socket, room: string): void {
+    const s = ws.getUserData();
+    if (!s.rooms.delete(room)) return this.#error(ws, 'not_joined', `not joined to ${room}`, room);
+    ws.unsubscribe(roomTopic(room));
+    this.#dropMember(room);
+    this.#reply(ws, { type: 'left', room });
+  }
+
+  #dropMember(room: string): void {
+    const n = (this.#members.get(room) ?? 1) - 1;
+    if (n > 0) return void this.#members.set(room, n);
+    this.#members.delete(room);
+    this.#bus?.leave(room);
+  }
+
+  async #fetch(ws: Socket, f: FetchFrame): Promise<void> {
+    const rows = await readAfter(this.#store, f.room, f.after, f.limit);
+    if (ws.getUserData().closed) return;
+    ws.cork(() => {
+      for (const r of rows) ws.send(msgFrame(r), false);
+      ws.send(JSON.stringify({ type: 'fetched', room: f.room, after: f.after, count: rows.length, more: rows.length === f.limit } satisfies ServerFrame), false);
+    });
+  }
+
+  async #send(ws: Socket, f: SendFrame): Promise<void> {
+    const sender = ws.getUserData().user;
+    const what = `id ${f.id} room ${f.room}`;
+    this.#fp.reach('before-commit', what);
+    if (this.flags.order !== 'commit-ack-publish') return this.#sendSeededBug(ws, f, sender, what);
+    const r = await this.batcher.submit({ id: f.id, room: f.room, sender, body: f.body });
+    if (r.kind === 'conflict') return this.#error(ws, 'id_conflict', `id ${f.id} is already room ${r.existing.room} seq ${r.existing.seq} with other content`, f.id);
+    this.#fp.reach('after-commit-before-ack', what);
+    this.#ack(ws, f, r.seq, r.duplicate);
+    this.#fp.reach('after-ack-before-publish', what);
+    // A retry is published again: its first publish may have died with a crashed worker.
+    this.#publish(msgFrame({ id: f.id, room: f.room, seq: r.seq, sender, body: f.body, created_at: r.createdAt }), f.room);
+  }
+
+  /** The seeded bugs: publish or ack with a guessed seq before the commit makes it true. */
+  async #sendSeededBug(ws: Socket, f: SendFrame, sender: string, what: string): Promise<void> {
+    const guess = ((await readHeads(this.#store, [f.room])).get(f.room) ?? 0) + 1 + this.batcher.pending;
+    const frame = msgFrame({ id: f.id, room: f.room, seq: guess, sender, body: f.body, created_at: Date.now() });
+    if (this.flags.order === 'publish-commit-ack') {
+      this.#publish(frame, f.room);
+      this.#fp.reach('after-publish-before-commit', what);
+    } else {
+      this.#ack(ws, f, guess, false);
+      this.#fp.reach('after-ack-before-commit', what);
+    }
+    const r = await this.batcher.submit({ id: f.id, room: f.room, sender, body: f.body });
+    if (r.kind === 'conflict') return this.#error(ws, 'id_conflict', `id ${f.id} conflicts`, f.id);
+    if (this.flags.order === 'publish-commit-ack') this.#ack(ws, f, r.seq, r.duplicate);
+    else this.#publish(msgFrame({ id: f.id, room: f.room, seq: r.seq, sender, body: f.body, created_at: r.createdAt }), f.room);
+  }
+
+  #ack(ws: Socket, f: SendFrame, seq: number, duplicate: boolean): void {
+    if (duplicate) this.#metrics.duplicates.inc();
+    else this.#metrics.committed.inc();
+    this.#reply(ws, { type: 'ack', id: f.id, room: f.room, seq, duplicate });
+  }
+
+  #publish(frame: string, room: string): void {
+    this.fanOut(room, frame);
+    const bus = this.#bus;
+    if (!bus) return;
+    const copies = this.#fp.publishCopies();
+    const delayMs = this.#fp.publishDelayMs();
+    const go = () => {
+      for (let i = 0; i < copies; i++) bus.publish(room, frame);
+      this.#metrics.published.inc(copies);
+    };
+    if (delayMs > 0) setTimeout(go, delayMs);
+    else go();
+  }
+
+  #reply(ws: Socket, f: ServerFrame): void {
+    if (!ws.getUserData().closed) ws.send(JSON.stringify(f), false);
+  }
+
+  #error(ws: Socket, code: ErrorCode, message: string, ref?: string): void {
+    this.#metrics.errorsSent.inc({ code });
+    this.#reply(ws, { type: 'error', code, message, ...(ref === undefined ? {} : { ref }) });
+  }
+}

@@ -1,0 +1,23 @@
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+/** The Prometheus metrics of one worker. */
+export function createMetrics(slot: number) {
+  const registry = new Registry();
+  registry.setDefaultLabels({ worker: String(slot) });
+  const m = {
+    registry,
+    framesReceived: new Counter({ name: 'dl_frames_received_total', help: 'Client frames received, by type.', labelNames: ['type'] as const, registers: [registry] }),
+    errorsSent: new Counter({ name: 'dl_errors_sent_total', help: 'Error frames sent, by code.', labelNames: ['code'] as const, registers: [registry] }),
+    committed: new Counter({ name: 'dl_messages_committed_total', help: 'Messages committed as new rows.', registers: [registry] }),
+    duplicates: new Counter({ name: 'dl_sends_duplicate_total', help: 'Sends whose id was already committed (retries absorbed).', registers: [registry] }),
+    published: new Counter({ name: 'dl_publishes_total', help: 'Messages published to Redis.', registers: [registry] }),
+    busReceived: new Counter({ name: 'dl_bus_messages_received_total', help: 'Messages received from other workers through Redis.', registers: [registry] }),
+    connections: new Gauge({ name: 'dl_connections', help: 'Open WebSocket connections.', registers: [registry] }),
+    batchSize: new Histogram({ name: 'dl_commit_batch_size', help: 'Sends per group commit.', buckets: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000], registers: [registry] }),
+    commitSeconds: new Histogram({ name: 'dl_commit_duration_seconds', help: 'Duration of a group commit.', buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.5], registers: [registry] }),
+  };
+  return m;
+}
+
+/** The metrics object of a worker. */
+export type Metrics = ReturnType<typeof createMetrics>;

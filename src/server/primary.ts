@@ -1,0 +1,128 @@
+import cluster, { type Worker } from 'node:cluster';
+import { fileURLToPath } from 'node:url';
+import { once } from 'node:events';
+import { ControlRequest, WorkerReport, type ControlEvent, type SemanticsName, serverFlags } from '../protocol/index.js';
+import { migrate, openSqliteStore } from '../store/index.js';
+import { logger } from './logger.js';
+import { loadNativeUws } from './uws.js';
+
+/** Options of the primary. */
+export interface PrimaryOptions {
+  /** Worker processes. */
+  workers: number;
+  /** The shared port every worker serves; worker k also serves port + 1 + k. */
+  port: number;
+  /** @default '127.0.0.1' */
+  host?: string;
+  /** SQLite file (created and migrated if missing). */
+  db: string;
+  /** Redis URLs; worker k uses redisUrls[k % length] (the lab passes one fault proxy per worker). */
+  redisUrls: string[];
+  /** @default 'effectively-once' */
+  semantics?: SemanticsName;
+  /** How often workers send database heads to their clients. @default 1000 */
+  headIntervalMs?: number;
+  /** SQLite synchronous setting. @default 'FULL' */
+  synchronous?: 'FULL' | 'NORMAL' | 'OFF';
+  /** Receives worker-up, worker-exit, ready and failpoint events. */
+  onEvent?: (e: ControlEvent) => void;
+}
+
+/** A running primary. */
+export interface Primary {
+  /** Worker pids by slot (the current incarnation). */
+  pids(): Map<number, number>;
+  /** Applies a control request (arm, disarm, shutdown). */
+  control(req: ControlRequest): void;
+  /** Stops every worker (SIGCONT, SIGTERM, then SIGKILL after a bound) and resolves when all exited. */
+  stop(): Promise<void>;
+}
+
+/** Worker k's own port. */
+export function slotPort(port: number, slot: number): number {
+  return port + 1 + slot;
+}
+
+const RESPAWN_DELAY_MAX_MS = 1000;
+const STOP_GRACE_MS = 5000;
+
+/** Migrates the database, forks the workers and re-forks any that dies, in the same slot. */
+export async function startPrimary(opts: PrimaryOptions): Promise<Primary> {
+  loadNativeUws(); // fail here, once, rather than in a storm of re-forked workers
+  const log = logger.child({ role: 'primary', pid: process.pid });
+  const semantics = opts.semantics ?? 'effectively-once';
+  const store = openSqliteStore(opts.db);
+  try {
+    const applied = await migrate(store.db, { dedup: serverFlags(semantics).dedup });
+    if (applied.length) log.info({ applied, db: opts.db }, 'migrated');
+  } finally {
+    await store.close();
+  }
+  cluster.setupPrimary({ exec: fileURLToPath(new URL('./worker-main.js', import.meta.url)) });
+  const bySlot = new Map<number, Worker>();
+  const upSince = new Map<number, number>();
+  const failures = new Map<number, number>();
+  let stopping = false;
+  let announced = false;
+  const emit = (e: ControlEvent) => opts.onEvent?.(e);
+
+  const fork = (slot: number) => {
+    const w = cluster.fork({
+      DL_SLOT: String(slot), DL_PORT: String(opts.port), DL_SLOT_PORT: String(slotPort(opts.port, slot)), DL_DB: opts.db,
+      DL_REDIS_URL: opts.redisUrls.length ? opts.redisUrls[slot % opts.redisUrls.length] : '', DL_SEMANTICS: semantics,
+      DL_HEAD_INTERVAL_MS: String(opts.headIntervalMs ?? 1000), DL_SYNCHRONOUS: opts.synchronous ?? 'FULL', DL_HOST: opts.host ?? '127.0.0.1',
+    });
+    bySlot.set(slot, w);
+    const pid = w.process.pid!;
+    w.on('message', (raw) => {
+      const m = WorkerReport.safeParse(raw);
+      if (!m.success) return;
+      if (m.data.type === 'listening') {
+        upSince.set(slot, Date.now());
+        emit({ type: 'worker-up', slot, pid, port: m.data.port, slotPort: m.data.slotPort });
+        if (!announced && [...bySlot.keys()].every((s) => upSince.has(s)) && bySlot.size === opts.workers) {
+          announced = true;
+          emit({ type: 'ready', port: opts.port, workers: opts.workers, redisUrl: opts.redisUrls.join(','), dbFile: opts.db, pid: process.pid });
+        }
+      } else emit(m.data);
+    });
+    w.on('exit', (code, signal) => {
+      emit({ type: 'worker-exit', slot, pid, code, signal });
+      if (bySlot.get(slot) === w) bySlot.delete(slot);
+      if (stopping) return;
+      // A worker that dies soon after it started is re-forked with a growing delay (no fork storm).
+      const quick = Date.now() - (upSince.get(slot) ?? 0) < 1000;
+      const n = quick ? (failures.get(slot) ?? 0) + 1 : 0;
+      failures.set(slot, n);
+      upSince.delete(slot);
+      log.warn({ slot, pid, code, signal }, 'worker exited; re-forking');
+      setTimeout(() => { if (!stopping) fork(slot); }, Math.min(RESPAWN_DELAY_MAX_MS, n === 0 ? 0 : 25 * 2 ** n));
+    });
+  };
+  for (let slot = 0; slot < opts.workers; slot++) fork(slot);
+
+  const primary: Primary = {
+    pids: () => new Map([...bySlot].map(([slot, w]) => [slot, w.process.pid!])),
+    control: (req) => {
+      if (req.type === 'shutdown') return void primary.stop();
+      const w = bySlot.get(req.slot);
+      if (w?.isConnected()) w.send(req);
+    },
+    stop: async () => {
+      stopping = true;
+      const live = [...bySlot.values()].filter((w) => !w.isDead());
+      await Promise.all(live.map(async (w) => {
+        const pid = w.process.pid!;
+        const exited = once(w, 'exit');
+        try {
+          process.kill(pid, 'SIGCONT'); // a paused worker cannot act on SIGTERM
+          process.kill(pid, 'SIGTERM');
+        } catch { return; }
+        const t = setTimeout(() => { try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ } }, STOP_GRACE_MS);
+        await exited;
+        clearTimeout(t);
+      }));
+    },
+  };
+  return primary;
+}

@@ -1,0 +1,16 @@
+import { z } from 'zod';
+import { SemanticsName } from '../protocol/index.js';
+
+/** A worker's start-up options, passed by the primary through its environment (validated here). */
+export const WorkerOptions = z.object({
+  DL_SLOT: z.coerce.number().int().nonnegative(),
+  DL_PORT: z.coerce.number().int().min(1).max(65535),
+  DL_SLOT_PORT: z.coerce.number().int().min(1).max(65535),
+  DL_DB: z.string().min(1),
+  DL_REDIS_URL: z.string().default(''),
+  DL_SEMANTICS: SemanticsName.default('effectively-once'),
+  DL_HEAD_INTERVAL_MS: z.coerce.number().int().min(50).default(1000),
+  DL_SYNCHRONOUS: z.enum(['FULL', 'NORMAL', 'OFF']).default('FULL'),
+  DL_HOST: z.string().default('127.0.0.1'),
+});
+export type WorkerOptions = z.infer<typeof WorkerOptions>;

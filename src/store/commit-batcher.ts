@@ -1,0 +1,74 @@
+import { commitBatch, type CommitResult, type PendingSend } from './message-repository.js';
+import type { Store } from './database.js';
+
+/** Options of a CommitBatcher. */
+export interface CommitBatcherOptions {
+  /** Primary key dedup on the message id (false only for the no-dedup seeded bug). @default true */
+  dedup?: boolean;
+  /** Most sends in one transaction. @default 1000 */
+  maxBatch?: number;
+  /** Called after every committed batch with its size and duration. */
+  onBatch?: (size: number, ms: number) => void;
+}
+
+interface Waiter { send: PendingSend; resolve: (r: CommitResult) => void; reject: (e: unknown) => void }
+
+/**
+ * Group commit: the sends submitted during one event-loop turn (and while a commit is in flight)
+ * go into one transaction, so a busy worker makes few, large commits and an idle one commits at once.
+ */
+export class CommitBatcher {
+  #store: Store;
+  #dedup: boolean;
+  #maxBatch: number;
+  #onBatch: CommitBatcherOptions['onBatch'];
+  #queue: Waiter[] = [];
+  #scheduled = false;
+  #inFlight = false;
+
+  constructor(store: Store, opts: CommitBatcherOptions = {}) {
+    this.#store = store;
+    this.#dedup = opts.dedup ?? true;
+    this.#maxBatch = opts.maxBatch ?? 1000;
+    this.#onBatch = opts.onBatch;
+  }
+
+  /** Queues a send for the next group commit and resolves with its outcome. */
+  submit(send: PendingSend): Promise<CommitResult> {
+    return new Promise((resolve, reject) => {
+      this.#queue.push({ send, resolve, reject });
+      this.#schedule();
+    });
+  }
+
+  /** Sends queued and not yet committed. */
+  get pending(): number {
+    return this.#queue.length;
+  }
+
+  #schedule(): void {
+    if (this.#scheduled || this.#inFlight) return;
+    this.#scheduled = true;
+    setImmediate(() => {
+      this.#scheduled = false;
+      void this.#flush();
+    });
+  }
+
+  async #flush(): Promise<void> {
+    if (this.#queue.length === 0) return;
+    this.#inFlight = true;
+    const batch = this.#queue.splice(0, this.#maxBatch);
+    const started = performance.now();
+    try {
+      const results = await commitBatch(this.#store, batch.map((w) => w.send), { dedup: this.#dedup });
+      this.#onBatch?.(batch.length, performance.now() - started);
+      batch.forEach((w, i) => w.resolve(results[i]!));
+    } catch (err) {
+      for (const w of batch) w.reject(err);
+    } finally {
+      this.#inFlight = false;
+      if (this.#queue.length > 0) this.#schedule();
+    }
+  }
+}
