@@ -2,6 +2,22 @@
 import { Command, CommanderError } from 'commander';
 import { UsageError } from './runner/cli-errors.js';
 import { serveCommand } from './runner/serve-command.js';
+import { runCommand } from './runner/run-command.js';
+import { matrixCommand } from './runner/matrix-command.js';
+import { explainCommand } from './runner/explain-command.js';
+import { builtinScenarioNames, loadScenario } from './runner/scenario-loader.js';
+
+/** Ctrl-C aborts the current run: its finally-blocks stop every process it started. A second Ctrl-C exits at once. */
+const interrupt = new AbortController();
+function onSignal(sig: NodeJS.Signals): void {
+  if (interrupt.signal.aborted) process.exit(2);
+  process.stderr.write(`\n${sig}: stopping the run and everything it started…\n`);
+  interrupt.abort();
+}
+
+async function exitWith(code: Promise<number>): Promise<void> {
+  process.exitCode = await code;
+}
 
 const program = new Command()
   .name('deliverylab')
@@ -21,6 +37,48 @@ program
   .option('--head-interval-ms <ms>', 'how often heads are sent', '1000')
   .option('--synchronous <mode>', 'SQLite synchronous: FULL, NORMAL or OFF', 'FULL')
   .action((opts: Record<string, unknown>) => serveCommand(opts));
+
+const runOptions = (c: Command) => c
+  .option('--seed <n>', 'seed (default: the scenario\'s own)')
+  .option('--semantics <name>', 'semantics variant (default: the scenario\'s own)')
+  .option('--json <file>', 'write the JSON report')
+  .option('--out <dir>', 'where runs keep history.jsonl, the database and logs')
+  .option('--no-color', 'plain output')
+  .option('-q, --quiet', 'no live progress');
+
+runOptions(program.command('run <scenario>').description('run a scenario (a built-in name, a file, or "all") and print the assertion report'))
+  .option('--junit <file>', 'write JUnit XML')
+  .action((ref: string, opts: Record<string, unknown>) => {
+    process.on('SIGINT', onSignal).on('SIGTERM', onSignal);
+    return exitWith(runCommand(ref, opts, interrupt.signal));
+  });
+
+program
+  .command('list')
+  .description('list the built-in scenarios')
+  .action(async () => {
+    for (const name of builtinScenarioNames()) process.stdout.write(`${name.padEnd(28)} ${(await loadScenario(name)).description}\n`);
+  });
+
+program
+  .command('matrix')
+  .description('run semantics variants × scenarios and show which invariant each variant breaks')
+  .option('--semantics <list>', 'comma-separated variants (default: all)')
+  .option('--scenarios <list>', 'comma-separated scenarios (default: all built-in)')
+  .option('--seed <n>', 'seed for every run')
+  .option('--json <file>', 'write the cells as JSON')
+  .option('--out <dir>', 'where runs keep their artifacts')
+  .option('--no-color', 'plain output')
+  .option('-q, --quiet', 'no live progress')
+  .action((opts: Record<string, unknown>) => {
+    process.on('SIGINT', onSignal).on('SIGTERM', onSignal);
+    return exitWith(matrixCommand(opts, interrupt.signal));
+  });
+
+program
+  .command('explain <name>')
+  .description('explain an invariant, a fault, a semantics variant, a failpoint or a scenario')
+  .action(async (name: string) => { process.stdout.write(`${await explainCommand(name)}\n`); });
 
 async function main(): Promise<void> {
   try {

@@ -1,45 +1,31 @@
 import type { AckEvent } from '../history/events.js';
 import { activeFaults, endOf } from './faults.js';
+import { SeenBy } from './seen.js';
 import { Tally } from './tally.js';
 import type { CheckInput, InvariantResult } from './types.js';
 import { clientPlaces, placeText, workerName } from './workers.js';
 import { faultsText, ms, withWorker } from './words.js';
 
-/** A client's membership of one room: its first join's cursor and the ids it was handed there. */
+/** A client's membership of one room: its first join's cursor and its stream in `SeenBy`. */
 interface Member {
   client: string;
   cursor: number;
-  seen: Set<string>;
+  stream: number;
 }
 
 /** Every database message of a room with seq above a client's first-join cursor reached that client by the end. */
 export function atLeastOnce({ history, db }: CheckInput): InvariantResult {
   const tally = new Tally('at-least-once');
+  const seen = new SeenBy();
   const members = new Map<string, Map<string, Member>>();
   const acks = new Map<string, AckEvent>();
-  const member = (room: string, client: string, cursor: number): Member => {
-    let byClient = members.get(room);
-    if (byClient === undefined) members.set(room, (byClient = new Map()));
-    let m = byClient.get(client);
-    if (m === undefined) byClient.set(client, (m = { client, cursor, seen: new Set() }));
-    return m;
-  };
-  // A deliver before any join (should not happen) is remembered in a member without a cursor.
-  const early = new Map<string, Set<string>>();
   for (const e of history) {
     if (e.type === 'join') {
-      const m = member(e.room, e.client, e.after);
-      const pre = early.get(`${e.client}\u0000${e.room}`);
-      if (pre !== undefined && m.seen.size === 0) for (const id of pre) m.seen.add(id);
+      let byClient = members.get(e.room);
+      if (byClient === undefined) members.set(e.room, (byClient = new Map()));
+      if (!byClient.has(e.client)) byClient.set(e.client, { client: e.client, cursor: e.after, stream: seen.stream(e.client, e.room) });
     } else if (e.type === 'deliver') {
-      const m = members.get(e.room)?.get(e.client);
-      if (m !== undefined) m.seen.add(e.id);
-      else {
-        const key = `${e.client}\u0000${e.room}`;
-        let pre = early.get(key);
-        if (pre === undefined) early.set(key, (pre = new Set()));
-        pre.add(e.id);
-      }
+      seen.add(e.id, seen.stream(e.client, e.room));
     } else if (e.type === 'ack') {
       if (!acks.has(e.id)) acks.set(e.id, e);
     }
@@ -54,7 +40,7 @@ export function atLeastOnce({ history, db }: CheckInput): InvariantResult {
     for (const m of list) {
       if (row.seq <= m.cursor) continue;
       tally.checked++;
-      if (m.seen.has(row.id)) continue;
+      if (seen.has(row.id, m.stream)) continue;
       tally.fail(() => {
         places ??= clientPlaces(history);
         end ??= endOf(history);

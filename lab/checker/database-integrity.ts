@@ -67,7 +67,7 @@ export function databaseIntegrity({ history, db }: CheckInput): InvariantResult 
     if (r.head !== room.head) fail(`room ${room.name} has head ${room.head} but its highest message seq is ${r.head}`, room.name);
     if (r.missing > 0) {
       const which = r.missing === 1 ? `seq ${r.firstMissing}` : `${r.missing} seqs (the first is ${r.firstMissing})`;
-      fail(`room ${room.name} has head ${room.head} but ${which} of 1..${room.head} has no message row`, room.name);
+      fail(`room ${room.name} has head ${room.head} but ${which} of 1..${room.head} ${r.missing === 1 ? 'has' : 'have'} no message row`, room.name);
     }
     if (r.duplicate !== undefined) fail(`room ${room.name} has two message rows with seq ${r.duplicate}: UNIQUE(room, seq) does not hold`, room.name);
     if (r.nonPositive !== undefined) fail(`room ${room.name} has a message row with seq ${r.nonPositive}, not a positive integer`, room.name);

@@ -1,27 +1,29 @@
-import type { DeliverEvent } from '../history/events.js';
+import type { DeliverEvent, HistoryEvent } from '../history/events.js';
 import { activeFaults } from './faults.js';
+import { SeenBy } from './seen.js';
 import { Tally } from './tally.js';
 import type { CheckInput, InvariantResult } from './types.js';
 import { workerName } from './workers.js';
 import { faultsText, ms, withWorker } from './words.js';
 
+/** The first delivery of this id to this client in this room (looked up again only for an example). */
+function firstDelivery(history: readonly HistoryEvent[], e: DeliverEvent): DeliverEvent {
+  for (const f of history) {
+    if (f.type === 'deliver' && f.id === e.id && f.client === e.client && f.room === e.room) return f;
+  }
+  return e;
+}
+
 /** No client's application stream holds the same (room, id) twice. */
 export function exactlyOnceEffect({ history }: CheckInput): InvariantResult {
   const tally = new Tally('exactly-once-effect');
-  const streams = new Map<string, Map<string, Map<string, DeliverEvent>>>();
+  const seen = new SeenBy();
   for (const e of history) {
     if (e.type !== 'deliver') continue;
     tally.checked++;
-    let rooms = streams.get(e.client);
-    if (rooms === undefined) streams.set(e.client, (rooms = new Map()));
-    let ids = rooms.get(e.room);
-    if (ids === undefined) rooms.set(e.room, (ids = new Map()));
-    const first = ids.get(e.id);
-    if (first === undefined) {
-      ids.set(e.id, e);
-      continue;
-    }
+    if (seen.add(e.id, seen.stream(e.client, e.room))) continue;
     tally.fail(() => {
+      const first = firstDelivery(history, e);
       const faults = activeFaults(history, e.t);
       return withWorker(
         {

@@ -1,3 +1,4 @@
+import { SeenBy } from './seen.js';
 import type { CheckInput } from './types.js';
 
 /** Delivery latency summary in milliseconds (0 when nothing was delivered). */
@@ -57,19 +58,33 @@ function countBelow(sorted: Float64Array, x: number): number {
   return lo;
 }
 
+/** What the stats track per message id (NaN: not seen). */
+interface Msg {
+  sentAt: number;
+  ackedAt: number;
+  lastDeliver: number;
+}
+
 /** A client's membership of a room, for lostBeforeRecovery. */
 interface Member {
   cursor: number;
   joinedAt: number;
-  firstSeen: Map<string, number>;
+  stream: number;
 }
 
 /** Measures a run from its history and database; never throws on a well-typed input. */
 export function computeStats({ history, db }: CheckInput): Stats {
-  const firstSend = new Map<string, number>();
-  const firstAck = new Map<string, number>();
+  const msgs = new Map<string, Msg>();
+  const msg = (id: string): Msg => {
+    let m = msgs.get(id);
+    if (m === undefined) msgs.set(id, (m = { sentAt: NaN, ackedAt: NaN, lastDeliver: NaN }));
+    return m;
+  };
+  let sent = 0;
+  let acked = 0;
   const heals: { fault: string; kind: string; target: string; t: number }[] = [];
   const members = new Map<string, Map<string, Member>>();
+  const seenBefore = new SeenBy();
   let duplicatesDropped = 0;
   let gapsFilled = 0;
   let retries = 0;
@@ -77,13 +92,23 @@ export function computeStats({ history, db }: CheckInput): Stats {
   let recoveryAt: number | undefined;
   for (const e of history) {
     switch (e.type) {
-      case 'send':
-        if (!firstSend.has(e.id)) firstSend.set(e.id, e.t);
+      case 'send': {
+        const m = msg(e.id);
+        if (Number.isNaN(m.sentAt)) {
+          m.sentAt = e.t;
+          sent++;
+        }
         if (e.attempt > 1) retries++;
         break;
-      case 'ack':
-        if (!firstAck.has(e.id)) firstAck.set(e.id, e.t);
+      }
+      case 'ack': {
+        const m = msg(e.id);
+        if (Number.isNaN(m.ackedAt)) {
+          m.ackedAt = e.t;
+          acked++;
+        }
         break;
+      }
       case 'deliver':
         deliveries++;
         break;
@@ -102,7 +127,7 @@ export function computeStats({ history, db }: CheckInput): Stats {
       case 'join': {
         let byClient = members.get(e.room);
         if (byClient === undefined) members.set(e.room, (byClient = new Map()));
-        if (!byClient.has(e.client)) byClient.set(e.client, { cursor: e.after, joinedAt: e.t, firstSeen: new Map() });
+        if (!byClient.has(e.client)) byClient.set(e.client, { cursor: e.after, joinedAt: e.t, stream: seenBefore.stream(e.client, e.room) });
         break;
       }
       default:
@@ -111,43 +136,41 @@ export function computeStats({ history, db }: CheckInput): Stats {
   }
   const latencies = new Float64Array(deliveries);
   let n = 0;
-  const lastDeliver = new Map<string, number>();
   for (const e of history) {
     if (e.type !== 'deliver') continue;
-    const sentAt = firstSend.get(e.id);
-    if (sentAt !== undefined) latencies[n++] = e.t - sentAt;
-    const last = lastDeliver.get(e.id);
-    if (last === undefined || e.t > last) lastDeliver.set(e.id, e.t);
-    if (recoveryAt !== undefined) {
-      const seen = members.get(e.room)?.get(e.client)?.firstSeen;
-      if (seen !== undefined && !seen.has(e.id)) seen.set(e.id, e.t);
+    const m = msgs.get(e.id);
+    if (m !== undefined) {
+      if (!Number.isNaN(m.sentAt)) latencies[n++] = e.t - m.sentAt;
+      if (!(e.t <= m.lastDeliver)) m.lastDeliver = e.t;
     }
+    if (recoveryAt !== undefined && e.t < recoveryAt) seenBefore.add(e.id, seenBefore.stream(e.client, e.room));
   }
   const sorted = latencies.subarray(0, n).sort();
   const stats: Stats = {
-    sent: firstSend.size,
-    acked: firstAck.size,
+    sent,
+    acked,
     dbMessages: db.messages.length,
     deliveries,
     duplicatesDropped,
     gapsFilled,
     retries,
     latencyMs: { p50: percentile(sorted, 50), p99: percentile(sorted, 99), max: n === 0 ? 0 : (sorted[n - 1] ?? 0) },
-    recoveryMs: recoveries(firstAck, lastDeliver, heals),
+    recoveryMs: recoveries(msgs, heals),
   };
-  if (recoveryAt !== undefined) stats.lostBeforeRecovery = lostBefore(db.messages, members, recoveryAt);
+  if (recoveryAt !== undefined) stats.lostBeforeRecovery = lostBefore(db.messages, members, seenBefore, recoveryAt);
   return stats;
 }
 
 /** For each heal: the latest delivery after it of any message acked before it. */
 function recoveries(
-  firstAck: Map<string, number>,
-  lastDeliver: Map<string, number>,
+  msgs: Map<string, Msg>,
   heals: { fault: string; kind: string; target: string; t: number }[],
 ): Recovery[] {
   if (heals.length === 0) return [];
   const pairs: [number, number][] = [];
-  for (const [id, t] of firstAck) pairs.push([t, lastDeliver.get(id) ?? -Infinity]);
+  for (const m of msgs.values()) {
+    if (!Number.isNaN(m.ackedAt)) pairs.push([m.ackedAt, Number.isNaN(m.lastDeliver) ? -Infinity : m.lastDeliver]);
+  }
   pairs.sort((a, b) => a[0] - b[0]);
   const ackTimes = Float64Array.from(pairs, (p) => p[0]);
   const prefixMax = new Float64Array(pairs.length);
@@ -167,6 +190,7 @@ function recoveries(
 function lostBefore(
   rows: CheckInput['db']['messages'],
   members: Map<string, Map<string, Member>>,
+  seenBefore: SeenBy,
   at: number,
 ): number {
   const lists = new Map<string, Member[]>();
@@ -177,8 +201,7 @@ function lostBefore(
     if (list === undefined) continue;
     for (const m of list) {
       if (row.seq <= m.cursor) continue;
-      const t = m.firstSeen.get(row.id);
-      if (t === undefined || t >= at) {
+      if (!seenBefore.has(row.id, m.stream)) {
         lost++;
         break;
       }

@@ -163,7 +163,10 @@ interface Link {
 }
 
 function reset(socket: Socket): void {
-  if (!socket.destroyed) socket.resetAndDestroy();
+  if (socket.destroyed) return;
+  // resetAndDestroy() on a socket still connecting would wait for the connection first.
+  if (socket.connecting) socket.destroy();
+  else socket.resetAndDestroy();
 }
 
 class TcpFaultProxy implements FaultProxy {

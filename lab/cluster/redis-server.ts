@@ -7,6 +7,7 @@
  * workers and anything else the harness started.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { connect, createServer, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 
@@ -177,12 +178,14 @@ interface Launched {
   watchdog: ChildProcess | null;
 }
 
-interface ResolvedOptions {
-  dir: string;
-  logFile: string | undefined;
-  command: string;
-  startTimeoutMs: number;
-  stopTimeoutMs: number;
+type ResolvedOptions = Required<Omit<RedisServerOptions, 'port' | 'logFile'>> & Pick<RedisServerOptions, 'logFile'>;
+
+function fileTail(path: string): string {
+  try {
+    return readFileSync(path, 'utf8').trimEnd().split('\n').slice(-LOG_TAIL_LINES).join('\n');
+  } catch {
+    return `(no log at ${path})`;
+  }
 }
 
 async function launch(port: number, opts: ResolvedOptions): Promise<Launched> {
@@ -197,7 +200,7 @@ async function launch(port: number, opts: ResolvedOptions): Promise<Launched> {
   };
   child.stdout?.on('data', onOutput);
   child.stderr?.on('data', onOutput);
-  const logTail = (): string => (opts.logFile !== undefined ? `(log: ${opts.logFile})` : tail.join('\n'));
+  const logTail = (): string => (opts.logFile !== undefined ? fileTail(opts.logFile) : tail.join('\n'));
   try {
     await new Promise<void>((resolve, reject) => {
       child.once('spawn', resolve);
@@ -211,6 +214,7 @@ async function launch(port: number, opts: ResolvedOptions): Promise<Launched> {
   installExitHooks();
   track(child);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const outputClosed = new Promise<void>((resolve) => child.once('close', () => resolve()));
   const pid = child.pid ?? -1;
   const watchdog = spawnWatchdog(pid);
   void exited.then(() => watchdog?.kill('SIGKILL'));
@@ -219,6 +223,7 @@ async function launch(port: number, opts: ResolvedOptions): Promise<Launched> {
   let isUp = false;
   while (!isUp) {
     if (child.exitCode !== null || child.signalCode !== null) {
+      await outputClosed;
       throw new RedisServerStartError(port, 'exited', child.exitCode, child.signalCode, logTail());
     }
     if (performance.now() > deadline) {

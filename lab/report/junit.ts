@@ -27,7 +27,7 @@ function suite(report: RunReport): string {
       );
     }
     if (r.notes !== undefined && r.notes.length > 0) children.push(element('system-out', {}, [escapeXml(r.notes.join('\n'))]));
-    return element('testcase', { name: r.name, classname, time: seconds(r.timeMs) }, children);
+    return element('testcase', { name: r.name, classname, time: seconds(r.timeMs) }, children, true);
   });
   if (report.error !== undefined) {
     cases.push(element('testcase', { name: 'run', classname, time: '0.000' }, [element('error', { type: 'run', message: report.error }, [])]));

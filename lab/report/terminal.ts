@@ -31,7 +31,7 @@ export function renderTerminal(report: RunReport, options: TerminalOptions = {})
   if (report.error !== undefined) lines.push(`${p.bad('!')} the run could not be carried out: ${report.error}`);
   lines.push('');
   for (const l of statsLines(report.stats)) lines.push(p.dim(l));
-  for (const r of report.invariants) for (const n of r.notes ?? []) lines.push(p.dim(`${r.name}: ${n}`));
+  for (const r of report.invariants) if (r.notes !== undefined && r.notes.length > 0) lines.push(p.dim(`${r.name}: ${r.notes.join(', ')}`));
   const broken = report.invariants.filter((r) => !r.ok);
   if (broken.length > 0) {
     lines.push('', p.bold('Counterexamples'));

@@ -1,22 +1,20 @@
-import { ERROR_CODES, SendFrame, ServerFrame, type ClientFrame, type ErrorFrame, type MsgFrame } from '../protocol/index.js';
+import { ERROR_CODES, SendFrame, type ClientFrame, type ErrorFrame, type MsgFrame, type ServerFrame } from '../protocol/index.js';
 import { backoffDelayMs } from './backoff.js';
 import { CaughtUpWaiters } from './caught-up.js';
+import { Connection } from './connection.js';
 import { ClientClosedError, SendAbandonedError, SendError } from './errors.js';
 import type { ClientEvent, DisconnectReason } from './events.js';
-import { Heartbeat } from './heartbeat.js';
 import { resolveOptions, type ClientOptions, type ResolvedOptions } from './options.js';
 import { Outbox, type Ack, type OutboxEntry } from './outbox.js';
 import { ReorderBuffer } from './reorder-buffer.js';
-import { RoomState, type FetchRequest, type Incoming } from './room-state.js';
-import { dropSocket, frameText, OPEN, type WebSocketLike } from './socket.js';
+import { RoomState, type Incoming } from './room-state.js';
 import { emptyStats, type ClientStats } from './stats.js';
 import type { TimerHandle } from './timers.js';
 
 /**
- * An at-least-once chat client that gives its application each message exactly once, in seq
- * order per room, without gaps: an outbox retried with the same id until acked, a cursor and a
- * reorder buffer per room, gap fetches, reconnects with backoff across workers and a heartbeat.
- * It starts connecting when constructed.
+ * An at-least-once chat client, connecting from construction on, that gives its application each
+ * message exactly once, in seq order per room, without gaps (outbox retried with the same id until
+ * acked, cursor and reorder buffer per room, gap fetches, heartbeat, reconnects across workers).
  */
 export class DeliveryClient {
   readonly #o: ResolvedOptions;
@@ -24,21 +22,18 @@ export class DeliveryClient {
   readonly #outbox = new Outbox();
   readonly #stats = emptyStats();
   readonly #waiters: CaughtUpWaiters;
-  #socket: WebSocketLike | null = null;
+  #conn: Connection | null = null;
   #worker: number | null = null;
-  #heartbeat: Heartbeat | null = null;
   #urlIndex = 0;
   #connects = 0;
   #failures = 0;
-  #connectTimer: TimerHandle | null = null;
-  #retryTimer: TimerHandle | null = null;
+  #tickTimer: TimerHandle | null = null;
   #reconnectTimer: TimerHandle | null = null;
   #closing: Promise<void> | null = null;
-  #onClosed: (() => void) | null = null;
+  #onClosed: () => void = () => {};
 
   constructor(options: ClientOptions) {
     this.#o = resolveOptions(options);
-    for (const url of this.#o.urls) new URL(url); // throws a TypeError naming a malformed URL now, not on a reconnect
     const { dedup, replay, fetch } = this.#o.semantics;
     for (const name of this.#o.rooms) {
       const cursor = this.#o.cursors[name] ?? 0;
@@ -73,7 +68,7 @@ export class DeliveryClient {
     return this.#rooms.get(room)?.buffer.cursor ?? this.#o.cursors[room] ?? 0;
   }
 
-  /** Send a message; resolves with the ack, retrying with the same id across reconnects (see `semantics.retry`). */
+  /** Send a message; resolves with its ack, resent with the same id until acked (see `semantics.retry`). */
   send(room: string, body: string): Promise<Ack> {
     if (this.#closing !== null) return Promise.reject(new ClientClosedError(`send to room ${room}`));
     const id = this.#o.idFactory();
@@ -98,71 +93,59 @@ export class DeliveryClient {
   close(): Promise<void> {
     if (this.#closing !== null) return this.#closing;
     this.#closing = new Promise<void>((resolve) => (this.#onClosed = resolve));
-    this.#clear('reconnect');
+    if (this.#reconnectTimer !== null) this.#o.timers.clearTimeout(this.#reconnectTimer);
+    this.#reconnectTimer = null;
     for (const entry of this.#outbox.entries()) this.#abandon(entry, 'client-close');
     this.#waiters.rejectAll(new ClientClosedError('whenCaughtUp'));
-    const socket = this.#socket;
-    if (socket === null || socket.readyState !== OPEN) {
-      this.#disconnected('client-close');
-    } else {
-      socket.close(1000, 'client closing');
-      this.#connectTimer = this.#o.timers.setTimeout(() => this.#disconnected('client-close'), this.#o.connectTimeoutMs);
-    }
+    if (this.#conn === null) this.#onClosed();
+    else this.#conn.close();
     return this.#closing;
+  }
+
+  /** Resend every unacked send now, same ids, racing their acks (a client fault for the lab); returns how many were resent (0 when disconnected or `semantics.retry` is off). */
+  retryUnacked(): number {
+    if (this.#worker === null || !this.#o.semantics.retry) return 0;
+    const entries = this.#outbox.entries();
+    for (const entry of entries) this.#transmit(entry);
+    return entries.length;
   }
 
   /** Drop the connection without a close handshake (a client fault for the lab) and let the client reconnect. */
   closeAbruptly(): void {
-    if (this.#socket !== null && this.#closing === null) this.#disconnected('fault');
+    if (this.#closing === null) this.#conn?.drop('fault');
   }
 
   #connect(): void {
     this.#reconnectTimer = null;
     if (this.#closing !== null) return;
     if (this.#connects++ > 0) this.#stats.reconnects++;
-    const url = this.#o.urls[this.#urlIndex % this.#o.urls.length] ?? '';
-    let socket: WebSocketLike;
+    const url = this.#o.urls[this.#urlIndex] ?? '';
     try {
-      socket = new this.#o.WebSocket(url);
+      const conn: Connection = new Connection(url, this.#o, {
+        onFrame: (frame) => this.#onFrame(frame),
+        onBadFrame: () => this.#stats.badFrames++,
+        onDown: (reason) => this.#onDown(conn, reason),
+      });
+      this.#conn = conn;
     } catch {
       this.#scheduleReconnect();
-      return;
     }
-    this.#socket = socket;
-    socket.onmessage = (event: { data: unknown }) => {
-      if (this.#socket === socket) this.#onData(event.data);
-    };
-    socket.onclose = () => {
-      if (this.#socket === socket) this.#disconnected(this.#closing !== null ? 'client-close' : 'closed');
-    };
-    socket.onerror = () => {
-      if (this.#socket === socket) this.#disconnected(this.#closing !== null ? 'client-close' : 'error');
-    };
-    this.#connectTimer = this.#o.timers.setTimeout(() => this.#disconnected('connect-timeout'), this.#o.connectTimeoutMs);
   }
 
-  #disconnected(reason: DisconnectReason): void {
-    const socket = this.#socket;
-    this.#socket = null;
-    this.#clear('connect', 'retry');
-    this.#heartbeat?.stop();
-    this.#heartbeat = null;
-    if (socket !== null) {
-      if (reason !== 'closed') dropSocket(socket);
-      const worker = this.#worker;
-      this.#worker = null;
-      for (const room of this.#rooms.values()) room.reset();
-      this.#emit({ type: 'disconnect', worker, reason });
-      if (!this.#o.semantics.retry) {
-        for (const entry of this.#outbox.entries()) if (entry.attempts > 0) this.#abandon(entry, 'disconnected');
-      }
+  #onDown(conn: Connection, reason: DisconnectReason): void {
+    if (this.#conn !== conn) return;
+    this.#conn = null;
+    if (this.#tickTimer !== null) this.#o.timers.clearInterval(this.#tickTimer);
+    this.#tickTimer = null;
+    const worker = this.#worker;
+    this.#worker = null;
+    for (const room of this.#rooms.values()) room.reset();
+    this.#emit({ type: 'disconnect', worker, reason });
+    if (!this.#o.semantics.retry) {
+      for (const entry of this.#outbox.entries()) if (entry.attempts > 0) this.#abandon(entry, 'disconnected');
     }
-    if (this.#closing !== null) {
-      this.#onClosed?.();
-      this.#onClosed = null;
-    } else {
-      this.#scheduleReconnect();
-    }
+    if (this.#closing !== null) this.#onClosed();
+    else this.#scheduleReconnect();
   }
 
   #scheduleReconnect(): void {
@@ -171,90 +154,61 @@ export class DeliveryClient {
     this.#reconnectTimer = this.#o.timers.setTimeout(() => this.#connect(), delayMs);
   }
 
-  #clear(...which: ('connect' | 'retry' | 'reconnect')[]): void {
-    const t = this.#o.timers;
-    if (which.includes('connect') && this.#connectTimer !== null) t.clearTimeout(this.#connectTimer);
-    if (which.includes('retry') && this.#retryTimer !== null) t.clearInterval(this.#retryTimer);
-    if (which.includes('reconnect') && this.#reconnectTimer !== null) t.clearTimeout(this.#reconnectTimer);
-    if (which.includes('connect')) this.#connectTimer = null;
-    if (which.includes('retry')) this.#retryTimer = null;
-    if (which.includes('reconnect')) this.#reconnectTimer = null;
-  }
-
-  #onData(data: unknown): void {
-    const text = frameText(data);
-    let json: unknown;
-    try {
-      json = text === undefined ? undefined : JSON.parse(text);
-    } catch {
-      json = undefined;
-    }
-    const parsed = ServerFrame.safeParse(json);
-    if (!parsed.success) {
-      this.#stats.badFrames++;
-      return;
-    }
-    const f = parsed.data;
-    if (f.type === 'welcome') {
-      if (this.#worker === null) this.#onWelcome(f.worker, f.pid);
-      return;
-    }
-    if (this.#worker === null) return; // nothing but a welcome is expected before the welcome
+  #onFrame(f: ServerFrame): void {
+    if (f.type === 'welcome') return this.#worker === null ? this.#onWelcome(f.worker, f.pid) : undefined;
+    if (this.#worker === null) return; // before the welcome nothing else is expected
+    if (f.type === 'ack') return this.#onAck(f.id, f.seq, f.duplicate);
+    if (f.type === 'error') return this.#onError(f);
     const room = 'room' in f ? this.#rooms.get(f.room) : undefined;
+    if (room === undefined) return;
     switch (f.type) {
-      case 'ack': return this.#onAck(f.id, f.seq, f.duplicate);
-      case 'error': return this.#onError(f);
-      case 'pong': return this.#heartbeat?.onPong(f.nonce);
-      case 'left': return;
-      case 'msg': return room && this.#onMsg(room, f);
+      case 'msg':
+        return this.#onMsg(room, f);
       case 'joined':
-        if (room === undefined) return;
         room.onJoinedHead(f.head);
         this.#emit({ type: 'joined', room: room.name, head: f.head, worker: this.#worker });
-        return void (this.#fetch(room, room.gapFetch(this.#o.fetchLimit)) || this.#fetch(room, room.tailFetch(this.#o.fetchLimit)));
+        return this.#fetch(room, 'gap-or-tail');
       case 'head':
-        if (room === undefined || !room.onHead(f.seq)) return void (room && this.#fetch(room, room.gapFetch(this.#o.fetchLimit)));
-        return void (this.#fetch(room, room.gapFetch(this.#o.fetchLimit)) || this.#fetch(room, room.tailFetch(this.#o.fetchLimit)));
+        return this.#fetch(room, room.onHead(f.seq) ? 'gap-or-tail' : 'gap');
       case 'fetched':
-        if (room === undefined || !room.fetching) return;
+        if (!room.fetching) return;
         room.onFetched();
-        // A fetch that found nothing is not repeated at once; the next head or msg tries again.
-        if (f.count > 0) void (this.#fetch(room, room.gapFetch(this.#o.fetchLimit)) || (f.more && this.#fetch(room, room.tailFetch(this.#o.fetchLimit))));
+        // A fetch that found nothing is not repeated at once: the next head or msg tries again.
+        if (f.count > 0) this.#fetch(room, f.more ? 'gap-or-tail' : 'gap');
         return;
     }
   }
 
   #onWelcome(worker: number, pid: number): void {
-    this.#clear('connect');
     this.#worker = worker;
     this.#failures = 0;
     this.#emit({ type: 'connect', worker, pid });
-    this.#heartbeat = new Heartbeat({
-      intervalMs: this.#o.heartbeatIntervalMs,
-      timeoutMs: this.#o.heartbeatTimeoutMs,
-      timers: this.#o.timers,
-      now: this.#o.now,
-      sendPing: (nonce) => this.#write({ type: 'ping', nonce }),
-      onTimeout: () => this.#disconnected('heartbeat'),
-    });
-    this.#heartbeat.start();
-    const replay = this.#o.semantics.replay;
-    for (const room of this.#rooms.values()) {
-      const after = room.buffer.cursor;
-      this.#emit({ type: 'join', room: room.name, after, worker });
-      this.#write({ type: 'join', room: room.name, after, replay });
-    }
+    for (const room of this.#rooms.values()) this.#join(room);
     for (const entry of this.#outbox.entries()) this.#transmit(entry);
-    if (this.#o.semantics.retry) this.#retryTimer = this.#o.timers.setInterval(() => this.#retryDue(), this.#o.retryIntervalMs);
+    this.#tickTimer = this.#o.timers.setInterval(() => this.#tick(), this.#o.retryIntervalMs);
   }
 
-  #retryDue(): void {
+  #join(room: RoomState): void {
+    const after = room.buffer.cursor;
+    room.onJoinSent(this.#o.now());
+    this.#emit({ type: 'join', room: room.name, after, worker: this.#worker });
+    this.#write({ type: 'join', room: room.name, after, replay: this.#o.semantics.replay });
+  }
+
+  /** While connected: resend unacked sends that are due, and repeat a join or fetch whose answer is overdue (lost or refused). */
+  #tick(): void {
     const now = this.#o.now();
-    for (const entry of this.#outbox.entries()) if (now - entry.lastSentAt >= this.#o.retryIntervalMs) this.#transmit(entry);
+    if (this.#o.semantics.retry) {
+      for (const entry of this.#outbox.entries()) if (now - entry.lastSentAt >= this.#o.retryIntervalMs) this.#transmit(entry);
+    }
+    for (const room of this.#rooms.values()) {
+      const overdue = room.overdue(now, this.#o.heartbeatTimeoutMs);
+      if (overdue === 'join') this.#join(room);
+      else if (overdue === 'fetch') this.#fetch(room, 'gap-or-tail');
+    }
   }
 
   #transmit(entry: OutboxEntry): void {
-    if (entry.attempts > 0 && !this.#o.semantics.retry) return;
     entry.attempts++;
     entry.lastSentAt = this.#o.now();
     if (entry.attempts === 1) this.#stats.sent++;
@@ -266,7 +220,7 @@ export class DeliveryClient {
 
   #onAck(id: string, seq: number, duplicate: boolean): void {
     const entry = this.#outbox.take(id);
-    if (entry === undefined) return; // an ack of an earlier attempt already settled it
+    if (entry === undefined) return; // the ack of another attempt already settled it
     this.#stats.acks++;
     this.#emit({ type: 'ack', room: entry.room, id, seq, duplicate, worker: this.#worker });
     entry.resolve({ id, room: entry.room, seq, duplicate });
@@ -275,8 +229,9 @@ export class DeliveryClient {
   #onError(f: ErrorFrame): void {
     const entry = f.ref === undefined ? undefined : this.#outbox.get(f.ref);
     if (entry === undefined) {
-      // An error about a room (a failed fetch): let the next head or msg fetch again.
-      if (f.ref !== undefined) this.#rooms.get(f.ref)?.onFetched();
+      // About a room: a refused fetch (if joined) lets the next head or msg fetch again; a refused join is repeated by #tick.
+      const room = f.ref === undefined ? undefined : this.#rooms.get(f.ref);
+      if (room?.joined) room.onFetched();
       return;
     }
     const { definite } = ERROR_CODES[f.code];
@@ -296,14 +251,14 @@ export class DeliveryClient {
     if (result.kind === 'deliver') {
       for (const item of result.items) this.#deliver(item);
       this.#waiters.check();
-    } else if (result.kind === 'duplicate' && result.redeliver) {
+    } else if (result.kind === 'buffered') {
+      this.#fetch(room, 'gap');
+    } else if (result.redeliver) {
       this.#stats.duplicatesDelivered++;
       this.#deliver(result.item);
-    } else if (result.kind === 'duplicate') {
+    } else {
       this.#stats.duplicatesDropped++;
       this.#emit({ type: 'duplicate-dropped', room: room.name, id: f.id, seq: f.seq, worker: this.#worker });
-    } else if (this.#o.semantics.fetch) {
-      this.#fetch(room, room.gapFetch(this.#o.fetchLimit));
     }
   }
 
@@ -315,17 +270,16 @@ export class DeliveryClient {
     this.#callback(() => this.#o.onMessage(m));
   }
 
-  /** Send a fetch when `request` is not null and gap fill is on; true when one was sent. */
-  #fetch(room: RoomState, request: FetchRequest | null): boolean {
-    if (request === null) return false;
-    if (!this.#o.semantics.fetch) {
-      room.onFetched();
-      return false;
-    }
+  /** Fetch the gap below the lowest buffered message or, for `gap-or-tail` when none, up to the announced head. */
+  #fetch(room: RoomState, what: 'gap' | 'gap-or-tail'): void {
+    if (!this.#o.semantics.fetch) return;
+    const limit = this.#o.fetchLimit;
+    const now = this.#o.now();
+    const request = room.gapFetch(limit, now) ?? (what === 'gap-or-tail' ? room.tailFetch(limit, now) : null);
+    if (request === null) return;
     this.#stats.fetches++;
     this.#emit({ type: 'gap-fetch', room: room.name, after: request.after, upto: request.upto, worker: this.#worker });
     this.#write({ type: 'fetch', room: room.name, after: request.after, limit: request.limit });
-    return true;
   }
 
   #abandon(entry: OutboxEntry, reason: string): void {
@@ -335,13 +289,7 @@ export class DeliveryClient {
   }
 
   #write(frame: ClientFrame): void {
-    const socket = this.#socket;
-    if (socket === null || socket.readyState !== OPEN) return;
-    try {
-      socket.send(JSON.stringify(frame));
-    } catch {
-      // The socket is failing; its close event starts the reconnect.
-    }
+    this.#conn?.send(frame);
   }
 
   #emit(event: ClientEvent): void {
@@ -352,7 +300,7 @@ export class DeliveryClient {
     try {
       fn();
     } catch (error) {
-      // An application callback that throws must not corrupt the client's state: rethrow it outside.
+      // A throwing application callback must not leave the client half-updated: rethrow it outside.
       queueMicrotask(() => {
         throw error;
       });

@@ -17,9 +17,8 @@ export interface HeartbeatOptions {
 }
 
 /**
- * Pings one connection on an interval and calls `onTimeout` when the oldest unanswered ping is
- * older than the timeout: a worker alive to TCP but paused or wedged. A pong answers its ping
- * and every earlier one.
+ * Pings one connection on an interval and calls `onTimeout` when the oldest unanswered ping (a pong
+ * answers its ping and every earlier one) is older than the timeout: a paused or wedged worker.
  */
 export class Heartbeat {
   readonly #o: HeartbeatOptions;

@@ -1,5 +1,5 @@
 import { monotonicFactory } from 'ulid';
-import { MAX_FETCH_LIMIT, type ClientSemanticsFlags, type MsgFrame } from '../protocol/index.js';
+import { MAX_FETCH_LIMIT, RoomName, type ClientSemanticsFlags, type MsgFrame } from '../protocol/index.js';
 import { DEFAULT_BACKOFF, type BackoffOptions } from './backoff.js';
 import type { ClientEvent } from './events.js';
 import type { WebSocketConstructor } from './socket.js';
@@ -57,6 +57,10 @@ export type ResolvedOptions = Required<Omit<ClientOptions, 'semantics' | 'backof
 /** Fill in the defaults and check the options, throwing a `TypeError` that says what to change. */
 export function resolveOptions(options: ClientOptions): ResolvedOptions {
   if (options.urls.length === 0) throw new TypeError('options.urls is empty: give at least one ws:// URL of a worker');
+  for (const url of options.urls) if (!URL.canParse(url)) throw new TypeError(`options.urls has ${JSON.stringify(url)}, which is not a URL`);
+  for (const room of options.rooms ?? []) {
+    if (!RoomName.safeParse(room).success) throw new TypeError(`options.rooms has ${JSON.stringify(room)}: a room is 1-64 chars of [A-Za-z0-9_.:-]`);
+  }
   const WebSocket = options.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
   if (WebSocket === undefined) {
     throw new TypeError('no global WebSocket in this runtime: pass options.WebSocket (in Node: `import WebSocket from "ws"`)');

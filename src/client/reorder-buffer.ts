@@ -24,9 +24,9 @@ export type OfferResult<T> =
   | { kind: 'buffered'; gapUpto: number };
 
 /**
- * Turns messages that arrive in any order, repeated or with gaps, into one gapless stream in
- * seq order: seq = cursor+1 is delivered and drains its buffered successors, seq <= cursor is a
- * duplicate, seq > cursor+1 waits for the gap to be filled.
+ * Turns messages that arrive in any order, repeated or with gaps, into one gapless stream in seq
+ * order (seq = cursor+1 is delivered and drains its successors, seq <= cursor is a duplicate,
+ * seq > cursor+1 waits for the gap to be filled).
  */
 export class ReorderBuffer<T extends Sequenced> {
   #cursor: number;

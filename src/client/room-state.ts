@@ -32,6 +32,8 @@ export class RoomState {
   #head = 0;
   #announced = 0;
   #fetching: FetchRequest | null = null;
+  #fetchSentAt = 0;
+  #joinSentAt: number | null = null;
 
   constructor(name: string, buffer: ReorderBuffer<Incoming>) {
     this.name = name;
@@ -52,20 +54,26 @@ export class RoomState {
   reset(): void {
     this.joined = false;
     this.#fetching = null;
+    this.#joinSentAt = null;
+  }
+
+  /** Record that a join was written at `now`. */
+  onJoinSent(now: number): void {
+    this.joined = false;
+    this.#joinSentAt = now;
   }
 
   /** Record a head from `joined`. */
   onJoinedHead(head: number): void {
     this.joined = true;
+    this.#joinSentAt = null;
     this.#head = Math.max(this.#head, head);
     this.#announced = head;
   }
 
-  /**
-   * Record a periodic head; true when a tail loss is confirmed: the cursor is still below the
-   * head announced one period earlier. Waiting one period lets live messages that were in
-   * flight when the head was read arrive before they are fetched a second time.
-   */
+  /** Record a periodic head; true when a tail loss is confirmed: the cursor is still below the head announced one period earlier. */
+  // Waiting one period lets live messages in flight when the head was read arrive before they
+  // would be fetched a second time (each such fetch would only add duplicates under load).
   onHead(head: number): boolean {
     const confirmed = this.buffer.cursor < this.#announced;
     this.#head = Math.max(this.#head, head);
@@ -80,14 +88,14 @@ export class RoomState {
   }
 
   /** The fetch for the gap below the lowest buffered message, or null (none buffered, not joined, or a fetch outstanding). */
-  gapFetch(maxLimit: number): FetchRequest | null {
+  gapFetch(maxLimit: number, now: number): FetchRequest | null {
     const lowest = this.buffer.lowestBuffered();
-    return lowest === null ? null : this.#start(lowest - 1, maxLimit);
+    return lowest === null ? null : this.#start(lowest - 1, maxLimit, now);
   }
 
   /** The fetch for messages up to the announced head, or null (caught up, not joined, or a fetch outstanding). */
-  tailFetch(maxLimit: number): FetchRequest | null {
-    return this.#start(this.#head, maxLimit);
+  tailFetch(maxLimit: number, now: number): FetchRequest | null {
+    return this.#start(this.#head, maxLimit, now);
   }
 
   /** Mark the outstanding fetch answered. */
@@ -95,9 +103,18 @@ export class RoomState {
     this.#fetching = null;
   }
 
-  #start(upto: number, maxLimit: number): FetchRequest | null {
+  /** The request that has waited `timeoutMs` or more without an answer (the fetch is then forgotten), or null. */
+  overdue(now: number, timeoutMs: number): 'join' | 'fetch' | null {
+    if (!this.joined && this.#joinSentAt !== null && now - this.#joinSentAt >= timeoutMs) return 'join';
+    if (this.#fetching === null || now - this.#fetchSentAt < timeoutMs) return null;
+    this.#fetching = null;
+    return 'fetch';
+  }
+
+  #start(upto: number, maxLimit: number, now: number): FetchRequest | null {
     const after = this.buffer.cursor;
     if (!this.joined || this.#fetching !== null || upto <= after) return null;
+    this.#fetchSentAt = now;
     this.#fetching = { after, upto, limit: Math.min(maxLimit, upto - after) };
     return this.#fetching;
   }

@@ -1,8 +1,6 @@
-/**
- * The part of a WebSocket the client uses, met by the browser's global `WebSocket` and by the
- * `ws` package's class. Handler parameters are typed `never` here because the two declare
- * different event classes; the client reads only `data` from a message event.
- */
+/** The part of a WebSocket the client uses, met by the browser's global `WebSocket` and by the `ws` package's class. */
+// Handler parameters are `never` because browsers and `ws` declare different event classes that
+// both must fit; the client reads only `data` from a message event.
 export interface WebSocketLike {
   /** 0 connecting, 1 open, 2 closing, 3 closed (the same numbers in browsers and `ws`). */
   readonly readyState: number;

@@ -2,7 +2,7 @@ import { writeSync } from 'node:fs';
 import { mulberry32, type FailpointName, type FailpointParams } from '../protocol/index.js';
 
 /** A point on the send path where a crash failpoint can fire. */
-export type CrashPoint = 'before-commit' | 'after-commit-before-ack' | 'after-ack-before-publish' | 'after-publish-before-commit' | 'after-ack-before-commit';
+export type CrashPoint = 'before-commit' | 'after-commit-before-ack' | 'after-ack-before-publish';
 
 interface Armed { params: FailpointParams; random: () => number; count: number }
 

@@ -79,11 +79,9 @@ export function clientFlags(name: SemanticsName): Required<ClientSemanticsFlags>
  * Crash points fire once, on the `nth` send the worker handles after arming, then disarm.
  */
 export const FAILPOINTS = {
-  'crash.before-commit': { doc: 'Exit (SIGKILL itself) after validating the send, before the commit.', kind: 'crash' },
+  'crash.before-commit': { doc: 'Exit (SIGKILL itself) just before the commit: after validation by default, after the publish or the ack in the seeded bugs that do those first.', kind: 'crash' },
   'crash.after-commit-before-ack': { doc: 'Exit after the commit, before the ack is sent.', kind: 'crash' },
   'crash.after-ack-before-publish': { doc: 'Exit after the ack, before the Redis publish.', kind: 'crash' },
-  'crash.after-publish-before-commit': { doc: 'Exit after the publish, before the commit (reachable only with publish-before-commit).', kind: 'crash' },
-  'crash.after-ack-before-commit': { doc: 'Exit after the ack, before the commit (reachable only with ack-before-commit).', kind: 'crash' },
   'publish.duplicate': { doc: 'Publish each message twice with the given probability.', kind: 'publish' },
   'publish.delay': { doc: 'Hold each publish back by a random delay within windowMs (reorders publishes).', kind: 'publish' },
   'redis.unsubscribe': { doc: "Silently drop the worker's Redis subscriptions while it still believes it is subscribed.", kind: 'redis' },

@@ -144,8 +144,8 @@ export class ChatWorker {
   async #send(ws: Socket, f: SendFrame): Promise<void> {
     const sender = ws.getUserData().user;
     const what = `id ${f.id} room ${f.room}`;
-    this.#fp.reach('before-commit', what);
     if (this.flags.order !== 'commit-ack-publish') return this.#sendSeededBug(ws, f, sender, what);
+    this.#fp.reach('before-commit', what);
     const r = await this.batcher.submit({ id: f.id, room: f.room, sender, body: f.body });
     if (r.kind === 'conflict') return this.#error(ws, 'id_conflict', `id ${f.id} is already room ${r.existing.room} seq ${r.existing.seq} with other content`, f.id);
     this.#fp.reach('after-commit-before-ack', what);
@@ -161,11 +161,10 @@ export class ChatWorker {
     const frame = msgFrame({ id: f.id, room: f.room, seq: guess, sender, body: f.body, created_at: Date.now() });
     if (this.flags.order === 'publish-commit-ack') {
       this.#publish(frame, f.room);
-      this.#fp.reach('after-publish-before-commit', what);
     } else {
       this.#ack(ws, f, guess, false);
-      this.#fp.reach('after-ack-before-commit', what);
     }
+    this.#fp.reach('before-commit', what);
     const r = await this.batcher.submit({ id: f.id, room: f.room, sender, body: f.body });
     if (r.kind === 'conflict') return this.#error(ws, 'id_conflict', `id ${f.id} conflicts`, f.id);
     if (this.flags.order === 'publish-commit-ack') this.#ack(ws, f, r.seq, r.duplicate);

@@ -1,15 +1,19 @@
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import ts from 'typescript';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
+  killAllChildren,
   RedisServerNotFoundError,
+  RedisServerStartError,
   startRedisServer,
   type RedisServerHandle,
 } from '../../lab/cluster/redis-server.js';
+import { withRedis } from '../support/redis.js';
 import { waitFor } from '../support/wait-for.js';
 
 /** Bound for a process to disappear after it was signalled. */
@@ -21,6 +25,18 @@ function isAlive(pid: number): boolean {
     return true;
   } catch (error) {
     expect((error as NodeJS.ErrnoException).code).toBe('ESRCH');
+    return false;
+  }
+}
+
+/** Alive and not a zombie: an orphan's corpse waits for init to reap it, which may take a while or never happen in a container. */
+function isRunning(pid: number): boolean {
+  if (!isAlive(pid)) return false;
+  if (process.platform !== 'linux') return true;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
     return false;
   }
 }
@@ -76,6 +92,15 @@ describe('startRedisServer', () => {
     await expect(started).rejects.toThrow(/apt-get install -y redis-server.*brew install redis/s);
   });
 
+  it('refuses a port another server holds, even though that server answers there', async () => {
+    const holder = await startRedisServer();
+    servers.push(holder);
+    const error: unknown = await startRedisServer({ port: holder.port }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RedisServerStartError);
+    expect(error).toMatchObject({ port: holder.port, reason: 'exited', addressInUse: true });
+    expect(holder.running).toBe(true);
+  });
+
   it('writes its log to logFile when given one', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'deliverylab-redis-'));
     try {
@@ -86,6 +111,39 @@ describe('startRedisServer', () => {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('withRedis', () => {
+  afterEach(() => vi.unstubAllEnvs());
+
+  it('starts a redis-server when REDIS_URL is not set, and cleanup stops it', async () => {
+    vi.stubEnv('REDIS_URL', '');
+    const [url, cleanup] = await withRedis();
+    const client = new Redis(url, { retryStrategy: () => null });
+    client.on('error', () => undefined);
+    clients.push(client);
+    expect(await client.ping()).toBe('PONG');
+    const closed = new Promise((resolve) => client.once('end', resolve));
+    await cleanup();
+    await closed;
+  });
+
+  it('uses REDIS_URL when it is set, and cleanup leaves it alone', async () => {
+    vi.stubEnv('REDIS_URL', 'redis://127.0.0.1:1');
+    const [url, cleanup] = await withRedis();
+    expect(url).toBe('redis://127.0.0.1:1');
+    await cleanup();
+  });
+});
+
+describe('killAllChildren', () => {
+  it('SIGKILLs every server this process started', async () => {
+    const started = [await startRedisServer(), await startRedisServer()];
+    servers.push(...started);
+    expect(killAllChildren()).toBeGreaterThanOrEqual(started.length);
+    await waitFor(() => expect(started.map((server) => server.running)).toEqual([false, false]));
+    for (const server of started) expect(isAlive(server.pid)).toBe(false);
   });
 });
 
@@ -117,11 +175,11 @@ describe('a redis-server does not outlive the process that started it', () => {
         parent.stdout.once('data', (chunk: Buffer) => resolve(Number(chunk.toString().trim())));
         parent.once('exit', (code) => reject(new Error(`parent exited early with code ${code}`)));
       });
-      expect(isAlive(redisPid)).toBe(true);
+      expect(isRunning(redisPid)).toBe(true);
 
       parent.kill(signal);
       expect(await exited).toBe(signal);
-      await waitFor(() => expect(isAlive(redisPid)).toBe(false), GONE_TIMEOUT_MS);
+      await waitFor(() => expect(isRunning(redisPid)).toBe(false), GONE_TIMEOUT_MS);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

@@ -1,0 +1,150 @@
+import { fork, type ChildProcess } from 'node:child_process';
+import { createWriteStream, mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ControlEvent, type ControlRequest, type SemanticsName } from '../../src/protocol/index.js';
+import { findFreePort } from './redis-server.js';
+import { createConnection } from 'node:net';
+
+/** Options of `startCore`. */
+export interface CoreOptions {
+  workers: number;
+  db: string;
+  /** One Redis URL per worker (fault proxies), or one for all; empty for local-only. */
+  redisUrls: string[];
+  /** @default 'effectively-once' */
+  semantics?: SemanticsName;
+  /** @default 500 */
+  headIntervalMs?: number;
+  /** The core's stdout+stderr go here. @default inherit nothing (discarded) */
+  logFile?: string;
+  /** Called for every event the primary reports (worker-up, worker-exit, ready, ...). */
+  onEvent?: (e: ControlEvent) => void;
+  /** How long to wait for every worker to listen. @default 30000 */
+  startTimeoutMs?: number;
+}
+
+/** A running core (primary + workers) as the lab sees it: ports, pids and a control channel. */
+export interface Core {
+  readonly port: number;
+  /** ws URL of the shared port. */
+  readonly url: string;
+  /** ws URL of worker `slot`'s own port. */
+  slotUrl(slot: number): string;
+  /** The current pid of a worker. */
+  pid(slot: number): number | undefined;
+  /** The primary's pid. */
+  readonly primaryPid: number;
+  /** Sends a control request (arm/disarm failpoints) through the primary. */
+  control(req: ControlRequest): void;
+  /** Sends a signal to a worker process. */
+  signal(slot: number, signal: NodeJS.Signals): number;
+  /** Resolves when worker `slot` is up with a pid other than `notPid`. */
+  waitWorkerUp(slot: number, notPid?: number, timeoutMs?: number): Promise<number>;
+  /** Stops the primary and its workers, and waits for them to exit (SIGKILL after a bound). */
+  stop(): Promise<void>;
+}
+
+const CLI = fileURLToPath(new URL('../cli.js', import.meta.url));
+
+/** Finds a base port p such that p .. p+workers are all free. */
+async function freePortRange(n: number): Promise<number> {
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const base = await findFreePort();
+    if (base + n > 65000) continue;
+    const free = await Promise.all(Array.from({ length: n + 1 }, (_, i) => isFree(base + i)));
+    if (free.every(Boolean)) return base;
+  }
+  throw new Error(`no range of ${n + 1} free ports found on 127.0.0.1`);
+}
+
+function isFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = createConnection({ port, host: '127.0.0.1' });
+    s.once('connect', () => { s.destroy(); resolve(false); });
+    s.once('error', () => resolve(true));
+  });
+}
+
+/** Starts `deliverylab serve` as a child with an IPC channel and waits until every worker listens. */
+export async function startCore(opts: CoreOptions): Promise<Core> {
+  const port = await freePortRange(opts.workers);
+  const args = ['serve', '--workers', String(opts.workers), '--port', String(port), '--db', opts.db,
+    '--semantics', opts.semantics ?? 'effectively-once', '--head-interval-ms', String(opts.headIntervalMs ?? 500)];
+  if (opts.redisUrls.length) args.push('--redis', opts.redisUrls.join(','));
+  const child: ChildProcess = fork(CLI, args, { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], env: { ...process.env, DL_LOG_LEVEL: process.env.DL_LOG_LEVEL ?? 'warn' } });
+  if (opts.logFile) {
+    mkdirSync(dirname(opts.logFile), { recursive: true });
+    const out = createWriteStream(opts.logFile, { flags: 'a' });
+    child.stdout?.pipe(out);
+    child.stderr?.pipe(out);
+  } else {
+    child.stdout?.resume();
+    child.stderr?.resume();
+  }
+  const pids = new Map<number, number>();
+  const upWaiters = new Set<() => void>();
+  let exited = false;
+  const exit = new Promise<void>((resolve) => child.once('exit', () => { exited = true; resolve(); }));
+  const ready = new Promise<void>((resolve, reject) => {
+    child.on('message', (raw) => {
+      const m = ControlEvent.safeParse(raw);
+      if (!m.success) return;
+      const e = m.data;
+      if (e.type === 'worker-up') pids.set(e.slot, e.pid);
+      if (e.type === 'worker-exit' && pids.get(e.slot) === e.pid) pids.delete(e.slot);
+      if (e.type === 'ready') resolve();
+      for (const w of [...upWaiters]) w();
+      opts.onEvent?.(e);
+    });
+    void exit.then(() => reject(new Error(`the core exited before it was ready (see ${opts.logFile ?? 'its log'})`)));
+  });
+  const timeoutMs = opts.startTimeoutMs ?? 30_000;
+  let timer: NodeJS.Timeout | undefined;
+  const stop = async () => {
+    if (exited) return;
+    if (child.connected) child.send({ type: 'shutdown' } satisfies ControlRequest);
+    else child.kill('SIGTERM');
+    const t = setTimeout(() => {
+      // Last resort: the primary did not stop its workers in time.
+      for (const pid of pids.values()) { try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ } }
+      child.kill('SIGKILL');
+    }, 10_000);
+    await exit;
+    clearTimeout(t);
+  };
+  try {
+    await Promise.race([ready, new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(`the core did not become ready in ${timeoutMs} ms`)), timeoutMs); })]);
+  } catch (err) {
+    await stop();
+    throw err;
+  } finally {
+    clearTimeout(timer);
+  }
+  const core: Core = {
+    port,
+    url: `ws://127.0.0.1:${port}/ws`,
+    slotUrl: (slot) => `ws://127.0.0.1:${port + 1 + slot}/ws`,
+    pid: (slot) => pids.get(slot),
+    primaryPid: child.pid!,
+    control: (req) => { if (child.connected) child.send(req); },
+    signal: (slot, signal) => {
+      const pid = pids.get(slot);
+      if (pid === undefined) throw new Error(`worker ${slot} has no live process`);
+      process.kill(pid, signal);
+      return pid;
+    },
+    waitWorkerUp: (slot, notPid, waitMs = 30_000) => new Promise((resolve, reject) => {
+      const check = () => {
+        const pid = pids.get(slot);
+        if (pid !== undefined && pid !== notPid) { cleanup(); resolve(pid); }
+      };
+      const t = setTimeout(() => { cleanup(); reject(new Error(`worker ${slot} did not come back within ${waitMs} ms`)); }, waitMs);
+      const cleanup = () => { clearTimeout(t); upWaiters.delete(check); };
+      upWaiters.add(check);
+      check();
+    }),
+    stop,
+  };
+  return core;
+}

@@ -1,0 +1,48 @@
+import type { z } from 'zod';
+import type { Core } from '../cluster/core-process.js';
+import type { FaultProxy } from '../cluster/fault-proxy.js';
+import type { RedisServerHandle } from '../cluster/redis-server.js';
+import type { HistoryRecorder } from '../history/recorder.js';
+import type { SimClient } from '../workload/sim-client.js';
+
+/** What a fault may act on during a run. */
+export interface FaultContext {
+  core: Core;
+  redis: RedisServerHandle | undefined;
+  /** One fault proxy per worker slot, between the worker and Redis. */
+  proxies: FaultProxy[];
+  clients: readonly SimClient[];
+  history: HistoryRecorder;
+  /** Seeded randomness for this fault step. */
+  random: () => number;
+  /** Seed for failpoints armed by this step. */
+  seed: number;
+}
+
+/** The concrete thing a step hits, after "random-worker" and "all-workers" are resolved. */
+export type ResolvedTarget = { kind: 'workers'; slots: number[] } | { kind: 'redis' } | { kind: 'clients' };
+
+/** Undoes a fault; resolves when the system is back to normal as far as the fault is concerned. */
+export type Heal = () => Promise<void>;
+
+/**
+ * A kind of fault: its parameters (zod, units in the names), what it can target, and `start`,
+ * which injects it and returns how to heal it. One-shot faults (a kill) heal by waiting for recovery.
+ */
+export interface FaultKind<P extends z.ZodType = z.ZodType> {
+  /** One sentence: what it does. */
+  doc: string;
+  targets: 'workers' | 'redis' | 'clients';
+  params: P;
+  start(ctx: FaultContext, target: ResolvedTarget, params: z.infer<P>): Promise<Heal>;
+}
+
+/** Declares a fault kind with its parameter type inferred. */
+export function defineFault<P extends z.ZodType>(f: FaultKind<P>): FaultKind<P> {
+  return f;
+}
+
+/** The worker slots of a resolved target (empty for redis/clients targets). */
+export function slotsOf(target: ResolvedTarget): number[] {
+  return target.kind === 'workers' ? target.slots : [];
+}

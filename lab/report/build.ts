@@ -1,0 +1,50 @@
+import { faultWindows, type CheckOutcome } from '../checker/index.js';
+import type { HistoryEvent } from '../history/events.js';
+import type { SemanticsName } from '../../src/protocol/index.js';
+import type { MatrixCell, RunReport } from './types.js';
+
+/** What a finished (or failed) run hands the report. */
+export interface RunFacts {
+  scenario: string;
+  seed: number;
+  semantics: SemanticsName;
+  durationMs: number;
+  history: readonly HistoryEvent[];
+  /** Absent when the run could not reach the check phase. */
+  outcome?: CheckOutcome;
+  error?: string;
+}
+
+const NO_STATS: RunReport['stats'] = {
+  sent: 0, acked: 0, dbMessages: 0, deliveries: 0, duplicatesDropped: 0, gapsFilled: 0, retries: 0,
+  latencyMs: { p50: 0, p99: 0, max: 0 }, recoveryMs: [],
+};
+
+/** Assembles the run report: faults and phases from the history, verdicts and stats from the check. */
+export function buildRunReport(facts: RunFacts): RunReport {
+  const phases = facts.history.flatMap((e) => (e.type === 'phase' ? [{ phase: e.phase, at: e.t }] : []));
+  const report: RunReport = {
+    scenario: facts.scenario,
+    seed: facts.seed,
+    semantics: facts.semantics,
+    ok: facts.error === undefined && facts.outcome !== undefined && facts.outcome.ok,
+    durationMs: facts.durationMs,
+    invariants: facts.outcome?.results ?? [],
+    stats: facts.outcome?.stats ?? NO_STATS,
+    faults: faultWindows(facts.history).map((w) => ({ kind: w.kind, target: w.target, at: w.at, healedAt: w.healedAt })),
+  };
+  if (phases.length > 0) report.phases = phases;
+  const error = facts.error ?? (facts.outcome === undefined ? 'the run ended before the check phase' : undefined);
+  if (error !== undefined) report.error = error;
+  return report;
+}
+
+/** The matrix cell of a run report. */
+export function matrixCell(report: RunReport): MatrixCell {
+  const broken = report.invariants.filter((r) => !r.ok);
+  const cell: MatrixCell = { semantics: report.semantics, scenario: report.scenario, ok: report.ok, broken: broken.map((r) => r.name) };
+  const example = broken[0]?.examples[0]?.text;
+  if (example !== undefined) cell.example = example;
+  if (report.error !== undefined) cell.error = report.error;
+  return cell;
+}

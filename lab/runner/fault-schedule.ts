@@ -1,0 +1,101 @@
+import type { Scenario, FaultStep } from './scenario.js';
+import { FAULTS, type FaultContext, type ResolvedTarget } from '../nemesis/index.js';
+import { mulberry32 } from '../../src/protocol/index.js';
+import type { HistoryRecorder } from '../history/recorder.js';
+import { UsageError } from './cli-errors.js';
+
+/** A fault step with its parameters validated and its target resolved from the seed. */
+export interface PlannedFault {
+  name: string;
+  step: FaultStep;
+  params: unknown;
+  target: ResolvedTarget;
+  /** False when the step's probability said it does not fire in this run. */
+  fires: boolean;
+}
+
+/** Validates every step against its fault's schema and resolves targets and probabilities from the seed. */
+export function planFaults(sc: Scenario, seed: number): PlannedFault[] {
+  const random = mulberry32(seed ^ 0x5bd1e995);
+  return sc.faults.map((step, i) => {
+    const kind = FAULTS[step.kind];
+    if (!kind) throw new UsageError(`scenario ${sc.name}: faults.${i}.kind: unknown fault "${step.kind}" (known: ${Object.keys(FAULTS).join(', ')})`);
+    const parsed = kind.params.safeParse(step.params);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0]!;
+      throw new UsageError(`scenario ${sc.name}: faults.${i}.params.${issue.path.join('.') || '(root)'}: ${issue.message}`);
+    }
+    const target = resolveTarget(step, kind.targets, sc.cluster.workers, random, `scenario ${sc.name}: faults.${i}.target`);
+    const fires = random() < step.probability;
+    const where = target.kind === 'workers' ? target.slots.map((s) => `worker:${s}`).join('+') : target.kind;
+    return { name: `${step.kind}@${step.atMs}ms ${where}`, step, params: parsed.data, target, fires };
+  });
+}
+
+function resolveTarget(step: FaultStep, wants: 'workers' | 'redis' | 'clients', workers: number, random: () => number, where: string): ResolvedTarget {
+  if (wants === 'redis') return { kind: 'redis' };
+  if (wants === 'clients') return { kind: 'clients' };
+  const t = step.target;
+  if (t === 'all-workers') return { kind: 'workers', slots: Array.from({ length: workers }, (_, i) => i) };
+  if (t === 'random-worker') return { kind: 'workers', slots: [Math.floor(random() * workers)] };
+  if (t.startsWith('worker:')) {
+    const slot = Number(t.slice(7));
+    if (slot >= workers) throw new UsageError(`${where}: worker ${slot} does not exist (the cluster has ${workers})`);
+    return { kind: 'workers', slots: [slot] };
+  }
+  throw new UsageError(`${where}: fault ${step.kind} targets workers, not "${t}"`);
+}
+
+/** Runs the planned faults on their timeline; `healAll` heals whatever is still active. */
+export class FaultTimeline {
+  #timers: NodeJS.Timeout[] = [];
+  #wakers = new Set<() => void>();
+  #running: Promise<void>[] = [];
+  #errors: string[] = [];
+
+  constructor(private readonly plan: PlannedFault[], private readonly ctxFor: (f: PlannedFault, i: number) => FaultContext, private readonly history: HistoryRecorder, private readonly onNote: (s: string) => void) {}
+
+  /** When the last step ends, in ms after the workload starts. */
+  get endMs(): number {
+    return Math.max(0, ...this.plan.map((f) => f.step.atMs + f.step.forMs));
+  }
+
+  /** Errors raised by fault steps (a step that could not be injected makes the run fail with exit 2). */
+  get errors(): string[] {
+    return this.#errors;
+  }
+
+  /** Schedules every firing step relative to now. */
+  start(): void {
+    this.plan.forEach((f, i) => {
+      if (!f.fires) return this.onNote(`fault ${f.name} skipped (probability ${f.step.probability})`);
+      this.#timers.push(setTimeout(() => this.#running.push(this.#inject(f, i)), f.step.atMs));
+    });
+  }
+
+  async #inject(f: PlannedFault, i: number): Promise<void> {
+    const target = f.target.kind === 'workers' ? f.target.slots.map((s) => `worker:${s}`).join('+') : f.target.kind;
+    try {
+      this.history.record({ type: 'fault-start', fault: f.name, kind: f.step.kind, target, params: f.params as Record<string, unknown> });
+      this.onNote(`fault ${f.name} starts`);
+      const heal = await FAULTS[f.step.kind]!.start(this.ctxFor(f, i), f.target, f.params);
+      await new Promise<void>((resolve) => {
+        const wake = () => { clearTimeout(t); this.#wakers.delete(wake); resolve(); };
+        const t = setTimeout(wake, f.step.forMs);
+        this.#wakers.add(wake);
+      });
+      await heal();
+      this.history.record({ type: 'fault-heal', fault: f.name, kind: f.step.kind, target });
+      this.onNote(`fault ${f.name} healed`);
+    } catch (err) {
+      this.#errors.push(`fault ${f.name}: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+
+  /** Cancels steps not yet started, heals every active fault now, and waits for every step to finish. */
+  async healAll(): Promise<void> {
+    for (const t of this.#timers) clearTimeout(t);
+    for (const wake of [...this.#wakers]) wake();
+    await Promise.allSettled(this.#running);
+  }
+}

@@ -1,0 +1,48 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { basename, extname, join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { Scenario } from './scenario.js';
+import { describeZodError, UsageError } from './cli-errors.js';
+
+/** The compiled built-in scenarios folder (dist/scenarios). */
+export const BUILTIN_DIR = fileURLToPath(new URL('../../scenarios/', import.meta.url));
+
+/** Names of the built-in scenarios, sorted (baseline first). */
+export function builtinScenarioNames(): string[] {
+  if (!existsSync(BUILTIN_DIR)) return [];
+  const names = readdirSync(BUILTIN_DIR).filter((f) => f.endsWith('.js') && f !== 'index.js').map((f) => basename(f, '.js'));
+  return names.sort((a, b) => (a === 'baseline' ? -1 : b === 'baseline' ? 1 : a.localeCompare(b)));
+}
+
+/** Validates a scenario object; a bad one is a UsageError naming the field. */
+export function validateScenario(raw: unknown, where: string): Scenario {
+  const r = Scenario.safeParse(raw);
+  if (!r.success) throw new UsageError(describeZodError(r.error, where));
+  return r.data;
+}
+
+/** Loads a scenario by built-in name, or from a .json, .js or .ts file (a .ts file is read from its compiled copy under dist/). */
+export async function loadScenario(ref: string): Promise<Scenario> {
+  let file: string;
+  if (/^[a-z0-9-]+$/.test(ref) && !existsSync(ref)) {
+    file = join(BUILTIN_DIR, `${ref}.js`);
+    if (!existsSync(file)) throw new UsageError(`unknown scenario "${ref}" (built-in: ${builtinScenarioNames().join(', ')}; or give a path to a .ts, .js or .json file)`);
+  } else {
+    file = resolve(ref);
+    if (!existsSync(file)) throw new UsageError(`scenario file not found: ${ref}`);
+  }
+  const ext = extname(file);
+  if (ext === '.json') {
+    let raw: unknown;
+    try { raw = JSON.parse(readFileSync(file, 'utf8')); } catch (e) { throw new UsageError(`${ref}: not valid JSON: ${String(e)}`); }
+    return validateScenario(raw, ref);
+  }
+  if (ext === '.ts') {
+    const compiled = resolve(fileURLToPath(new URL('../../', import.meta.url)), file.slice(resolve('.').length + 1).replace(/\.ts$/, '.js'));
+    if (!existsSync(compiled)) throw new UsageError(`${ref}: TypeScript scenarios are run from their compiled copy; run "make build" (expected ${compiled})`);
+    file = compiled;
+  }
+  const mod = (await import(pathToFileURL(file).href)) as { default?: unknown };
+  if (mod.default === undefined) throw new UsageError(`${ref}: a scenario file must "export default defineScenario({...})"`);
+  return validateScenario(mod.default, ref);
+}

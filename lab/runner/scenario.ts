@@ -1,0 +1,73 @@
+import { z } from 'zod';
+import { SemanticsName } from '../../src/protocol/index.js';
+
+/** Who a fault hits: a worker slot, a random worker (chosen from the seed), every worker, Redis, or the clients. */
+export const FaultTarget = z.union([
+  z.literal('redis'),
+  z.literal('clients'),
+  z.literal('all-workers'),
+  z.literal('random-worker'),
+  z.string().regex(/^worker:\d+$/, 'a target is "worker:<slot>", "random-worker", "all-workers", "redis" or "clients"'),
+]);
+export type FaultTarget = z.infer<typeof FaultTarget>;
+
+/** One entry of a scenario's fault timeline (its params are validated by the fault's own schema). */
+export const FaultStep = z.object({
+  /** A fault kind from the nemesis registry. */
+  kind: z.string().min(1),
+  /** Start, in ms after the workload starts. */
+  atMs: z.number().int().nonnegative(),
+  /** How long the fault lasts before it is healed (ignored by one-shot faults). @default 0 */
+  forMs: z.number().int().nonnegative().default(0),
+  /** @default 'random-worker' */
+  target: FaultTarget.default('random-worker'),
+  /** The fault's own parameters (units in the names). @default {} */
+  params: z.record(z.string(), z.unknown()).default({}),
+  /** Chance that this step fires at all, drawn from the seed. @default 1 */
+  probability: z.number().min(0).max(1).default(1),
+});
+export type FaultStep = z.infer<typeof FaultStep>;
+
+/** A scripted scenario: cluster, clients, workload, fault timeline, semantics, invariants, seed. */
+export const Scenario = z.object({
+  name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'kebab-case name'),
+  description: z.string().min(1),
+  /** @default 1 */
+  seed: z.number().int().nonnegative().default(1),
+  cluster: z.object({ workers: z.number().int().min(1).max(16).default(2) }).strict().default({ workers: 2 }),
+  clients: z.object({
+    /** @default 4 */
+    count: z.number().int().min(1).max(500).default(4),
+    /** Rooms every client joins. @default ['lobby'] */
+    rooms: z.array(z.string().regex(/^[A-Za-z0-9_.:-]{1,64}$/)).min(1).default(['lobby']),
+    /** Client i is placed on worker placement[i % length]; 'spread' places client i on worker i % workers. @default 'spread' */
+    placement: z.union([z.literal('spread'), z.array(z.number().int().nonnegative()).min(1)]).default('spread'),
+  }).strict().default({ count: 4, rooms: ['lobby'], placement: 'spread' }),
+  workload: z.object({
+    /** Sends per second over all clients (open loop). @default 50 */
+    ratePerSec: z.number().positive().max(20_000).default(50),
+    /** @default 5000 */
+    durationMs: z.number().int().min(100).max(600_000).default(5000),
+    /** @default 32 */
+    bodyBytes: z.number().int().min(1).max(8192).default(32),
+  }).strict().default({ ratePerSec: 50, durationMs: 5000, bodyBytes: 32 }),
+  faults: z.array(FaultStep).default([]),
+  /** @default 'effectively-once' */
+  semantics: SemanticsName.default('effectively-once'),
+  /** Invariant names to check. @default every invariant */
+  invariants: z.array(z.string()).optional(),
+  /** Bound on the recovery phase (waiting for every client to catch up with the database). @default 20000 */
+  recoveryTimeoutMs: z.number().int().min(100).max(600_000).default(20_000),
+  /** How often workers send heads. @default 500 */
+  headIntervalMs: z.number().int().min(50).max(10_000).default(500),
+}).strict();
+
+/** A scenario as written (defaults not yet applied). */
+export type ScenarioInput = z.input<typeof Scenario>;
+/** A validated scenario with every default applied. */
+export type Scenario = z.infer<typeof Scenario>;
+
+/** Declares a scenario (a typed identity: validation happens when it is loaded). */
+export function defineScenario(s: ScenarioInput): ScenarioInput {
+  return s;
+}
