@@ -26,7 +26,7 @@ export const INVARIANTS = {
       'An ack is a promise: "your message is safe, and this is its place in the room". The checker takes every ack ' +
       'event and looks its id up in the database: the row must exist, in the acked room, at the acked seq, with the ' +
       'body the client sent. The seeded bug ack-before-commit breaks it: the worker acks first and commits second, so a ' +
-      'crash between the two (crash point after-ack-before-commit) leaves a client holding an ack for a message that ' +
+      'crash between the two (crash point before-commit, which in this variant comes after the ack) leaves a client holding an ack for a message that ' +
       'never reached the disk, and the client will not retry it because it was told it was safe.',
   },
   'unique-ids': {
@@ -46,7 +46,7 @@ export const INVARIANTS = {
       'A client must never see a message the durable truth does not hold: other clients who join later will never ' +
       'see it, and the room disagrees with itself. The checker looks up every deliver and duplicate-dropped event in ' +
       'the database by id, room and seq. The seeded bug publish-before-commit breaks it: the worker publishes to Redis ' +
-      'before committing, so if it crashes between the publish and the commit (crash point after-publish-before-commit) ' +
+      'before committing, so if it crashes between the publish and the commit (crash point before-commit, which in this variant comes after the publish) ' +
       'other workers have already delivered a message, with a seq, that was never stored; the seq is later reused by ' +
       'another message.',
   },
@@ -58,8 +58,9 @@ export const INVARIANTS = {
       'whatever was lost on the way: a dead worker, a Redis partition, a dropped connection. A client joins with the ' +
       'cursor it already has and is owed every later seq; replay on join, head frames and gap fetches are how it ' +
       'catches up. The at-most-once variant breaks it (plain pub/sub: no replay, no fetch, no retry, so anything ' +
-      'published while a client was disconnected or its worker was cut off is gone), and so does local-only (no Redis: ' +
-      'a client only hears messages sent through its own worker, and misses everything sent through the others).',
+      'published while a client was disconnected or its worker was cut off is gone), and so does local-only (no Redis and no ' +
+      'head announcements: a client only hears messages sent through its own worker, and misses everything sent ' +
+      'through the others until it happens to rejoin).',
   },
   'exactly-once-effect': {
     check: exactlyOnceEffect,

@@ -29,6 +29,8 @@ export interface RunOptions {
 
 const JOIN_TIMEOUT_MS = 20_000;
 const POLL_MS = 100;
+/** Recovery gives up when no cursor, head or outbox has changed for this long. */
+const STALL_MS = 5000;
 
 /**
  * Runs one scenario in fixed phases: start → workload + faults → heal → recovery → final reads →
@@ -127,12 +129,21 @@ function joinedAll(history: HistoryRecorder, c: SimClient): boolean {
   return c.rooms.every((r) => joined.has(r));
 }
 
-/** Waits until every unacked send is settled and every client's cursor has reached the database heads. */
+/**
+ * Waits until every unacked send is settled and every client's cursor has reached the database heads.
+ * Gives up at the bound, or earlier once nothing has moved for STALL_MS (a variant without
+ * recovery mechanisms never catches up, and waiting longer would only slow the matrix down).
+ */
 async function recover(clients: readonly SimClient[], dbFile: string, timeoutMs: number, signal?: AbortSignal): Promise<boolean> {
+  let last = '';
+  let lastChange = performance.now();
   try {
     await waitUntil(() => {
-      if (clients.some((c) => c.client.pendingCount > 0)) return false;
       const heads = readDbHeads(dbFile);
+      const progress = clients.map((c) => `${c.client.pendingCount}:${c.rooms.map((r) => c.client.cursor(r)).join(',')}`).join('|') + [...heads.values()].join(',');
+      if (progress !== last) { last = progress; lastChange = performance.now(); }
+      if (performance.now() - lastChange > STALL_MS) throw new Error('stalled');
+      if (clients.some((c) => c.client.pendingCount > 0)) return false;
       return clients.every((c) => c.rooms.every((r) => c.client.cursor(r) >= (heads.get(r) ?? 0)));
     }, timeoutMs, 'recovery', signal);
     return true;

@@ -21,8 +21,8 @@ export const SEMANTICS = {
     client: { replay: false, fetch: false, retry: false },
   },
   'local-only': {
-    doc: 'No Redis: each worker broadcasts to its own clients only.',
-    server: { redis: false },
+    doc: 'No Redis and no head announcements: each worker broadcasts to its own clients only; others see a message only when they (re)join.',
+    server: { redis: false, heads: false },
     client: {},
   },
   'publish-before-commit': {
@@ -47,6 +47,7 @@ export interface ServerSemanticsFlags {
   /** @default true */ redis?: boolean;
   /** @default 'commit-ack-publish' */ order?: 'commit-ack-publish' | 'publish-commit-ack' | 'ack-commit-publish';
   /** @default true */ dedup?: boolean;
+  /** Periodic `head` frames read from the database. @default true */ heads?: boolean;
 }
 /** Client-side switches a semantics variant sets. */
 export interface ClientSemanticsFlags {
@@ -67,7 +68,7 @@ export const DEFAULT_SEMANTICS: SemanticsName = 'effectively-once';
 
 /** Resolved server flags of a variant. */
 export function serverFlags(name: SemanticsName): Required<ServerSemanticsFlags> {
-  return { redis: true, order: 'commit-ack-publish', dedup: true, ...SEMANTICS[name].server };
+  return { redis: true, order: 'commit-ack-publish', dedup: true, heads: true, ...SEMANTICS[name].server };
 }
 /** Resolved client flags of a variant. */
 export function clientFlags(name: SemanticsName): Required<ClientSemanticsFlags> {

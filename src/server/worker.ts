@@ -90,7 +90,7 @@ export async function runWorker(env: NodeJS.ProcessEnv = process.env): Promise<v
   const listenSockets = await Promise.all([opts.DL_PORT, opts.DL_SLOT_PORT].map((port) => new Promise<unknown>((resolve, reject) => {
     app.listen(opts.DL_HOST, port, (s) => (s ? resolve(s) : reject(new Error(`worker ${slot} could not listen on ${opts.DL_HOST}:${port} (port in use?)`))));
   })));
-  const headTimer = setInterval(() => void worker.broadcastHeads().catch((e) => log.warn({ err: String(e) }, 'head broadcast failed')), opts.DL_HEAD_INTERVAL_MS);
+  const headTimer = worker.flags.heads && setInterval(() => void worker.broadcastHeads().catch((e) => log.warn({ err: String(e) }, 'head broadcast failed')), opts.DL_HEAD_INTERVAL_MS);
 
   process.on('message', (raw) => {
     const m = ControlRequest.safeParse(raw);
@@ -110,7 +110,7 @@ export async function runWorker(env: NodeJS.ProcessEnv = process.env): Promise<v
     if (stopping) return;
     stopping = true;
     log.info({ why }, 'worker stopping');
-    clearInterval(headTimer);
+    if (headTimer) clearInterval(headTimer);
     for (const s of listenSockets) uws.us_listen_socket_close(s as never);
     for (const ws of [...sockets]) ws.end(1001, 'worker stopping');
     await bus?.close();
