@@ -26,7 +26,7 @@ export async function runOpenLoop(o: OpenLoopOptions): Promise<number> {
   let issued = 0;
   await new Promise<void>((resolve) => {
     const timer = setInterval(tick, TICK_MS);
-    const stop = () => { clearInterval(timer); resolve(); };
+    const stop = () => { clearInterval(timer); o.signal?.removeEventListener('abort', stop); resolve(); };
     o.signal?.addEventListener('abort', stop, { once: true });
     function tick(): void {
       const elapsed = Math.min(performance.now() - started, o.durationMs);

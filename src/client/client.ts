@@ -28,6 +28,7 @@ export class DeliveryClient {
   #connects = 0;
   #failures = 0;
   #tickTimer: TimerHandle | null = null;
+  #gapTimers = new Map<RoomState, TimerHandle>();
   #reconnectTimer: TimerHandle | null = null;
   #closing: Promise<void> | null = null;
   #onClosed: () => void = () => {};
@@ -140,6 +141,8 @@ export class DeliveryClient {
     const worker = this.#worker;
     this.#worker = null;
     for (const room of this.#rooms.values()) room.reset();
+    for (const t of this.#gapTimers.values()) this.#o.timers.clearTimeout(t);
+    this.#gapTimers.clear();
     this.#emit({ type: 'disconnect', worker, reason });
     if (!this.#o.semantics.retry) {
       for (const entry of this.#outbox.entries()) if (entry.attempts > 0) this.#abandon(entry, 'disconnected');
@@ -252,7 +255,7 @@ export class DeliveryClient {
       for (const item of result.items) this.#deliver(item);
       this.#waiters.check();
     } else if (result.kind === 'buffered') {
-      this.#fetch(room, 'gap');
+      this.#fetchGapSoon(room);
     } else if (result.redeliver) {
       this.#stats.duplicatesDelivered++;
       this.#deliver(result.item);
@@ -268,6 +271,16 @@ export class DeliveryClient {
     if (item.fetched) this.#stats.gapsFilled++;
     this.#emit({ type: 'deliver', room: m.room, id: m.id, seq: m.seq, sender: m.sender, body: m.body, worker: this.#worker });
     this.#callback(() => this.#o.onMessage(m));
+  }
+
+  /** Fetch a gap after the grace period, unless it has filled by itself by then (one timer per room). */
+  #fetchGapSoon(room: RoomState): void {
+    if (this.#o.gapGraceMs <= 0) return this.#fetch(room, 'gap');
+    if (this.#gapTimers.has(room)) return;
+    this.#gapTimers.set(room, this.#o.timers.setTimeout(() => {
+      this.#gapTimers.delete(room);
+      this.#fetch(room, 'gap');
+    }, this.#o.gapGraceMs));
   }
 
   /** Fetch the gap below the lowest buffered message or, for `gap-or-tail` when none, up to the announced head. */

@@ -28,6 +28,8 @@ export interface ClientOptions {
   heartbeatTimeoutMs?: number;
   /** A new connection with no `welcome` after this long is dropped the same way. @default 3000 */
   connectTimeoutMs?: number;
+  /** How long a gap may stay open before it is fetched: messages from other workers often arrive a little out of order, and most gaps fill by themselves. 0 fetches at once. @default 50 */
+  gapGraceMs?: number;
   /** Reconnect backoff. @default { initialMs: 50, maxMs: 2000, jitter: 'full' } */
   backoff?: BackoffOptions;
   /** Most messages asked for by one gap fetch. @default 1000 (MAX_FETCH_LIMIT) */
@@ -75,6 +77,7 @@ export function resolveOptions(options: ClientOptions): ResolvedOptions {
     heartbeatIntervalMs: options.heartbeatIntervalMs ?? 1000,
     heartbeatTimeoutMs: options.heartbeatTimeoutMs ?? 3000,
     connectTimeoutMs: options.connectTimeoutMs ?? 3000,
+    gapGraceMs: options.gapGraceMs ?? 50,
     backoff: { ...DEFAULT_BACKOFF, ...options.backoff },
     fetchLimit: Math.min(options.fetchLimit ?? MAX_FETCH_LIMIT, MAX_FETCH_LIMIT),
     WebSocket,
@@ -88,5 +91,6 @@ export function resolveOptions(options: ClientOptions): ResolvedOptions {
   for (const key of ['retryIntervalMs', 'heartbeatIntervalMs', 'heartbeatTimeoutMs', 'connectTimeoutMs', 'fetchLimit'] as const) {
     if (!(resolved[key] > 0)) throw new TypeError(`options.${key} must be a positive number, got ${resolved[key]}`);
   }
+  if (!(resolved.gapGraceMs >= 0)) throw new TypeError(`options.gapGraceMs must be 0 or more, got ${resolved.gapGraceMs}`);
   return resolved;
 }

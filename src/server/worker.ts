@@ -14,6 +14,8 @@ import { logger } from './logger.js';
 /** Frames per second a connection may send on average, and its burst. */
 const RATE_PER_SEC = 5000;
 const RATE_BURST = 10_000;
+/** How long a graceful stop waits for commits in flight. */
+const STOP_DRAIN_MS = 2000;
 
 function report(msg: WorkerReport): void {
   process.send?.(msg);
@@ -112,6 +114,8 @@ export async function runWorker(env: NodeJS.ProcessEnv = process.env): Promise<v
     log.info({ why }, 'worker stopping');
     if (headTimer) clearInterval(headTimer);
     for (const s of listenSockets) uws.us_listen_socket_close(s as never);
+    // Commits in flight finish and are acked before the sockets close (bounded: a stop must not hang).
+    await Promise.race([worker.batcher.idle(), new Promise((r) => setTimeout(r, STOP_DRAIN_MS))]);
     for (const ws of [...sockets]) ws.end(1001, 'worker stopping');
     await bus?.close();
     await store.close();

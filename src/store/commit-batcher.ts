@@ -25,6 +25,7 @@ export class CommitBatcher {
   #queue: Waiter[] = [];
   #scheduled = false;
   #inFlight = false;
+  #idleWaiters: (() => void)[] = [];
 
   constructor(store: Store, opts: CommitBatcherOptions = {}) {
     this.#store = store;
@@ -44,6 +45,12 @@ export class CommitBatcher {
   /** Sends queued and not yet committed. */
   get pending(): number {
     return this.#queue.length;
+  }
+
+  /** Resolves once nothing is queued or being committed (a graceful stop waits for this). */
+  idle(): Promise<void> {
+    if (!this.#inFlight && this.#queue.length === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#idleWaiters.push(resolve));
   }
 
   #schedule(): void {
@@ -69,6 +76,7 @@ export class CommitBatcher {
     } finally {
       this.#inFlight = false;
       if (this.#queue.length > 0) this.#schedule();
+      else for (const w of this.#idleWaiters.splice(0)) w();
     }
   }
 }

@@ -94,6 +94,19 @@ describe('client delivery', () => {
     expect(s.sentOf('fetch')).toEqual([{ type: 'fetch', room: 'r', after: 10, limit: 2 }]);
   });
 
+  it('a gap that fills within gapGraceMs is not fetched; one that stays open is fetched once after it', async () => {
+    const h = startClient({ gapGraceMs: 50 });
+    const s = h.socket().accept().push({ type: 'joined', room: 'r', head: 0 }, msg('r', 2), msg('r', 1));
+    await vi.advanceTimersByTimeAsync(100);
+    expect(s.sentOf('fetch')).toHaveLength(0);
+    expect(h.delivered.map((m) => m.seq)).toEqual([1, 2]);
+    s.push(msg('r', 4));
+    await vi.advanceTimersByTimeAsync(49);
+    expect(s.sentOf('fetch')).toHaveLength(0);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(s.sentOf('fetch')).toEqual([{ type: 'fetch', room: 'r', after: 2, limit: 1 }]);
+  });
+
   it('an empty fetch answer is not repeated at once; the next head retries', () => {
     const h = startClient();
     const s = h.socket().accept().push({ type: 'joined', room: 'r', head: 0 }, msg('r', 3));

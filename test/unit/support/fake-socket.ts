@@ -113,6 +113,7 @@ export function startClient(options: Partial<ClientOptions> & { withTerminate?: 
     rooms: ['r'],
     WebSocket,
     random: () => 0.5,
+    gapGraceMs: 0,
     idFactory: () => `id-${++n}`,
     onMessage: (m) => delivered.push(m),
     onEvent: (e) => events.push(e),

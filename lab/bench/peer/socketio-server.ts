@@ -1,0 +1,63 @@
+/**
+ * The peer a user would otherwise pick (a bench child): Socket.IO 4 with @socket.io/redis-adapter,
+ * websocket transport only, one process per port. It persists exactly like the ceiling's prototype
+ * (RawGroupCommit: group commit per event-loop turn on better-sqlite3, synchronous=FULL, the same
+ * schema), then acks through a Socket.IO acknowledgement and broadcasts with `io.to(room).emit`.
+ */
+import { createServer } from 'node:http';
+import { z } from 'zod';
+import { Server } from 'socket.io';
+import { createAdapter } from '@socket.io/redis-adapter';
+import { Redis } from 'ioredis';
+import { RoomName, SendFrame } from '../../../src/protocol/index.js';
+import { exitWithParent } from '../children.js';
+import { RawGroupCommit } from '../servers/raw-group-commit.js';
+import type { ListeningReport } from '../servers/server-process.js';
+
+const Options = z.object({ port: z.number().int().min(1).max(65535), db: z.string(), redisUrl: z.string() });
+const JoinArgs = z.object({ room: RoomName });
+const SendArgs = SendFrame.omit({ type: true });
+
+type Ack = (answer: object) => void;
+
+async function main(): Promise<void> {
+  const o = Options.parse(JSON.parse(process.argv[2] ?? '{}'));
+  const commit = new RawGroupCommit(o.db, { synchronous: 'FULL' });
+  const pub = new Redis(o.redisUrl);
+  const sub = pub.duplicate();
+  const http = createServer();
+  const io = new Server(http, { transports: ['websocket'], serveClient: false, perMessageDeflate: false, adapter: createAdapter(pub, sub) });
+  io.on('connection', (socket) => {
+    const user = String(socket.handshake.query['user'] ?? 'anon');
+    socket.on('join', (raw: unknown, ack: Ack) => {
+      const f = JoinArgs.safeParse(raw);
+      if (!f.success) return ack({ error: 'bad join' });
+      void socket.join(f.data.room);
+      ack({ room: f.data.room, head: 0 });
+    });
+    socket.on('send', (raw: unknown, ack: Ack) => {
+      const f = SendArgs.safeParse(raw);
+      if (!f.success) return ack({ error: 'bad send' });
+      const { id, room, body } = f.data;
+      commit.submit({ id, room, sender: user, body }, (r) => {
+        if (!r.ok) return ack({ error: r.detail, id });
+        ack({ id, room, seq: r.seq, duplicate: r.duplicate });
+        io.to(room).emit('msg', { id, room, seq: r.seq, sender: user, body, ts: r.createdAt });
+      });
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    http.once('error', reject);
+    http.listen(o.port, '127.0.0.1', resolve);
+  });
+  exitWithParent(() => {
+    pub.disconnect();
+    sub.disconnect();
+  });
+  process.send?.({ type: 'listening', port: o.port, pid: process.pid } satisfies ListeningReport);
+}
+
+main().catch((e) => {
+  process.stderr.write(`socket.io peer: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+  process.exit(1);
+});

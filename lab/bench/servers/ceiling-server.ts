@@ -1,0 +1,121 @@
+/**
+ * The single-process ceiling (a bench child): ONE uWS process, no Redis, no cluster, doing
+ * send → group commit (SQLite, synchronous=FULL) → ack → local fan-out through uWS topics.
+ * `store: raw` is the lean prototype (JSON.parse, type checks, RawGroupCommit on prepared
+ * statements); `store: core` runs the core's own frame parser and CommitBatcher instead (the same
+ * path as a worker, minus Redis and the cluster); `store: none` skips persistence (the uWS fan-out
+ * ceiling: seqs from memory).
+ */
+import { z } from 'zod';
+import type * as UWS from 'uWebSockets.js';
+import { loadNativeUws } from '../../../src/server/uws.js';
+import { parseFrame } from '../../../src/server/frame-parser.js';
+import { CommitBatcher, migrate, openSqliteStore } from '../../../src/store/index.js';
+import { exitWithParent } from '../children.js';
+import { RawGroupCommit, type RawOutcome, type RawSend } from './raw-group-commit.js';
+import type { ListeningReport } from './server-process.js';
+
+const Options = z.object({
+  port: z.number().int().min(1).max(65535),
+  store: z.enum(['raw', 'core', 'none']),
+  db: z.string().optional(),
+});
+type Options = z.infer<typeof Options>;
+
+interface Session { user: string; closed: boolean }
+type Socket = UWS.WebSocket<Session>;
+
+/** What the send path needs from a store variant. */
+type Commit = (send: RawSend, cb: (o: RawOutcome) => void) => void;
+
+async function makeCommit(o: Options): Promise<Commit> {
+  if (o.store === 'none') {
+    const heads = new Map<string, number>();
+    return (s, cb) => {
+      const seq = (heads.get(s.room) ?? 0) + 1;
+      heads.set(s.room, seq);
+      cb({ ok: true, seq, createdAt: Date.now(), duplicate: false });
+    };
+  }
+  const store = openSqliteStore(o.db!, { synchronous: 'FULL' });
+  await migrate(store.db, { dedup: true });
+  if (o.store === 'core') {
+    const batcher = new CommitBatcher(store);
+    return (s, cb) => {
+      batcher.submit(s).then(
+        (r) => cb(r.kind === 'committed' ? { ok: true, seq: r.seq, createdAt: r.createdAt, duplicate: r.duplicate } : { ok: false, reason: 'conflict', detail: 'id conflict' }),
+        (e) => cb({ ok: false, reason: 'error', detail: String(e) }),
+      );
+    };
+  }
+  await store.close();
+  const raw = new RawGroupCommit(o.db!, { synchronous: 'FULL' });
+  return (s, cb) => raw.submit(s, cb);
+}
+
+/** A validated send, by the variant's own validation (the core's zod parser for `core`, type checks otherwise). */
+function readSend(o: Options, data: ArrayBuffer): { type: string; id?: string; room?: string; body?: string; error?: string } {
+  if (o.store === 'core') {
+    const p = parseFrame(data);
+    return p.ok ? (p.frame as { type: string }) : { type: 'error', error: p.message };
+  }
+  try {
+    const f = JSON.parse(Buffer.from(data).toString('utf8')) as Record<string, unknown>;
+    if (typeof f.type !== 'string' || typeof f.room !== 'string') return { type: 'error', error: 'bad frame' };
+    if (f.type === 'send' && (typeof f.id !== 'string' || typeof f.body !== 'string')) return { type: 'error', error: 'bad send' };
+    return f as { type: string };
+  } catch {
+    return { type: 'error', error: 'bad json' };
+  }
+}
+
+async function main(): Promise<void> {
+  const o = Options.parse(JSON.parse(process.argv[2] ?? '{}'));
+  const uws = loadNativeUws();
+  const commit = await makeCommit(o);
+  const app = uws.App();
+  app.ws<Session>('/ws', {
+    maxPayloadLength: 256 * 1024,
+    maxBackpressure: 8 * 1024 * 1024,
+    closeOnBackpressureLimit: 1,
+    idleTimeout: 60,
+    sendPingsAutomatically: true,
+    upgrade: (res, req, context) => {
+      const user = new URLSearchParams(req.getQuery() ?? '').get('user') ?? 'anon';
+      res.upgrade<Session>({ user, closed: false }, req.getHeader('sec-websocket-key'), req.getHeader('sec-websocket-protocol'), req.getHeader('sec-websocket-extensions'), context);
+    },
+    open: (ws: Socket) => void ws.send(JSON.stringify({ type: 'welcome', worker: 0, pid: process.pid, user: ws.getUserData().user }), false),
+    message: (ws: Socket, data) => {
+      const f = readSend(o, data);
+      const s = ws.getUserData();
+      if (f.type === 'join') {
+        ws.subscribe(`room/${f.room}`);
+        ws.send(JSON.stringify({ type: 'joined', room: f.room, head: 0 }), false);
+      } else if (f.type === 'send') {
+        const send: RawSend = { id: f.id!, room: f.room!, sender: s.user, body: f.body! };
+        commit(send, (r) => {
+          if (!r.ok) {
+            if (!s.closed) ws.send(JSON.stringify({ type: 'error', code: r.reason === 'conflict' ? 'id_conflict' : 'unavailable', message: r.detail, ref: send.id }), false);
+            return;
+          }
+          if (!s.closed) ws.send(JSON.stringify({ type: 'ack', id: send.id, room: send.room, seq: r.seq, duplicate: r.duplicate }), false);
+          const msg = JSON.stringify({ type: 'msg', id: send.id, room: send.room, seq: r.seq, sender: send.sender, body: send.body, ts: r.createdAt });
+          app.publish(`room/${send.room}`, msg, false);
+        });
+      } else if (f.type === 'error') {
+        ws.send(JSON.stringify({ type: 'error', code: 'bad_frame', message: f.error }), false);
+      }
+    },
+    close: (ws: Socket) => {
+      ws.getUserData().closed = true;
+    },
+  });
+  await new Promise<void>((resolve, reject) => app.listen('127.0.0.1', o.port, (s) => (s ? resolve() : reject(new Error(`could not listen on 127.0.0.1:${o.port}`)))));
+  exitWithParent();
+  process.send?.({ type: 'listening', port: o.port, pid: process.pid } satisfies ListeningReport);
+}
+
+main().catch((e) => {
+  process.stderr.write(`ceiling server: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,153 @@
+/**
+ * Every bad frame gets an `error` with its code from the table, and the same connection then
+ * works normally; /health and /metrics answer what a monitoring system expects.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { MAX_FRAME_BYTES, type ErrorCode } from '../../src/protocol/index.js';
+import { startRedisServer, type RedisServerHandle } from '../../lab/cluster/redis-server.js';
+import { loadCoreProcess, slotHttpUrl, type Core } from '../support/dist-core.js';
+import { RawSocket } from '../support/raw-socket.js';
+import { waitFor } from '../support/wait-for.js';
+
+const ROOM = 'lobby';
+/** A frame between MAX_FRAME_BYTES and the server's 4x transport limit: the core must answer, not drop the connection. */
+const OVERSIZED_BYTES = 100 * 1024;
+const HEALTH_TIMEOUT_MS = 10_000;
+
+/** What a case sends: a text frame (object or raw string), or binary bytes. */
+type Bad = { text: object | string } | { binary: Uint8Array };
+
+interface BadFrameCase {
+  name: string;
+  /** Frames sent (and answered) first, to set up the state the bad frame needs. */
+  setup?: { frame: object; expect: 'ack' | 'joined' }[];
+  frame: Bad;
+  code: ErrorCode;
+  /** The `ref` the error must carry (the message id or room), when it has one. */
+  ref?: string;
+}
+
+const CASES: BadFrameCase[] = [
+  { name: 'malformed JSON', frame: { text: '{"type":"send","id":' }, code: 'bad_json' },
+  { name: 'JSON that is not an object', frame: { text: '[1,2,3]' }, code: 'bad_frame' },
+  { name: 'unknown type', frame: { text: { type: 'shout', room: ROOM } }, code: 'unknown_type', ref: ROOM },
+  { name: 'missing field (send without body)', frame: { text: { type: 'send', id: 'missing-body', room: ROOM } }, code: 'bad_frame', ref: 'missing-body' },
+  { name: 'wrong field type (numeric type)', frame: { text: { type: 42, room: ROOM } }, code: 'bad_frame', ref: ROOM },
+  { name: 'missing type', frame: { text: { room: ROOM } }, code: 'bad_frame' },
+  { name: 'wrong field type (numeric body)', frame: { text: { type: 'send', id: 'numeric-body', room: ROOM, body: 42 } }, code: 'bad_frame', ref: 'numeric-body' },
+  { name: 'wrong field type (string after)', frame: { text: { type: 'join', room: ROOM, after: 'zero' } }, code: 'bad_frame', ref: ROOM },
+  {
+    name: `oversized frame (${OVERSIZED_BYTES} bytes > ${MAX_FRAME_BYTES})`,
+    frame: { text: { type: 'send', id: 'too-big', room: ROOM, body: 'x'.repeat(OVERSIZED_BYTES) } },
+    code: 'too_large',
+  },
+  { name: 'join to an invalid room name', frame: { text: { type: 'join', room: 'no spaces allowed!', after: 0 } }, code: 'bad_room', ref: 'no spaces allowed!' },
+  { name: 'leave a room not joined', frame: { text: { type: 'leave', room: 'never-joined' } }, code: 'not_joined', ref: 'never-joined' },
+  {
+    name: 'same id with a different body',
+    setup: [{ frame: { type: 'send', id: 'conflicted-id', room: ROOM, body: 'first' }, expect: 'ack' }],
+    frame: { text: { type: 'send', id: 'conflicted-id', room: ROOM, body: 'second' } },
+    code: 'id_conflict',
+    ref: 'conflicted-id',
+  },
+  {
+    name: 'same id in another room',
+    setup: [{ frame: { type: 'send', id: 'roomed-id', room: ROOM, body: 'same' }, expect: 'ack' }],
+    frame: { text: { type: 'send', id: 'roomed-id', room: 'elsewhere', body: 'same' } },
+    code: 'id_conflict',
+    ref: 'roomed-id',
+  },
+  { name: 'binary frame', frame: { binary: new TextEncoder().encode(JSON.stringify({ type: 'ping', nonce: 1 })) }, code: 'bad_frame' },
+];
+
+const { startCore } = await loadCoreProcess();
+
+let dir: string;
+let redis: RedisServerHandle | undefined;
+let core: Core | undefined;
+const sockets: RawSocket[] = [];
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'dl-core-bad-frames-'));
+  redis = await startRedisServer();
+  core = await startCore({ workers: 1, db: join(dir, 'db.sqlite'), redisUrls: [redis.url], logFile: join(dir, 'core.log') });
+});
+
+afterEach(() => {
+  for (const s of sockets.splice(0)) s.close();
+});
+
+afterAll(async () => {
+  await core?.stop();
+  await redis?.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+async function open(user: string): Promise<RawSocket> {
+  const { socket, welcome } = await RawSocket.open(`${core!.slotUrl(0)}?user=${user}`);
+  sockets.push(socket);
+  expect(welcome).toMatchObject({ worker: 0, user, pid: core!.pid(0) });
+  return socket;
+}
+
+let nextNonce = 1;
+
+describe('core answers bad frames with a coded error and keeps the connection', () => {
+  it.each(CASES)('$name → $code', async (c) => {
+    const ws = await open('prober');
+    for (const s of c.setup ?? []) {
+      ws.send(s.frame);
+      await ws.take(s.expect);
+    }
+    if ('binary' in c.frame) ws.sendBinary(c.frame.binary);
+    else ws.send(c.frame.text);
+    const error = await ws.take('error');
+    expect(error.code).toBe(c.code);
+    expect(error.message.length).toBeGreaterThan(0);
+    if (c.ref !== undefined) expect(error.ref).toBe(c.ref);
+
+    // The same connection still works: a ping gets its pong, a send its ack, and nothing else went wrong.
+    const nonce = nextNonce++;
+    expect(await ws.ping(nonce)).toEqual({ type: 'pong', nonce });
+    const id = `after-bad-${nonce}`;
+    ws.send({ type: 'send', id, room: ROOM, body: `still working after ${c.name}` });
+    expect(await ws.take('ack', (a) => a.id === id)).toMatchObject({ id, room: ROOM, duplicate: false });
+    expect(ws.open).toBe(true);
+    expect(ws.invalid).toEqual([]);
+    await expect(ws.take('error', () => true, 0)).rejects.toThrow(/no matching error frame/);
+  });
+
+  it('/health is JSON with worker, pid, connections, redis and db', async () => {
+    const ws = await open('healthy');
+    const url = slotHttpUrl(core!.slotUrl(0), '/health');
+    const health = await waitFor(async () => {
+      const res = await fetch(url);
+      expect(res.status).toBe(200);
+      expect(res.headers.get('content-type')).toMatch(/^application\/json/);
+      const body = (await res.json()) as Record<string, unknown>;
+      expect(body).toMatchObject({ redis: { publisher: 'ready', subscriber: 'ready' } });
+      return body;
+    }, HEALTH_TIMEOUT_MS);
+    expect(health).toMatchObject({ worker: 0, pid: core!.pid(0), db: 'ok' });
+    expect(health['connections']).toBeGreaterThanOrEqual(1);
+    expect(ws.open).toBe(true);
+  });
+
+  it('/metrics is Prometheus text with dl_messages_committed_total', async () => {
+    const ws = await open('counted');
+    ws.send({ type: 'send', id: 'counted-1', room: ROOM, body: 'count me' });
+    await ws.take('ack', (a) => a.id === 'counted-1');
+    const res = await fetch(slotHttpUrl(core!.slotUrl(0), '/metrics'));
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/^text\/plain/);
+    const text = await res.text();
+    expect(text).toContain('# HELP dl_messages_committed_total ');
+    expect(text).toContain('# TYPE dl_messages_committed_total counter');
+    const sample = /^dl_messages_committed_total(?:\{[^}]*\})? (\d+(?:\.\d+)?)$/m.exec(text);
+    expect(sample, 'a dl_messages_committed_total sample line').not.toBeNull();
+    expect(Number(sample![1])).toBeGreaterThanOrEqual(1);
+  });
+});

@@ -1,0 +1,150 @@
+/**
+ * Fan-out across workers: members of several rooms on two workers each get every message of
+ * their rooms once, in seq order, equal to the database; and a send retried with one id is one row.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { readDbHeads, readDbSnapshot } from '../../lab/history/db-snapshot.js';
+import type { AckFrame } from '../../src/protocol/index.js';
+import { loadCoreProcess, slotHttpUrl, type Core } from '../support/dist-core.js';
+import {
+  closeMembers, expectAcksDurable, expectDbConsistent, expectStreamsEqualDb, send, startMember, waitCaughtUp, within, type ChatMember,
+} from '../support/chat-members.js';
+import { RawSocket } from '../support/raw-socket.js';
+import { startRedisServer, type RedisServerHandle } from '../../lab/cluster/redis-server.js';
+import { waitFor } from '../support/wait-for.js';
+
+const WORKERS = 2;
+/** Messages each member sends to each of its rooms. */
+const SENDS_PER_ROOM = 15;
+const JOIN_TIMEOUT_MS = 15_000;
+const ACK_TIMEOUT_MS = 20_000;
+const CATCH_UP_TIMEOUT_MS = 20_000;
+
+/** Who is where: members of overlapping rooms spread over both workers. */
+const PLACEMENT = [
+  { name: 'ana', home: 0, rooms: ['alpha', 'beta'] },
+  { name: 'bo', home: 1, rooms: ['alpha', 'gamma'] },
+  { name: 'cy', home: 0, rooms: ['beta', 'gamma'] },
+  { name: 'di', home: 1, rooms: ['alpha', 'beta', 'gamma'] },
+  { name: 'ed', home: 1, rooms: ['beta'] },
+];
+
+const { startCore } = await loadCoreProcess();
+
+let dir: string;
+let redis: RedisServerHandle | undefined;
+let core: Core | undefined;
+const members: ChatMember[] = [];
+const sockets: RawSocket[] = [];
+
+beforeEach(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'dl-core-fanout-'));
+  redis = await startRedisServer();
+  core = await startCore({ workers: WORKERS, db: join(dir, 'db.sqlite'), redisUrls: [redis.url], logFile: join(dir, 'core.log') });
+});
+
+afterEach(async (ctx) => {
+  for (const s of sockets.splice(0)) s.close();
+  await closeMembers(members);
+  await core?.stop();
+  await redis?.stop();
+  core = undefined;
+  redis = undefined;
+  if (ctx.task.result?.state === 'fail') console.error(`kept ${dir} (core.log, db.sqlite) for the failed test`);
+  else rmSync(dir, { recursive: true, force: true });
+});
+
+/** Resolves once every member has a `joined` for each of its rooms. */
+async function allJoined(ms: readonly ChatMember[]): Promise<void> {
+  await waitFor(() => {
+    for (const m of ms) {
+      const joined = new Set(m.events.flatMap((e) => (e.type === 'joined' ? [e.room] : [])));
+      expect(m.rooms.filter((r) => !joined.has(r)), `${m.name} not yet joined`).toEqual([]);
+    }
+  }, JOIN_TIMEOUT_MS);
+}
+
+/** A Prometheus counter's value summed over its series in a /metrics text. */
+function counter(text: string, name: string): number {
+  return text.split('\n').filter((l) => l.startsWith(`${name}{`) || l.startsWith(`${name} `))
+    .reduce((sum, l) => sum + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
+}
+
+describe('core fan-out across two workers', () => {
+  it('every member gets every message of its rooms once, in seq order, equal to the database', async () => {
+    const c = core!;
+    for (const p of PLACEMENT) members.push(startMember({ ...p, urls: [c.slotUrl(p.home)] }));
+    await allJoined(members);
+
+    const acks = await within(Promise.all(members.flatMap((m) => m.rooms.flatMap((room) =>
+      Array.from({ length: SENDS_PER_ROOM }, (_, i) => send(m, room, `${m.name}#${room}#${i}`))))), ACK_TIMEOUT_MS, 'acking every send');
+    expect(acks.every((a) => !a.duplicate)).toBe(true);
+
+    const dbFile = join(dir, 'db.sqlite');
+    await waitCaughtUp(members, readDbHeads(dbFile), CATCH_UP_TIMEOUT_MS);
+    const db = readDbSnapshot(dbFile);
+    expectDbConsistent(db);
+    expectAcksDurable(members, db);
+    expect(db.messages).toHaveLength(acks.length);
+    for (const row of db.messages) expect(row.body.startsWith(`${row.sender}#${row.room}#`), `row ${row.id}`).toBe(true);
+    expectStreamsEqualDb(members, db);
+
+    // Placement held (no reconnects), and both workers received messages from the other through Redis.
+    for (const m of members) {
+      expect(m.events.filter((e) => e.type === 'connect').map((e) => e.type === 'connect' && e.worker), m.name).toEqual([m.home]);
+    }
+    for (let slot = 0; slot < WORKERS; slot++) {
+      const text = await (await fetch(slotHttpUrl(c.slotUrl(slot), '/metrics'))).text();
+      expect(counter(text, 'dl_bus_messages_received_total'), `worker ${slot} bus messages`).toBeGreaterThan(0);
+    }
+  });
+
+  it('a send retried five times with one id is one row, and every ack carries its seq', async () => {
+    const c = core!;
+    const room = 'retry';
+    const watcher = startMember({ name: 'watcher', home: 1, rooms: [room], urls: [c.slotUrl(1)] });
+    members.push(watcher);
+    await allJoined([watcher]);
+    // An earlier message, so the retried one's seq is not trivially 1.
+    await send(watcher, room, 'before');
+
+    const frame = { type: 'send', id: '01JRETRIEDSENDSAMEID00000', room, body: 'once, whatever the retries' };
+    const isOurs = (a: AckFrame) => a.id === frame.id;
+    const { socket: first } = await RawSocket.open(`${c.slotUrl(0)}?user=retrier`);
+    sockets.push(first);
+    // Three attempts in one tick (they race into one group commit or consecutive ones)...
+    first.send(frame);
+    first.send(frame);
+    first.send(frame);
+    const racing = [await first.take('ack', isOurs), await first.take('ack', isOurs), await first.take('ack', isOurs)];
+    // ...one after the acks on the same connection, and one from another worker (a retry after a reconnect).
+    first.send(frame);
+    const late = await first.take('ack', isOurs);
+    const { socket: second } = await RawSocket.open(`${c.slotUrl(1)}?user=retrier`);
+    sockets.push(second);
+    second.send(frame);
+    const elsewhere = await second.take('ack', isOurs);
+
+    const all = [...racing, late, elsewhere];
+    expect(new Set(all.map((a) => a.seq))).toEqual(new Set([2]));
+    expect(all.map((a) => a.room)).toEqual(Array(5).fill(room));
+    expect(all.filter((a) => !a.duplicate), 'acks with duplicate: false').toHaveLength(1);
+    expect(late.duplicate && elsewhere.duplicate).toBe(true);
+    expect(first.invalid.concat(second.invalid)).toEqual([]);
+
+    const dbFile = join(dir, 'db.sqlite');
+    await waitCaughtUp([watcher], readDbHeads(dbFile), CATCH_UP_TIMEOUT_MS);
+    const db = readDbSnapshot(dbFile);
+    expect(db.messages.filter((r) => r.id === frame.id)).toEqual([
+      expect.objectContaining({ id: frame.id, room, seq: 2, sender: 'retrier', body: frame.body }),
+    ]);
+    expect(db.rooms).toEqual([{ name: room, head: 2 }]);
+    expectDbConsistent(db);
+    // Each attempt is published again; the watcher's application still sees the message once.
+    await waitFor(() => expect(watcher.client.stats.duplicatesDropped).toBeGreaterThanOrEqual(4), CATCH_UP_TIMEOUT_MS);
+    expectStreamsEqualDb([watcher], db);
+  });
+});

@@ -1,0 +1,118 @@
+/**
+ * SIGKILL a worker while clients on both workers send: the clients reconnect, resend what was not
+ * acked, resume from their cursors, and end up with exactly the database's stream of their rooms.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { readDbHeads, readDbSnapshot } from '../../lab/history/db-snapshot.js';
+import { startRedisServer, type RedisServerHandle } from '../../lab/cluster/redis-server.js';
+import { loadCoreProcess, slotHttpUrl, type Core } from '../support/dist-core.js';
+import {
+  closeMembers, expectAcksDurable, expectAllSendsAcked, expectDbConsistent, expectStreamsEqualDb, sendUntilAborted, startMember,
+  waitCaughtUp, type ChatMember,
+} from '../support/chat-members.js';
+import { waitFor } from '../support/wait-for.js';
+
+const WORKERS = 2;
+const KILLED_SLOT = 0;
+const ROOMS = ['r1', 'r2', 'r3'];
+/** Acks each member must have before the kill, and after it (proving the stream resumed). */
+const ACKS_BEFORE_KILL = 10;
+const ACKS_AFTER_KILL = 10;
+const PROGRESS_TIMEOUT_MS = 20_000;
+const RESPAWN_TIMEOUT_MS = 20_000;
+const SETTLE_TIMEOUT_MS = 20_000;
+const CATCH_UP_TIMEOUT_MS = 20_000;
+
+/** Two members per worker, in overlapping rooms; each lists both slots, its home first. */
+const PLACEMENT = [
+  { name: 'w0a', home: 0, rooms: ['r1', 'r2'] },
+  { name: 'w0b', home: 0, rooms: ['r2', 'r3'] },
+  { name: 'w1a', home: 1, rooms: ['r1', 'r3'] },
+  { name: 'w1b', home: 1, rooms: ROOMS },
+];
+
+const { startCore } = await loadCoreProcess();
+
+let dir: string;
+let redis: RedisServerHandle | undefined;
+let core: Core | undefined;
+const members: ChatMember[] = [];
+const stopSending = new Set<AbortController>();
+
+beforeEach(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'dl-core-worker-kill-'));
+  redis = await startRedisServer();
+  core = await startCore({ workers: WORKERS, db: join(dir, 'db.sqlite'), redisUrls: [redis.url], logFile: join(dir, 'core.log') });
+});
+
+afterEach(async (ctx) => {
+  for (const c of stopSending) c.abort();
+  stopSending.clear();
+  await closeMembers(members);
+  await core?.stop();
+  await redis?.stop();
+  core = undefined;
+  redis = undefined;
+  if (ctx.task.result?.state === 'fail') console.error(`kept ${dir} (core.log, db.sqlite) for the failed test`);
+  else rmSync(dir, { recursive: true, force: true });
+});
+
+const acked = (m: ChatMember) => m.acks.length;
+
+describe('core under a worker SIGKILL', () => {
+  it('clients reconnect, resend, resume, and converge to the database', async () => {
+    const c = core!;
+    const slots = Array.from({ length: WORKERS }, (_, k) => k);
+    for (const p of PLACEMENT) {
+      members.push(startMember({ ...p, urls: slots.map((k) => c.slotUrl((p.home + k) % WORKERS)) }));
+    }
+    const sending = new AbortController();
+    stopSending.add(sending);
+    const loops = members.map((m) => sendUntilAborted(m, sending.signal));
+
+    await waitFor(() => expect(Math.min(...members.map(acked))).toBeGreaterThanOrEqual(ACKS_BEFORE_KILL), PROGRESS_TIMEOUT_MS);
+    const ackedAtKill = new Map(members.map((m) => [m, acked(m)]));
+    const oldPid = c.signal(KILLED_SLOT, 'SIGKILL');
+
+    // Every member keeps getting acks after the kill: those of worker 0 only after a reconnect.
+    await waitFor(() => {
+      for (const m of members) expect(acked(m), m.name).toBeGreaterThanOrEqual(ackedAtKill.get(m)! + ACKS_AFTER_KILL);
+    }, PROGRESS_TIMEOUT_MS);
+    const newPid = await c.waitWorkerUp(KILLED_SLOT, oldPid, RESPAWN_TIMEOUT_MS);
+    sending.abort();
+    const issued = (await Promise.all(loops)).reduce((a, b) => a + b, 0);
+
+    expect(newPid).not.toBe(oldPid);
+    const health = await waitFor(async () => {
+      const h = (await (await fetch(slotHttpUrl(c.slotUrl(KILLED_SLOT), '/health'))).json()) as { pid: number; worker: number };
+      expect(h).toMatchObject({ worker: KILLED_SLOT, pid: newPid });
+      return h;
+    }, RESPAWN_TIMEOUT_MS);
+    expect(health.pid).toBe(newPid);
+
+    for (const m of members.filter((x) => x.home === KILLED_SLOT)) {
+      const disconnects = m.events.filter((e) => e.type === 'disconnect');
+      expect(disconnects.length, `${m.name} noticed the kill`).toBeGreaterThanOrEqual(1);
+      expect(m.events.filter((e) => e.type === 'connect').length, `${m.name} reconnected`).toBeGreaterThanOrEqual(2);
+    }
+
+    expect(await expectAllSendsAcked(members, SETTLE_TIMEOUT_MS)).toBe(issued);
+    const dbFile = join(dir, 'db.sqlite');
+    // A late joiner on the re-forked worker replays everything from the database.
+    const late = startMember({ name: 'late', home: KILLED_SLOT, rooms: ROOMS, urls: [c.slotUrl(KILLED_SLOT)] });
+    members.push(late);
+    await waitCaughtUp(members, readDbHeads(dbFile), CATCH_UP_TIMEOUT_MS);
+
+    const db = readDbSnapshot(dbFile);
+    expectDbConsistent(db);
+    expectAcksDurable(members, db);
+    // Each issued send is exactly one row: retries after the kill were absorbed by the id.
+    expect(db.messages).toHaveLength(issued);
+    expect(new Set(members.flatMap((m) => m.acks.map((a) => a.id))).size).toBe(issued);
+    expectStreamsEqualDb(members, db);
+    expect(late.events.filter((e) => e.type === 'connect').map((e) => e.type === 'connect' && e.pid)).toEqual([newPid]);
+  });
+});
