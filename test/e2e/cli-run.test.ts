@@ -69,20 +69,24 @@ describe('deliverylab run', () => {
     expect(readFileSync(join(dir, 'r.xml'), 'utf8')).toMatch(/<testsuites[\s\S]*<testcase[\s\S]*<\/testsuites>/);
   });
 
-  it('Ctrl-C in the middle of a run leaves no redis-server, primary or worker behind', async () => {
+  it.each([
+    { how: 'Ctrl-C (SIGINT to the whole process group)', kill: (pid: number) => process.kill(-pid, 'SIGINT'), code: 2 },
+    { how: 'SIGINT to the runner alone', kill: (pid: number) => process.kill(pid, 'SIGINT'), code: 2 },
+    { how: 'SIGTERM to the runner alone', kill: (pid: number) => process.kill(pid, 'SIGTERM'), code: 2 },
+    { how: 'SIGKILL of the runner (no cleanup code runs)', kill: (pid: number) => process.kill(pid, 'SIGKILL'), code: null },
+  ])('$how in the middle of a run leaves no redis-server, primary or worker behind', async ({ kill, code }) => {
     const dir = mkdtempSync(join(tmpdir(), 'dl-cli-'));
     const run = spawn(process.execPath, [CLI, 'run', 'worker-pause', '--out', join(dir, 'runs'), '--no-color'], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     let stderr = '';
     run.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
-    const exited = new Promise<number | null>((resolve) => run.on('exit', (code) => resolve(code)));
-    await waitFor(() => expect(stderr).toContain('phase workload'), 30_000);
+    const exited = new Promise<number | null>((resolve) => run.on('exit', (c) => resolve(c)));
     // Mid-workload, with worker 0 paused by SIGSTOP: the hardest moment to clean up.
-    await waitFor(() => expect(stderr).toContain('worker-pause'), 10_000);
+    await waitFor(() => expect(stderr).toContain('fault worker-pause'), 30_000);
     const tree = descendants(run.pid!);
     expect(tree.some((p) => p.cmd.includes('redis-server'))).toBe(true);
     expect(tree.filter((p) => p.cmd.includes('worker-main')).length).toBe(2);
-    process.kill(-run.pid!, 'SIGINT'); // what a terminal's Ctrl-C does: the whole foreground group
-    expect(await exited).toBe(2);
-    await waitFor(() => expect(tree.filter((p) => !isGone(p.pid))).toEqual([]), 15_000);
+    kill(run.pid!);
+    expect(await exited).toBe(code);
+    await waitFor(() => expect(tree.filter((p) => !isGone(p.pid))).toEqual([]), 20_000);
   });
 });
