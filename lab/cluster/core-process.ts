@@ -66,22 +66,51 @@ function isFree(port: number): Promise<boolean> {
   });
 }
 
-/** Starts `deliverylab serve` as a child with an IPC channel and waits until every worker listens. */
+/** Thrown when the core could not be started; `output` is the tail of what it printed. */
+export class CoreStartError extends Error {
+  constructor(message: string, readonly output: string, readonly crashLoop: boolean) {
+    super(output ? `${message}; its last output:\n${output}` : message);
+    this.name = 'CoreStartError';
+  }
+}
+
+const START_ATTEMPTS = 3;
+const OUTPUT_TAIL_LINES = 15;
+
+/**
+ * Starts `deliverylab serve` as a child with an IPC channel and waits until every worker listens.
+ * Workers that die before the core is ready (another process took a port between our probe and
+ * their bind) make it try again on other ports, a bounded number of times.
+ */
 export async function startCore(opts: CoreOptions): Promise<Core> {
-  const port = await freePortRange(opts.workers);
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startCoreOnce(opts, await freePortRange(opts.workers));
+    } catch (err) {
+      if (!(err instanceof CoreStartError && err.crashLoop) || attempt >= START_ATTEMPTS) throw err;
+    }
+  }
+}
+
+async function startCoreOnce(opts: CoreOptions, port: number): Promise<Core> {
   const args = ['serve', '--workers', String(opts.workers), '--port', String(port), '--db', opts.db,
     '--semantics', opts.semantics ?? 'effectively-once', '--head-interval-ms', String(opts.headIntervalMs ?? 500)];
   if (opts.redisUrls.length) args.push('--redis', opts.redisUrls.join(','));
   const child: ChildProcess = fork(CLI, args, { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], env: { ...process.env, DL_LOG_LEVEL: process.env.DL_LOG_LEVEL ?? 'warn' } });
+  const tail: string[] = [];
+  for (const stream of [child.stdout, child.stderr]) {
+    stream?.on('data', (d: Buffer) => {
+      tail.push(...d.toString().split('\n').filter(Boolean));
+      tail.splice(0, Math.max(0, tail.length - OUTPUT_TAIL_LINES));
+    });
+  }
   if (opts.logFile) {
     mkdirSync(dirname(opts.logFile), { recursive: true });
     const out = createWriteStream(opts.logFile, { flags: 'a' });
     child.stdout?.pipe(out);
     child.stderr?.pipe(out);
-  } else {
-    child.stdout?.resume();
-    child.stderr?.resume();
   }
+  let earlyExits = 0;
   const pids = new Map<number, number>();
   const upWaiters = new Set<() => void>();
   let exited = false;
@@ -94,10 +123,11 @@ export async function startCore(opts: CoreOptions): Promise<Core> {
       if (e.type === 'worker-up') pids.set(e.slot, e.pid);
       if (e.type === 'worker-exit' && pids.get(e.slot) === e.pid) pids.delete(e.slot);
       if (e.type === 'ready') resolve();
+      if (e.type === 'worker-exit' && ++earlyExits >= 2 * opts.workers) reject(new CoreStartError(`workers of the core keep exiting before it is ready (ports ${port}-${port + opts.workers})`, tail.join('\n'), true));
       for (const w of [...upWaiters]) w();
       opts.onEvent?.(e);
     });
-    void exit.then(() => reject(new Error(`the core exited before it was ready (see ${opts.logFile ?? 'its log'})`)));
+    void exit.then(() => reject(new CoreStartError('the core exited before it was ready', tail.join('\n'), false)));
   });
   const timeoutMs = opts.startTimeoutMs ?? 30_000;
   let timer: NodeJS.Timeout | undefined;
@@ -114,7 +144,7 @@ export async function startCore(opts: CoreOptions): Promise<Core> {
     clearTimeout(t);
   };
   try {
-    await Promise.race([ready, new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(`the core did not become ready in ${timeoutMs} ms`)), timeoutMs); })]);
+    await Promise.race([ready, new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new CoreStartError(`the core did not become ready in ${timeoutMs} ms`, tail.join('\n'), false)), timeoutMs); })]);
   } catch (err) {
     await stop();
     throw err;

@@ -33,6 +33,8 @@ export interface FaultKind<P extends z.ZodType = z.ZodType> {
   /** One sentence: what it does. */
   doc: string;
   targets: 'workers' | 'redis' | 'clients';
+  /** The fault acts on Redis or its links, so it cannot happen in a variant that runs without Redis. @default false */
+  needsRedis?: boolean;
   params: P;
   start(ctx: FaultContext, target: ResolvedTarget, params: z.infer<P>): Promise<Heal>;
 }

@@ -5,6 +5,7 @@ import { defineFault } from './fault.js';
 export const redisRestart = defineFault({
   doc: 'Crashes redis-server (SIGKILL) and restarts it on the same port after forMs; pub/sub state is lost.',
   targets: 'redis',
+  needsRedis: true,
   params: z.object({}).strict(),
   start: async (ctx) => {
     const redis = ctx.redis;

@@ -6,6 +6,7 @@ import { armFailpoint } from './failpoint-fault.js';
 export const redisUnsubscribe = defineFault({
   doc: "Forces an unsubscribe of a worker's Redis subscriptions while it believes it is subscribed; only database heads reveal the loss.",
   targets: 'workers',
+  needsRedis: true,
   params: z.object({}).strict(),
   start: (ctx, target) => armFailpoint(ctx, target, 'redis.unsubscribe', {}),
 });

@@ -10,12 +10,14 @@ export interface PlannedFault {
   step: FaultStep;
   params: unknown;
   target: ResolvedTarget;
-  /** False when the step's probability said it does not fire in this run. */
+  /** False when the step's probability said it does not fire in this run, or it needs Redis and the run has none. */
   fires: boolean;
+  /** Why a step does not fire. */
+  skipReason?: string;
 }
 
 /** Validates every step against its fault's schema and resolves targets and probabilities from the seed. */
-export function planFaults(sc: Scenario, seed: number): PlannedFault[] {
+export function planFaults(sc: Scenario, seed: number, hasRedis: boolean): PlannedFault[] {
   const random = mulberry32(seed ^ 0x5bd1e995);
   return sc.faults.map((step, i) => {
     const kind = FAULTS[step.kind];
@@ -26,9 +28,12 @@ export function planFaults(sc: Scenario, seed: number): PlannedFault[] {
       throw new UsageError(`scenario ${sc.name}: faults.${i}.params.${issue.path.join('.') || '(root)'}: ${issue.message}`);
     }
     const target = resolveTarget(step, kind.targets, sc.cluster.workers, random, `scenario ${sc.name}: faults.${i}.target`);
-    const fires = random() < step.probability;
+    const drawn = random() < step.probability;
     const where = target.kind === 'workers' ? target.slots.map((s) => `worker:${s}`).join('+') : target.kind;
-    return { name: `${step.kind}@${step.atMs}ms ${where}`, step, params: parsed.data, target, fires };
+    const planned: PlannedFault = { name: `${step.kind}@${step.atMs}ms ${where}`, step, params: parsed.data, target, fires: drawn && (hasRedis || !kind.needsRedis) };
+    if (!drawn) planned.skipReason = `probability ${step.probability}`;
+    else if (!planned.fires) planned.skipReason = 'this semantics variant runs without Redis';
+    return planned;
   });
 }
 
@@ -68,7 +73,7 @@ export class FaultTimeline {
   /** Schedules every firing step relative to now. */
   start(): void {
     this.plan.forEach((f, i) => {
-      if (!f.fires) return this.onNote(`fault ${f.name} skipped (probability ${f.step.probability})`);
+      if (!f.fires) return this.onNote(`fault ${f.name} skipped (${f.skipReason ?? 'not drawn'})`);
       this.#timers.push(setTimeout(() => this.#running.push(this.#inject(f, i)), f.step.atMs));
     });
   }

@@ -2,7 +2,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { z } from 'zod';
 import { SemanticsName } from '../../src/protocol/index.js';
-import { renderJUnit, renderJson, renderTerminal, type RunReport } from '../report/index.js';
+import { readHistory } from '../history/read-history.js';
+import { renderHtml, renderJUnit, renderJson, renderTerminal, type RunReport } from '../report/index.js';
 import { parseOrUsage } from './cli-errors.js';
 import { runScenario } from './run-scenario.js';
 import { builtinScenarioNames, loadScenario } from './scenario-loader.js';
@@ -14,6 +15,7 @@ export const RunCommandOptions = z.object({
   semantics: SemanticsName.optional(),
   json: z.string().min(1).optional(),
   junit: z.string().min(1).optional(),
+  html: z.string().min(1).optional(),
   out: z.string().min(1).default('reports/runs'),
   color: z.boolean().default(true),
   quiet: z.boolean().default(false),
@@ -34,7 +36,7 @@ export async function runScenarios(scenarios: Scenario[], o: { seed?: number; se
     const report = await runScenario(sc, {
       ...(o.seed !== undefined ? { seed: o.seed } : {}),
       ...(o.semantics ? { semantics: o.semantics } : {}),
-      outDir: join(o.out, `${sc.name}.${o.semantics ?? sc.semantics}`),
+      outDir: runDir(o.out, sc.name, o.semantics ?? sc.semantics),
       signal,
       onProgress: (line) => { if (!o.quiet) process.stderr.write(`  ${label} ${line}\n`); },
     });
@@ -44,7 +46,17 @@ export async function runScenarios(scenarios: Scenario[], o: { seed?: number; se
   return reports;
 }
 
-/** `deliverylab run <scenario|all>`: runs, prints the reports, writes JSON/JUnit, and returns the exit code. */
+/** Where a run of a scenario under a semantics keeps history.jsonl, the database and logs. */
+function runDir(out: string, scenario: string, semantics: SemanticsName): string {
+  return join(out, `${scenario}.${semantics}`);
+}
+
+/** The page of one scenario of `run all --html F`: F with `.html` replaced by `.<scenario>.html`. */
+export function htmlFileFor(file: string, scenario: string): string {
+  return /\.html$/i.test(file) ? file.replace(/\.html$/i, `.${scenario}.html`) : `${file}.${scenario}.html`;
+}
+
+/** `deliverylab run <scenario|all>`: runs, prints the reports, writes JSON/JUnit/HTML, and returns the exit code. */
 export async function runCommand(ref: string, raw: Record<string, unknown>, signal: AbortSignal): Promise<number> {
   const o = parseOrUsage(RunCommandOptions, raw, 'run');
   const names = ref === 'all' ? builtinScenarioNames() : [ref];
@@ -53,6 +65,13 @@ export async function runCommand(ref: string, raw: Record<string, unknown>, sign
   const reports = await runScenarios(scenarios, { ...o, print: true }, signal);
   if (o.json) write(o.json, ref === 'all' ? `${JSON.stringify(reports.map((r) => JSON.parse(renderJson(r)) as unknown), null, 2)}\n` : renderJson(reports[0]!));
   if (o.junit) write(o.junit, renderJUnit(reports));
+  const html = o.html;
+  if (html) {
+    for (const r of reports) {
+      const history = readHistory(join(runDir(o.out, r.scenario, r.semantics), 'history.jsonl'));
+      write(ref === 'all' ? htmlFileFor(html, r.scenario) : html, renderHtml(r, history));
+    }
+  }
   const held = reports.filter((r) => r.ok).length;
   const code = signal.aborted ? 2 : exitCodeOf(reports);
   process.stdout.write(`${reports.length} scenario run(s) in ${((performance.now() - started) / 1000).toFixed(1)} s: ${held} held, ${reports.length - held} did not${signal.aborted ? ' (interrupted)' : ''}. Artifacts under ${o.out}/.\n`);

@@ -43,7 +43,7 @@ export async function runScenario(sc: Scenario, o: RunOptions): Promise<RunRepor
   const invariants = (sc.invariants ?? INVARIANT_NAMES) as InvariantName[];
   const unknown = invariants.filter((n) => !INVARIANT_NAMES.includes(n));
   if (unknown.length) throw new UsageError(`scenario ${sc.name}: invariants: unknown ${unknown.join(', ')} (known: ${INVARIANT_NAMES.join(', ')})`);
-  const plan = planFaults(sc, seed);
+  const plan = planFaults(sc, seed, serverFlags(semantics).redis);
   const outDir = resolve(o.outDir);
   rmSync(outDir, { recursive: true, force: true });
   mkdirSync(outDir, { recursive: true });
