@@ -1,10 +1,9 @@
 import { fork, type ChildProcess } from 'node:child_process';
-import { createWriteStream, mkdirSync } from 'node:fs';
+import { createWriteStream, mkdirSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ControlEvent, type ControlRequest, type SemanticsName } from '../../src/protocol/index.js';
-import { findFreePort } from './redis-server.js';
-import { createConnection } from 'node:net';
+import { createServer } from 'node:net';
 
 /** Options of `startCore`. */
 export interface CoreOptions {
@@ -47,22 +46,35 @@ export interface Core {
 
 const CLI = fileURLToPath(new URL('../cli.js', import.meta.url));
 
-/** Finds a base port p such that p .. p+workers are all free. */
-async function freePortRange(n: number): Promise<number> {
-  for (let attempt = 0; attempt < 20; attempt++) {
-    const base = await findFreePort();
-    if (base + n > 65000) continue;
-    const free = await Promise.all(Array.from({ length: n + 1 }, (_, i) => isFree(base + i)));
-    if (free.every(Boolean)) return base;
+/** Lowest port the kernel hands out for outgoing connections (ports above it can be taken at any moment). */
+function ephemeralLow(): number {
+  try {
+    return Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]) || 32768;
+  } catch {
+    return 32768;
   }
-  throw new Error(`no range of ${n + 1} free ports found on 127.0.0.1`);
 }
 
-function isFree(port: number): Promise<boolean> {
+/**
+ * Finds a base port p such that p .. p+workers are all free, below the ephemeral range: a port the
+ * OS picked for us lies inside it, where the workers' own outgoing connections may take p+1 first.
+ */
+async function freePortRange(n: number): Promise<number> {
+  const high = Math.min(ephemeralLow(), 65000) - n - 1;
+  const low = Math.min(20000, high - 1000);
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const base = low + Math.floor(Math.random() * (high - low));
+    const free = await Promise.all(Array.from({ length: n + 1 }, (_, i) => canListen(base + i)));
+    if (free.every(Boolean)) return base;
+  }
+  throw new Error(`no range of ${n + 1} free ports found on 127.0.0.1 between ${low} and ${high + n}`);
+}
+
+function canListen(port: number): Promise<boolean> {
   return new Promise((resolve) => {
-    const s = createConnection({ port, host: '127.0.0.1' });
-    s.once('connect', () => { s.destroy(); resolve(false); });
-    s.once('error', () => resolve(true));
+    const srv = createServer();
+    srv.once('error', () => resolve(false));
+    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
   });
 }
 

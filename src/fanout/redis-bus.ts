@@ -45,10 +45,13 @@ export class RedisBus {
       retryStrategy: (n: number) => Math.min(50 * 2 ** Math.min(n, 6), 1000),
     };
     this.#pub = new Redis(opts.url, { ...common, enableAutoPipelining: true, connectionName: `${opts.origin}-pub` });
-    this.#sub = new Redis(opts.url, { ...common, connectionName: `${opts.origin}-sub`, autoResubscribe: true });
+    // The set of rooms is the truth; Redis subscriptions are derived from it on every (re)connect,
+    // so a room joined while the subscriber was down is subscribed as soon as it is back.
+    this.#sub = new Redis(opts.url, { ...common, connectionName: `${opts.origin}-sub`, autoResubscribe: false });
     for (const r of [this.#pub, this.#sub]) r.on('error', () => undefined);
     let firstReady = true;
     this.#sub.on('ready', () => {
+      this.#subscribe([...this.#rooms]);
       if (!firstReady) opts.onResubscribed?.();
       firstReady = false;
     });
@@ -66,13 +69,19 @@ export class RedisBus {
   join(room: string): void {
     if (this.#rooms.has(room)) return;
     this.#rooms.add(room);
-    if (!this.#silenced) this.#sub.subscribe(roomChannel(room)).catch(() => undefined);
+    this.#subscribe([room]);
   }
 
   /** Unsubscribes from a room's channel (call when its last local member leaves). */
   leave(room: string): void {
     if (!this.#rooms.delete(room)) return;
-    this.#sub.unsubscribe(roomChannel(room)).catch(() => undefined);
+    if (this.#sub.status === 'ready') this.#sub.unsubscribe(roomChannel(room)).catch(() => undefined);
+  }
+
+  #subscribe(rooms: string[]): void {
+    if (this.#silenced || rooms.length === 0 || this.#sub.status !== 'ready') return;
+    // A failure here means the connection dropped; the next 'ready' subscribes every room again.
+    this.#sub.subscribe(...rooms.map(roomChannel)).catch(() => undefined);
   }
 
   /** Publishes a serialized `msg` frame on its room's channel; failures are counted, never thrown. */
@@ -90,7 +99,7 @@ export class RedisBus {
   silence(on: boolean): void {
     this.#silenced = on;
     if (on) this.#sub.unsubscribe().catch(() => undefined);
-    else for (const room of this.#rooms) this.#sub.subscribe(roomChannel(room)).catch(() => undefined);
+    else this.#subscribe([...this.#rooms]);
   }
 
   /** The state of both connections. */

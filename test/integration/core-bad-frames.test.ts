@@ -24,6 +24,8 @@ interface BadFrameCase {
   name: string;
   /** Frames sent (and answered) first, to set up the state the bad frame needs. */
   setup?: { frame: object; expect: 'ack' | 'joined' }[];
+  /** The user the setup frames are sent as, on a connection of their own. @default the prober's own connection */
+  setupAs?: string;
   frame: Bad;
   code: ErrorCode;
   /** The `ref` the error must carry (the message id or room), when it has one. */
@@ -59,6 +61,14 @@ const CASES: BadFrameCase[] = [
     frame: { text: { type: 'send', id: 'roomed-id', room: 'elsewhere', body: 'same' } },
     code: 'id_conflict',
     ref: 'roomed-id',
+  },
+  {
+    name: 'same id from another sender',
+    setup: [{ frame: { type: 'send', id: 'sent-by-other', room: ROOM, body: 'same' }, expect: 'ack' }],
+    setupAs: 'someone-else',
+    frame: { text: { type: 'send', id: 'sent-by-other', room: ROOM, body: 'same' } },
+    code: 'id_conflict',
+    ref: 'sent-by-other',
   },
   { name: 'binary frame', frame: { binary: new TextEncoder().encode(JSON.stringify({ type: 'ping', nonce: 1 })) }, code: 'bad_frame' },
 ];
@@ -98,9 +108,10 @@ let nextNonce = 1;
 describe('core answers bad frames with a coded error and keeps the connection', () => {
   it.each(CASES)('$name → $code', async (c) => {
     const ws = await open('prober');
+    const setupWs = c.setupAs === undefined ? ws : await open(c.setupAs);
     for (const s of c.setup ?? []) {
-      ws.send(s.frame);
-      await ws.take(s.expect);
+      setupWs.send(s.frame);
+      await setupWs.take(s.expect);
     }
     if ('binary' in c.frame) ws.sendBinary(c.frame.binary);
     else ws.send(c.frame.text);

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { readDbHeads, readDbSnapshot } from '../../lab/history/db-snapshot.js';
 import type { AckFrame } from '../../src/protocol/index.js';
-import { loadCoreProcess, slotHttpUrl, type Core } from '../support/dist-core.js';
+import { loadCoreProcess, slotHttpUrl, waitBusReady, type Core } from '../support/dist-core.js';
 import {
   closeMembers, expectAcksDurable, expectDbConsistent, expectStreamsEqualDb, send, startMember, waitCaughtUp, within, type ChatMember,
 } from '../support/chat-members.js';
@@ -17,6 +17,7 @@ import { startRedisServer, type RedisServerHandle } from '../../lab/cluster/redi
 import { waitFor } from '../support/wait-for.js';
 
 const WORKERS = 2;
+const BUS_READY_TIMEOUT_MS = 20_000;
 /** Messages each member sends to each of its rooms. */
 const SENDS_PER_ROOM = 15;
 const JOIN_TIMEOUT_MS = 15_000;
@@ -44,6 +45,8 @@ beforeEach(async () => {
   dir = mkdtempSync(join(tmpdir(), 'dl-core-fanout-'));
   redis = await startRedisServer();
   core = await startCore({ workers: WORKERS, db: join(dir, 'db.sqlite'), redisUrls: [redis.url], logFile: join(dir, 'core.log') });
+  // Members join only once every worker can subscribe (see the test of a room joined while Redis is down).
+  await waitBusReady(core, WORKERS, BUS_READY_TIMEOUT_MS);
 });
 
 afterEach(async (ctx) => {

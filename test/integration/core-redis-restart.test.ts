@@ -6,17 +6,20 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Redis } from 'ioredis';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { readDbHeads, readDbSnapshot } from '../../lab/history/db-snapshot.js';
 import { startRedisServer, type RedisServerHandle } from '../../lab/cluster/redis-server.js';
-import { loadCoreProcess, slotHttpUrl, type Core } from '../support/dist-core.js';
+import { loadCoreProcess, slotHttpUrl, waitBusReady, type Core } from '../support/dist-core.js';
+import { roomChannel } from '../../src/protocol/index.js';
 import {
-  closeMembers, expectAcksDurable, expectAllSendsAcked, expectDbConsistent, expectStreamsEqualDb, sendUntilAborted, startMember,
+  closeMembers, expectAcksDurable, expectAllSendsAcked, expectDbConsistent, expectStreamsEqualDb, send, sendUntilAborted, startMember,
   waitCaughtUp, type ChatMember,
 } from '../support/chat-members.js';
 import { waitFor } from '../support/wait-for.js';
 
 const WORKERS = 2;
+const BUS_READY_TIMEOUT_MS = 20_000;
 /** Acks each member must get before the kill, while Redis is down, and after the restart. */
 const ACKS_BEFORE_KILL = 10;
 const ACKS_WHILE_DOWN = 10;
@@ -25,6 +28,8 @@ const PROGRESS_TIMEOUT_MS = 20_000;
 const REDIS_READY_TIMEOUT_MS = 20_000;
 const SETTLE_TIMEOUT_MS = 20_000;
 const CATCH_UP_TIMEOUT_MS = 20_000;
+/** Bound for a worker to be subscribed to its rooms after Redis is back (ioredis reconnects within 1 s). */
+const RESUBSCRIBE_TIMEOUT_MS = 10_000;
 
 /** Two members per worker; every room has members on both workers. */
 const PLACEMENT = [
@@ -46,6 +51,8 @@ beforeEach(async () => {
   dir = mkdtempSync(join(tmpdir(), 'dl-core-redis-restart-'));
   redis = await startRedisServer();
   core = await startCore({ workers: WORKERS, db: join(dir, 'db.sqlite'), redisUrls: [redis.url], logFile: join(dir, 'core.log') });
+  // Members join only once every worker can subscribe (see the test of a room joined while Redis is down).
+  await waitBusReady(core, WORKERS, BUS_READY_TIMEOUT_MS);
 });
 
 afterEach(async (ctx) => {
@@ -69,10 +76,23 @@ async function progress(from: Map<ChatMember, number>, more: number): Promise<vo
   }, PROGRESS_TIMEOUT_MS);
 }
 
-/** The Redis connection states a worker reports on /health. */
-async function redisStatus(c: Core, slot: number): Promise<{ publisher: string; subscriber: string }> {
-  const h = (await (await fetch(slotHttpUrl(c.slotUrl(slot), '/health'))).json()) as { redis: { publisher: string; subscriber: string } };
-  return h.redis;
+/** Subscribers of a Redis channel, asked of Redis itself. */
+async function channelSubscribers(url: string, channel: string): Promise<number> {
+  const r = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  try {
+    await r.connect();
+    const [, n] = (await r.pubsub('NUMSUB', channel)) as [string, number | string];
+    return Number(n);
+  } finally {
+    r.disconnect();
+  }
+}
+
+/** A Prometheus counter's value summed over its series, from worker `slot`'s /metrics. */
+async function workerCounter(c: Core, slot: number, name: string): Promise<number> {
+  const text = await (await fetch(slotHttpUrl(c.slotUrl(slot), '/metrics'))).text();
+  return text.split('\n').filter((l) => l.startsWith(`${name}{`) || l.startsWith(`${name} `))
+    .reduce((sum, l) => sum + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
 }
 
 describe('core under a Redis crash and restart', () => {
@@ -94,9 +114,7 @@ describe('core under a Redis crash and restart', () => {
       .filter((a) => members.some((o) => o.home !== m.home && o.rooms.includes(a.room))));
 
     await r.restart();
-    for (let slot = 0; slot < WORKERS; slot++) {
-      await waitFor(async () => expect(await redisStatus(c, slot)).toMatchObject({ publisher: 'ready', subscriber: 'ready' }), REDIS_READY_TIMEOUT_MS);
-    }
+    await waitBusReady(c, WORKERS, REDIS_READY_TIMEOUT_MS);
     await progress(new Map(members.map((m) => [m, acked(m)])), ACKS_AFTER_RESTART);
     sending.abort();
     const issued = (await Promise.all(loops)).reduce((a, b) => a + b, 0);
@@ -116,5 +134,32 @@ describe('core under a Redis crash and restart', () => {
     // through database heads and gap fetches.
     expect(crossWorkerWhileDown.length).toBeGreaterThan(0);
     expect(members.reduce((sum, m) => sum + m.client.stats.gapsFilled, 0), 'messages recovered by gap fetches').toBeGreaterThan(0);
+  });
+
+  // Core bug: RedisBus.join() subscribes with enableOfflineQueue off, so a subscribe made while the
+  // subscriber is not ready is rejected and swallowed, and nothing subscribes the room later.
+  it('a room first joined while Redis is down is fanned out live once Redis is back', async () => {
+    const c = core!;
+    const r = redis!;
+    const room = 'joined-in-outage';
+    await r.kill('SIGKILL');
+    const watcher = startMember({ name: 'watcher', home: 1, rooms: [room], urls: [c.slotUrl(1)] });
+    members.push(watcher);
+    await waitFor(() => expect(watcher.events.some((e) => e.type === 'joined' && e.room === room)).toBe(true), PROGRESS_TIMEOUT_MS);
+    await r.restart();
+    await waitBusReady(c, WORKERS, REDIS_READY_TIMEOUT_MS);
+
+    // Worker 1 has a member of the room, so it must be subscribed to the room's channel again.
+    await waitFor(async () => expect(await channelSubscribers(r.url, roomChannel(room)), `subscribers of ${roomChannel(room)}`).toBe(1),
+      RESUBSCRIBE_TIMEOUT_MS);
+
+    // And a message committed on worker 0 reaches worker 1 through Redis, not only through a gap fetch.
+    const sender = startMember({ name: 'sender', home: 0, rooms: [room], urls: [c.slotUrl(0)] });
+    members.push(sender);
+    const busBefore = await workerCounter(c, 1, 'dl_bus_messages_received_total');
+    const ack = await send(sender, room, 'after the outage');
+    await waitCaughtUp([watcher], new Map([[room, ack.seq]]), CATCH_UP_TIMEOUT_MS);
+    await waitFor(async () => expect(await workerCounter(c, 1, 'dl_bus_messages_received_total')).toBeGreaterThan(busBefore),
+      RESUBSCRIBE_TIMEOUT_MS);
   });
 });

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { readDbHeads, readDbSnapshot } from '../../lab/history/db-snapshot.js';
 import { startRedisServer, type RedisServerHandle } from '../../lab/cluster/redis-server.js';
-import { loadCoreProcess, slotHttpUrl, type Core } from '../support/dist-core.js';
+import { loadCoreProcess, waitBusReady, workerHealth, type Core } from '../support/dist-core.js';
 import {
   closeMembers, expectAcksDurable, expectAllSendsAcked, expectDbConsistent, expectStreamsEqualDb, sendUntilAborted, startMember,
   waitCaughtUp, type ChatMember,
@@ -16,6 +16,7 @@ import {
 import { waitFor } from '../support/wait-for.js';
 
 const WORKERS = 2;
+const BUS_READY_TIMEOUT_MS = 20_000;
 const KILLED_SLOT = 0;
 const ROOMS = ['r1', 'r2', 'r3'];
 /** Acks each member must have before the kill, and after it (proving the stream resumed). */
@@ -46,6 +47,8 @@ beforeEach(async () => {
   dir = mkdtempSync(join(tmpdir(), 'dl-core-worker-kill-'));
   redis = await startRedisServer();
   core = await startCore({ workers: WORKERS, db: join(dir, 'db.sqlite'), redisUrls: [redis.url], logFile: join(dir, 'core.log') });
+  // Members join only once every worker can subscribe (see the test of a room joined while Redis is down).
+  await waitBusReady(core, WORKERS, BUS_READY_TIMEOUT_MS);
 });
 
 afterEach(async (ctx) => {
@@ -87,7 +90,7 @@ describe('core under a worker SIGKILL', () => {
 
     expect(newPid).not.toBe(oldPid);
     const health = await waitFor(async () => {
-      const h = (await (await fetch(slotHttpUrl(c.slotUrl(KILLED_SLOT), '/health'))).json()) as { pid: number; worker: number };
+      const h = await workerHealth(c, KILLED_SLOT);
       expect(h).toMatchObject({ worker: KILLED_SLOT, pid: newPid });
       return h;
     }, RESPAWN_TIMEOUT_MS);

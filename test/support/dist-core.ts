@@ -5,6 +5,7 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type * as CoreProcess from '../../lab/cluster/core-process.js';
+import type { Core } from '../../lab/cluster/core-process.js';
 
 export type { Core, CoreOptions } from '../../lab/cluster/core-process.js';
 
@@ -26,4 +27,36 @@ export const DIST_CLI_PATH = fileURLToPath(DIST_CLI);
 export function slotHttpUrl(slotWsUrl: string, path: string): string {
   const u = new URL(slotWsUrl);
   return `http://${u.host}${path}`;
+}
+
+/** A worker's /health answer, the fields tests read. */
+export interface WorkerHealth {
+  ok: boolean;
+  worker: number;
+  pid: number;
+  connections: number;
+  db: string;
+  redis: { publisher: string; subscriber: string; rooms?: number };
+}
+
+/** Fetches worker `slot`'s /health. */
+export async function workerHealth(core: Core, slot: number): Promise<WorkerHealth> {
+  const res = await fetch(slotHttpUrl(core.slotUrl(slot), '/health'));
+  return (await res.json()) as WorkerHealth;
+}
+
+/**
+ * Resolves once every worker's Redis publisher and subscriber are `ready` (a worker listens
+ * before its Redis connections are up; tests that need live cross-worker fan-out start after this).
+ */
+export async function waitBusReady(core: Core, workers: number, timeoutMs: number): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  for (let slot = 0; slot < workers; slot++) {
+    for (;;) {
+      const h = await workerHealth(core, slot).catch(() => null);
+      if (h?.redis.publisher === 'ready' && h.redis.subscriber === 'ready') break;
+      if (performance.now() > deadline) throw new Error(`worker ${slot}'s Redis connections not ready within ${timeoutMs} ms: ${JSON.stringify(h?.redis)}`);
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+  }
 }
