@@ -48,6 +48,7 @@ const runOptions = (c: Command) => c
 
 runOptions(program.command('run <scenario>').description('run a scenario (a built-in name, a file, or "all") and print the assertion report'))
   .option('--junit <file>', 'write JUnit XML')
+  .option('--html <file>', 'write the HTML report with a timeline (run all: one page per scenario, <file>.<scenario>.html)')
   .action((ref: string, opts: Record<string, unknown>) => {
     process.on('SIGINT', onSignal).on('SIGTERM', onSignal);
     return exitWith(runCommand(ref, opts, interrupt.signal));
