@@ -2,22 +2,19 @@
  * Fan-out across workers: members of several rooms on two workers each get every message of
  * their rooms once, in seq order, equal to the database; and a send retried with one id is one row.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { readDbHeads, readDbSnapshot } from '../../lab/history/db-snapshot.js';
 import type { AckFrame } from '../../src/protocol/index.js';
-import { loadCoreProcess, slotHttpUrl, waitBusReady, type Core } from '../support/dist-core.js';
+import { slotHttpUrl } from '../support/dist-core.js';
 import {
-  closeMembers, expectAcksDurable, expectDbConsistent, expectStreamsEqualDb, send, startMember, waitCaughtUp, within, type ChatMember,
+  expectAcksDurable, expectDbConsistent, expectStreamsEqualDb, send, startMember, waitCaughtUp, within, type ChatMember,
 } from '../support/chat-members.js';
 import { RawSocket } from '../support/raw-socket.js';
-import { startRedisServer, type RedisServerHandle } from '../../lab/cluster/redis-server.js';
 import { waitFor } from '../support/wait-for.js';
+import { useCluster } from '../support/cluster-fixture.js';
 
 const WORKERS = 2;
-const BUS_READY_TIMEOUT_MS = 20_000;
 /** Messages each member sends to each of its rooms. */
 const SENDS_PER_ROOM = 15;
 const JOIN_TIMEOUT_MS = 15_000;
@@ -33,32 +30,9 @@ const PLACEMENT = [
   { name: 'ed', home: 1, rooms: ['beta'] },
 ];
 
-const { startCore } = await loadCoreProcess();
-
-let dir: string;
-let redis: RedisServerHandle | undefined;
-let core: Core | undefined;
-const members: ChatMember[] = [];
+const fx = useCluster('core-fanout', WORKERS);
 const sockets: RawSocket[] = [];
-
-beforeEach(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'dl-core-fanout-'));
-  redis = await startRedisServer();
-  core = await startCore({ workers: WORKERS, db: join(dir, 'db.sqlite'), redisUrls: [redis.url], logFile: join(dir, 'core.log') });
-  // Members join only once every worker can subscribe (see the test of a room joined while Redis is down).
-  await waitBusReady(core, WORKERS, BUS_READY_TIMEOUT_MS);
-});
-
-afterEach(async (ctx) => {
-  for (const s of sockets.splice(0)) s.close();
-  await closeMembers(members);
-  await core?.stop();
-  await redis?.stop();
-  core = undefined;
-  redis = undefined;
-  if (ctx.task.result?.state === 'fail') console.error(`kept ${dir} (core.log, db.sqlite) for the failed test`);
-  else rmSync(dir, { recursive: true, force: true });
-});
+afterEach(() => { for (const s of sockets.splice(0)) s.close(); });
 
 /** Resolves once every member has a `joined` for each of its rooms. */
 async function allJoined(ms: readonly ChatMember[]): Promise<void> {
@@ -78,25 +52,25 @@ function counter(text: string, name: string): number {
 
 describe('core fan-out across two workers', () => {
   it('every member gets every message of its rooms once, in seq order, equal to the database', async () => {
-    const c = core!;
-    for (const p of PLACEMENT) members.push(startMember({ ...p, urls: [c.slotUrl(p.home)] }));
-    await allJoined(members);
+    const c = fx.core;
+    for (const p of PLACEMENT) fx.members.push(startMember({ ...p, urls: [c.slotUrl(p.home)] }));
+    await allJoined(fx.members);
 
-    const acks = await within(Promise.all(members.flatMap((m) => m.rooms.flatMap((room) =>
+    const acks = await within(Promise.all(fx.members.flatMap((m) => m.rooms.flatMap((room) =>
       Array.from({ length: SENDS_PER_ROOM }, (_, i) => send(m, room, `${m.name}#${room}#${i}`))))), ACK_TIMEOUT_MS, 'acking every send');
     expect(acks.every((a) => !a.duplicate)).toBe(true);
 
-    const dbFile = join(dir, 'db.sqlite');
-    await waitCaughtUp(members, readDbHeads(dbFile), CATCH_UP_TIMEOUT_MS);
+    const dbFile = fx.dbFile;
+    await waitCaughtUp(fx.members, readDbHeads(dbFile), CATCH_UP_TIMEOUT_MS);
     const db = readDbSnapshot(dbFile);
     expectDbConsistent(db);
-    expectAcksDurable(members, db);
+    expectAcksDurable(fx.members, db);
     expect(db.messages).toHaveLength(acks.length);
     for (const row of db.messages) expect(row.body.startsWith(`${row.sender}#${row.room}#`), `row ${row.id}`).toBe(true);
-    expectStreamsEqualDb(members, db);
+    expectStreamsEqualDb(fx.members, db);
 
     // Placement held (no reconnects), and both workers received messages from the other through Redis.
-    for (const m of members) {
+    for (const m of fx.members) {
       expect(m.events.filter((e) => e.type === 'connect').map((e) => e.type === 'connect' && e.worker), m.name).toEqual([m.home]);
     }
     for (let slot = 0; slot < WORKERS; slot++) {
@@ -106,10 +80,10 @@ describe('core fan-out across two workers', () => {
   });
 
   it('a send retried five times with one id is one row, and every ack carries its seq', async () => {
-    const c = core!;
+    const c = fx.core;
     const room = 'retry';
     const watcher = startMember({ name: 'watcher', home: 1, rooms: [room], urls: [c.slotUrl(1)] });
-    members.push(watcher);
+    fx.members.push(watcher);
     await allJoined([watcher]);
     // An earlier message, so the retried one's seq is not trivially 1.
     await send(watcher, room, 'before');
@@ -138,7 +112,7 @@ describe('core fan-out across two workers', () => {
     expect(late.duplicate && elsewhere.duplicate).toBe(true);
     expect(first.invalid.concat(second.invalid)).toEqual([]);
 
-    const dbFile = join(dir, 'db.sqlite');
+    const dbFile = fx.dbFile;
     await waitCaughtUp([watcher], readDbHeads(dbFile), CATCH_UP_TIMEOUT_MS);
     const db = readDbSnapshot(dbFile);
     expect(db.messages.filter((r) => r.id === frame.id)).toEqual([

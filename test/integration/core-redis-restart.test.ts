@@ -3,23 +3,20 @@
  * committed and acked meanwhile, no acked message is lost, and every client converges to the
  * database, recovering through database heads the messages whose publish Redis never carried.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { readDbHeads, readDbSnapshot } from '../../lab/history/db-snapshot.js';
-import { startRedisServer, type RedisServerHandle } from '../../lab/cluster/redis-server.js';
-import { loadCoreProcess, slotHttpUrl, waitBusReady, type Core } from '../support/dist-core.js';
+import { slotHttpUrl, waitBusReady, type Core } from '../support/dist-core.js';
 import { roomChannel } from '../../src/protocol/index.js';
 import {
-  closeMembers, expectAcksDurable, expectAllSendsAcked, expectDbConsistent, expectStreamsEqualDb, send, sendUntilAborted, startMember,
+  expectAcksDurable, expectAllSendsAcked, expectDbConsistent, expectStreamsEqualDb, send, sendUntilAborted, startMember,
   waitCaughtUp, type ChatMember,
 } from '../support/chat-members.js';
 import { waitFor } from '../support/wait-for.js';
+import { useCluster } from '../support/cluster-fixture.js';
 
 const WORKERS = 2;
-const BUS_READY_TIMEOUT_MS = 20_000;
 /** Acks each member must get before the kill, while Redis is down, and after the restart. */
 const ACKS_BEFORE_KILL = 10;
 const ACKS_WHILE_DOWN = 10;
@@ -39,33 +36,7 @@ const PLACEMENT = [
   { name: 'w1b', home: 1, rooms: ['r1', 'r2', 'r3'] },
 ];
 
-const { startCore } = await loadCoreProcess();
-
-let dir: string;
-let redis: RedisServerHandle | undefined;
-let core: Core | undefined;
-const members: ChatMember[] = [];
-const stopSending = new Set<AbortController>();
-
-beforeEach(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'dl-core-redis-restart-'));
-  redis = await startRedisServer();
-  core = await startCore({ workers: WORKERS, db: join(dir, 'db.sqlite'), redisUrls: [redis.url], logFile: join(dir, 'core.log') });
-  // Members join only once every worker can subscribe (see the test of a room joined while Redis is down).
-  await waitBusReady(core, WORKERS, BUS_READY_TIMEOUT_MS);
-});
-
-afterEach(async (ctx) => {
-  for (const c of stopSending) c.abort();
-  stopSending.clear();
-  await closeMembers(members);
-  await core?.stop();
-  await redis?.stop();
-  core = undefined;
-  redis = undefined;
-  if (ctx.task.result?.state === 'fail') console.error(`kept ${dir} (core.log, db.sqlite) for the failed test`);
-  else rmSync(dir, { recursive: true, force: true });
-});
+const fx = useCluster('core-redis-restart', WORKERS);
 
 const acked = (m: ChatMember) => m.acks.length;
 
@@ -97,54 +68,54 @@ async function workerCounter(c: Core, slot: number, name: string): Promise<numbe
 
 describe('core under a Redis crash and restart', () => {
   it('loses no acked message and every client converges to the database', async () => {
-    const c = core!;
-    const r = redis!;
-    for (const p of PLACEMENT) members.push(startMember({ ...p, urls: [c.slotUrl(p.home), c.slotUrl((p.home + 1) % WORKERS)] }));
+    const c = fx.core;
+    const r = fx.redis;
+    for (const p of PLACEMENT) fx.members.push(startMember({ ...p, urls: [c.slotUrl(p.home), c.slotUrl((p.home + 1) % WORKERS)] }));
     const sending = new AbortController();
-    stopSending.add(sending);
-    const loops = members.map((m) => sendUntilAborted(m, sending.signal));
+    fx.stopSending.add(sending);
+    const loops = fx.members.map((m) => sendUntilAborted(m, sending.signal));
 
-    await progress(new Map(members.map((m) => [m, 0])), ACKS_BEFORE_KILL);
+    await progress(new Map(fx.members.map((m) => [m, 0])), ACKS_BEFORE_KILL);
     await r.kill('SIGKILL');
     // Commits and acks go on without Redis; only the cross-worker publishes are lost.
-    const atKill = new Map(members.map((m) => [m, acked(m)]));
+    const atKill = new Map(fx.members.map((m) => [m, acked(m)]));
     await progress(atKill, ACKS_WHILE_DOWN);
     // Acks received while Redis was down, of rooms with members on the other worker (no reconnects: home is the worker).
-    const crossWorkerWhileDown = members.flatMap((m) => m.acks.slice(atKill.get(m))
-      .filter((a) => members.some((o) => o.home !== m.home && o.rooms.includes(a.room))));
+    const crossWorkerWhileDown = fx.members.flatMap((m) => m.acks.slice(atKill.get(m))
+      .filter((a) => fx.members.some((o) => o.home !== m.home && o.rooms.includes(a.room))));
 
     await r.restart();
     await waitBusReady(c, WORKERS, REDIS_READY_TIMEOUT_MS);
-    await progress(new Map(members.map((m) => [m, acked(m)])), ACKS_AFTER_RESTART);
+    await progress(new Map(fx.members.map((m) => [m, acked(m)])), ACKS_AFTER_RESTART);
     sending.abort();
     const issued = (await Promise.all(loops)).reduce((a, b) => a + b, 0);
-    expect(await expectAllSendsAcked(members, SETTLE_TIMEOUT_MS)).toBe(issued);
+    expect(await expectAllSendsAcked(fx.members, SETTLE_TIMEOUT_MS)).toBe(issued);
 
-    const dbFile = join(dir, 'db.sqlite');
-    await waitCaughtUp(members, readDbHeads(dbFile), CATCH_UP_TIMEOUT_MS);
+    const dbFile = fx.dbFile;
+    await waitCaughtUp(fx.members, readDbHeads(dbFile), CATCH_UP_TIMEOUT_MS);
     const db = readDbSnapshot(dbFile);
     expectDbConsistent(db);
-    expectAcksDurable(members, db);
+    expectAcksDurable(fx.members, db);
     expect(db.messages).toHaveLength(issued);
-    expectStreamsEqualDb(members, db);
+    expectStreamsEqualDb(fx.members, db);
 
     // The workers never lost their clients: Redis is coordination, not transport.
-    for (const m of members) expect(m.client.stats.reconnects, `${m.name} reconnects`).toBe(0);
+    for (const m of fx.members) expect(m.client.stats.reconnects, `${m.name} reconnects`).toBe(0);
     // Messages acked on one worker while Redis was down reached the other worker's members
     // through database heads and gap fetches.
     expect(crossWorkerWhileDown.length).toBeGreaterThan(0);
-    expect(members.reduce((sum, m) => sum + m.client.stats.gapsFilled, 0), 'messages recovered by gap fetches').toBeGreaterThan(0);
+    expect(fx.members.reduce((sum, m) => sum + m.client.stats.gapsFilled, 0), 'messages recovered by gap fetches').toBeGreaterThan(0);
   });
 
-  // Core bug: RedisBus.join() subscribes with enableOfflineQueue off, so a subscribe made while the
-  // subscriber is not ready is rejected and swallowed, and nothing subscribes the room later.
+  // A room first joined while the subscriber was down must be subscribed once Redis is back
+  // (the bus re-derives its subscriptions from its rooms on every ready).
   it('a room first joined while Redis is down is fanned out live once Redis is back', async () => {
-    const c = core!;
-    const r = redis!;
+    const c = fx.core;
+    const r = fx.redis;
     const room = 'joined-in-outage';
     await r.kill('SIGKILL');
     const watcher = startMember({ name: 'watcher', home: 1, rooms: [room], urls: [c.slotUrl(1)] });
-    members.push(watcher);
+    fx.members.push(watcher);
     await waitFor(() => expect(watcher.events.some((e) => e.type === 'joined' && e.room === room)).toBe(true), PROGRESS_TIMEOUT_MS);
     await r.restart();
     await waitBusReady(c, WORKERS, REDIS_READY_TIMEOUT_MS);
@@ -155,7 +126,7 @@ describe('core under a Redis crash and restart', () => {
 
     // And a message committed on worker 0 reaches worker 1 through Redis, not only through a gap fetch.
     const sender = startMember({ name: 'sender', home: 0, rooms: [room], urls: [c.slotUrl(0)] });
-    members.push(sender);
+    fx.members.push(sender);
     const busBefore = await workerCounter(c, 1, 'dl_bus_messages_received_total');
     const ack = await send(sender, room, 'after the outage');
     await waitCaughtUp([watcher], new Map([[room, ack.seq]]), CATCH_UP_TIMEOUT_MS);

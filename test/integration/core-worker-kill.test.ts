@@ -2,21 +2,18 @@
  * SIGKILL a worker while clients on both workers send: the clients reconnect, resend what was not
  * acked, resume from their cursors, and end up with exactly the database's stream of their rooms.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { readDbHeads, readDbSnapshot } from '../../lab/history/db-snapshot.js';
-import { startRedisServer, type RedisServerHandle } from '../../lab/cluster/redis-server.js';
-import { loadCoreProcess, waitBusReady, workerHealth, type Core } from '../support/dist-core.js';
+import { workerHealth } from '../support/dist-core.js';
 import {
-  closeMembers, expectAcksDurable, expectAllSendsAcked, expectDbConsistent, expectStreamsEqualDb, sendUntilAborted, startMember,
+  expectAcksDurable, expectAllSendsAcked, expectDbConsistent, expectStreamsEqualDb, sendUntilAborted, startMember,
   waitCaughtUp, type ChatMember,
 } from '../support/chat-members.js';
 import { waitFor } from '../support/wait-for.js';
+import { useCluster } from '../support/cluster-fixture.js';
 
 const WORKERS = 2;
-const BUS_READY_TIMEOUT_MS = 20_000;
 const KILLED_SLOT = 0;
 const ROOMS = ['r1', 'r2', 'r3'];
 /** Acks each member must have before the kill, and after it (proving the stream resumed). */
@@ -35,54 +32,28 @@ const PLACEMENT = [
   { name: 'w1b', home: 1, rooms: ROOMS },
 ];
 
-const { startCore } = await loadCoreProcess();
-
-let dir: string;
-let redis: RedisServerHandle | undefined;
-let core: Core | undefined;
-const members: ChatMember[] = [];
-const stopSending = new Set<AbortController>();
-
-beforeEach(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'dl-core-worker-kill-'));
-  redis = await startRedisServer();
-  core = await startCore({ workers: WORKERS, db: join(dir, 'db.sqlite'), redisUrls: [redis.url], logFile: join(dir, 'core.log') });
-  // Members join only once every worker can subscribe (see the test of a room joined while Redis is down).
-  await waitBusReady(core, WORKERS, BUS_READY_TIMEOUT_MS);
-});
-
-afterEach(async (ctx) => {
-  for (const c of stopSending) c.abort();
-  stopSending.clear();
-  await closeMembers(members);
-  await core?.stop();
-  await redis?.stop();
-  core = undefined;
-  redis = undefined;
-  if (ctx.task.result?.state === 'fail') console.error(`kept ${dir} (core.log, db.sqlite) for the failed test`);
-  else rmSync(dir, { recursive: true, force: true });
-});
+const fx = useCluster('core-worker-kill', WORKERS);
 
 const acked = (m: ChatMember) => m.acks.length;
 
 describe('core under a worker SIGKILL', () => {
   it('clients reconnect, resend, resume, and converge to the database', async () => {
-    const c = core!;
+    const c = fx.core;
     const slots = Array.from({ length: WORKERS }, (_, k) => k);
     for (const p of PLACEMENT) {
-      members.push(startMember({ ...p, urls: slots.map((k) => c.slotUrl((p.home + k) % WORKERS)) }));
+      fx.members.push(startMember({ ...p, urls: slots.map((k) => c.slotUrl((p.home + k) % WORKERS)) }));
     }
     const sending = new AbortController();
-    stopSending.add(sending);
-    const loops = members.map((m) => sendUntilAborted(m, sending.signal));
+    fx.stopSending.add(sending);
+    const loops = fx.members.map((m) => sendUntilAborted(m, sending.signal));
 
-    await waitFor(() => expect(Math.min(...members.map(acked))).toBeGreaterThanOrEqual(ACKS_BEFORE_KILL), PROGRESS_TIMEOUT_MS);
-    const ackedAtKill = new Map(members.map((m) => [m, acked(m)]));
+    await waitFor(() => expect(Math.min(...fx.members.map(acked))).toBeGreaterThanOrEqual(ACKS_BEFORE_KILL), PROGRESS_TIMEOUT_MS);
+    const ackedAtKill = new Map(fx.members.map((m) => [m, acked(m)]));
     const oldPid = c.signal(KILLED_SLOT, 'SIGKILL');
 
     // Every member keeps getting acks after the kill: those of worker 0 only after a reconnect.
     await waitFor(() => {
-      for (const m of members) expect(acked(m), m.name).toBeGreaterThanOrEqual(ackedAtKill.get(m)! + ACKS_AFTER_KILL);
+      for (const m of fx.members) expect(acked(m), m.name).toBeGreaterThanOrEqual(ackedAtKill.get(m)! + ACKS_AFTER_KILL);
     }, PROGRESS_TIMEOUT_MS);
     const newPid = await c.waitWorkerUp(KILLED_SLOT, oldPid, RESPAWN_TIMEOUT_MS);
     sending.abort();
@@ -96,26 +67,26 @@ describe('core under a worker SIGKILL', () => {
     }, RESPAWN_TIMEOUT_MS);
     expect(health.pid).toBe(newPid);
 
-    for (const m of members.filter((x) => x.home === KILLED_SLOT)) {
+    for (const m of fx.members.filter((x) => x.home === KILLED_SLOT)) {
       const disconnects = m.events.filter((e) => e.type === 'disconnect');
       expect(disconnects.length, `${m.name} noticed the kill`).toBeGreaterThanOrEqual(1);
       expect(m.events.filter((e) => e.type === 'connect').length, `${m.name} reconnected`).toBeGreaterThanOrEqual(2);
     }
 
-    expect(await expectAllSendsAcked(members, SETTLE_TIMEOUT_MS)).toBe(issued);
-    const dbFile = join(dir, 'db.sqlite');
+    expect(await expectAllSendsAcked(fx.members, SETTLE_TIMEOUT_MS)).toBe(issued);
+    const dbFile = fx.dbFile;
     // A late joiner on the re-forked worker replays everything from the database.
     const late = startMember({ name: 'late', home: KILLED_SLOT, rooms: ROOMS, urls: [c.slotUrl(KILLED_SLOT)] });
-    members.push(late);
-    await waitCaughtUp(members, readDbHeads(dbFile), CATCH_UP_TIMEOUT_MS);
+    fx.members.push(late);
+    await waitCaughtUp(fx.members, readDbHeads(dbFile), CATCH_UP_TIMEOUT_MS);
 
     const db = readDbSnapshot(dbFile);
     expectDbConsistent(db);
-    expectAcksDurable(members, db);
+    expectAcksDurable(fx.members, db);
     // Each issued send is exactly one row: retries after the kill were absorbed by the id.
     expect(db.messages).toHaveLength(issued);
-    expect(new Set(members.flatMap((m) => m.acks.map((a) => a.id))).size).toBe(issued);
-    expectStreamsEqualDb(members, db);
+    expect(new Set(fx.members.flatMap((m) => m.acks.map((a) => a.id))).size).toBe(issued);
+    expectStreamsEqualDb(fx.members, db);
     expect(late.events.filter((e) => e.type === 'connect').map((e) => e.type === 'connect' && e.pid)).toEqual([newPid]);
   });
 });

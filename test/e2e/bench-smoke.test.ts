@@ -1,0 +1,119 @@
+/**
+ * Smoke test of `deliverylab bench --quick`: it runs every part on a tiny load and reports sane,
+ * self-consistent numbers. Benchmarks are not tests: no timing threshold is asserted here.
+ */
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import type * as Bench from '../../lab/bench/index.js';
+import type { BenchResult, RoundResult } from '../../lab/bench/index.js';
+import { descendants } from '../support/processes.js';
+
+/** The bench forks compiled children (load clients, servers, the core): it runs from dist/. */
+const DIST_BENCH = new URL('../../dist/lab/bench/index.js', import.meta.url);
+/** The quick run takes about a minute on 2 cores; this bounds a hung run, it is not a timing assertion. */
+const QUICK_RUN_TIMEOUT_MS = 240_000;
+/** Deliveries are counted in the same run as the acks, after a drain: they match exactly unless a drain timed out. */
+const DELIVERY_TOLERANCE = 0.01;
+
+async function loadBench(): Promise<typeof Bench> {
+  if (!existsSync(DIST_BENCH)) throw new Error(`${fileURLToPath(DIST_BENCH)} is missing: run \`npx tsc -p tsconfig.json\` first (the bench runs from dist/)`);
+  return (await import(DIST_BENCH.href)) as typeof Bench;
+}
+
+/** Every number in a JSON value, with its path. */
+function numbers(v: unknown, path = '$'): [string, number][] {
+  if (typeof v === 'number') return [[path, v]];
+  if (Array.isArray(v)) return v.flatMap((x, i) => numbers(x, `${path}[${i}]`));
+  if (v !== null && typeof v === 'object') return Object.entries(v).flatMap(([k, x]) => numbers(x, `${path}.${k}`));
+  return [];
+}
+
+function round(res: BenchResult, system: string, roomSize: number, label: RoundResult['label']): RoundResult {
+  const r = res.rounds.find((x) => x.system === system && x.roomSize === roomSize && x.label === label);
+  expect(r, `${system} rooms of ${roomSize} ${label}`).toBeDefined();
+  return r!;
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'dl-bench-smoke-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('deliverylab bench --quick', () => {
+  let res: BenchResult;
+  let code: number;
+
+  it('runs every part, exits 0, writes the JSON and leaves no process behind', async () => {
+    const { benchCommand } = await loadBench();
+    const json = join(dir, 'bench.json');
+    code = await benchCommand({ quick: true, json, out: join(dir, 'out') });
+    expect(code).toBe(0);
+    res = JSON.parse(readFileSync(json, 'utf8')) as BenchResult;
+    expect(descendants(process.pid)).toEqual([]);
+  }, QUICK_RUN_TIMEOUT_MS);
+
+  it('reports every number finite and non-negative', () => {
+    const bad = numbers(res).filter(([, x]) => !Number.isFinite(x) || x < 0);
+    expect(bad).toEqual([]);
+  });
+
+  it('has the headline keys', () => {
+    expect(res.ratios.vsPeer).toBeGreaterThan(0);
+    expect(res.ratios.vsCeiling).toBeGreaterThan(0);
+    expect(res.latencyMs.count).toBeGreaterThan(0);
+    expect(res.idle.opened).toBeGreaterThan(0);
+    expect(res.checker.eventsPerSec).toBeGreaterThan(0);
+    expect(res.lost).toBe(0);
+  });
+
+  it('loses nothing: every acked message is in the database and reached every member, in every round of every system', () => {
+    for (const r of res.rounds) {
+      expect(r.verification, `${r.system} rooms of ${r.roomSize} ${r.label}`).toMatchObject({ lost: 0, lostFromDb: 0, missingDeliveries: 0, phantoms: 0, unacked: 0 });
+      expect(r.errors).toBe(0);
+      expect(r.verification.checkedDb).toBe(r.system !== 'fanout');
+    }
+  });
+
+  it('delivers each acked message to every member of its room, the sender included', () => {
+    for (const r of res.rounds) {
+      expect(r.acked).toBeGreaterThan(0);
+      expect(r.acked).toBe(r.sent);
+      expect(Math.abs(r.deliveries - r.acked * r.roomSize)).toBeLessThanOrEqual(r.acked * r.roomSize * DELIVERY_TOLERANCE);
+    }
+  });
+
+  it('makes each ratio the quotient of the figures it names', () => {
+    for (const q of res.ratios.all) expect(q.ratio, q.name).toBeCloseTo(q.numerator / q.denominator, 3);
+    const dl = round(res, 'deliverylab', 2, 'saturation');
+    expect(res.ratios.vsPeer).toBeCloseTo(dl.msgsPerSec / round(res, 'peer', 2, 'saturation').msgsPerSec, 3);
+    expect(res.ratios.vsCeiling).toBeCloseTo(dl.msgsPerSec / round(res, 'ceiling', 2, 'saturation').msgsPerSec, 3);
+    expect(res.latencyMs).toEqual(round(res, 'deliverylab', 2, 'half').latencyMs);
+  });
+
+  it('keeps latency percentiles ordered and the idle figure consistent with its RSS readings', () => {
+    for (const r of res.rounds) {
+      expect(r.latencyMs.p50).toBeLessThanOrEqual(r.latencyMs.p99);
+      expect(r.latencyMs.p99).toBeLessThanOrEqual(r.latencyMs.max);
+    }
+    const i = res.idle;
+    const expected = i.rssAfterBytes >= i.rssBeforeBytes ? (i.rssAfterBytes - i.rssBeforeBytes) / i.opened : 0;
+    expect(Math.abs(i.rssPerConnectionBytes - expected)).toBeLessThanOrEqual(1);
+  });
+
+  it('runs the open-loop round at half of the saturation it measured', () => {
+    for (const system of ['deliverylab', 'peer']) {
+      for (const size of [2, 10]) {
+        const sat = round(res, system, size, 'saturation');
+        expect(round(res, system, size, 'half').load).toBe(`open, ${Math.round(sat.msgsPerSec / 2)}/s`);
+      }
+    }
+  });
+
+  it('marks each target met or not from the figures it names', () => {
+    const byName = new Map(res.targets.map((t) => [t.name, t]));
+    expect(res.targets).toHaveLength(6);
+    expect([...byName.values()].find((t) => t.name.startsWith('acked messages lost'))).toMatchObject({ measured: 0, met: true });
+    for (const t of res.targets) expect(typeof t.met).toBe('boolean');
+  });
+});
