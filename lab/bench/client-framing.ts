@@ -2,6 +2,8 @@
 export type Incoming =
   | { kind: 'welcome' }
   | { kind: 'joined'; room: string }
+  /** The end of a fetch answer (its msgs came before it). */
+  | { kind: 'fetched'; room: string; count: number }
   | { kind: 'ack'; id: string; seq: number }
   | { kind: 'msg'; id: string; room: string; seq: number; sender: string; body: string }
   /** A protocol-level frame the client must answer at once (Engine.IO open or ping). */
@@ -17,6 +19,8 @@ export interface ClientFraming {
   joinFrame(room: string): string;
   /** The frame sending a message (built by concatenation: no object, no JSON.stringify). */
   sendFrame(id: string, room: string, body: string): string;
+  /** The frame fetching committed messages of a room after a seq from the database, if the protocol has one. */
+  fetchFrame?(room: string, after: number, limit: number): string;
   /** Decodes one text frame from the server. */
   parse(text: string): Incoming;
 }

@@ -29,8 +29,8 @@ export class RoomLedger {
     this.#acked.set(id, seq);
   }
 
-  /** Records a delivery to member `m`; returns false for a repeat. */
-  onDeliver(m: number, id: string, seq: number): boolean {
+  /** Records a delivery to member `m`; returns false for a repeat (counted as a duplicate unless it was asked for by a fetch). */
+  onDeliver(m: number, id: string, seq: number, fetched = false): boolean {
     const known = this.#idBySeq[seq];
     if (known === undefined) this.#idBySeq[seq] = id;
     else if (known !== id) this.#conflicts += 1;
@@ -46,7 +46,7 @@ export class RoomLedger {
       this.#distinct += 1;
       return true;
     }
-    this.#duplicates += 1;
+    if (!fetched) this.#duplicates += 1;
     return false;
   }
 
@@ -60,8 +60,16 @@ export class RoomLedger {
     return this.#distinct >= this.#acked.size * this.#seen.length;
   }
 
+  /** The acked seqs member `m` has not received, ascending. */
+  missing(m: number): number[] {
+    const seen = this.#seen[m]!;
+    const out: number[] = [];
+    for (const seq of this.#acked.values()) if (!(seq < seen.length && seen[seq]! > 0)) out.push(seq);
+    return out.sort((a, b) => a - b);
+  }
+
   /** Checks acks and deliveries against the database rows of the room (or, without them, against the acks). */
-  verify(rows: RoomRows | undefined): Omit<Verification, 'unacked' | 'checkedDb'> {
+  verify(rows: RoomRows | undefined): Omit<Verification, 'unacked' | 'checkedDb' | 'missedLive' | 'recoveredByFetch'> {
     let lost = 0;
     let lostFromDb = 0;
     let missingDeliveries = 0;

@@ -3,23 +3,64 @@ import { startCore } from '../cluster/core-process.js';
 import { startRedisServer } from '../cluster/redis-server.js';
 import type { SystemUnderLoad } from './system-under-load.js';
 
+/** Bound on every worker's Redis connections becoming ready. */
+const BUS_READY_TIMEOUT_MS = 20_000;
+
+/** Waits until worker `slotWsUrl`'s /health says both Redis connections are ready (a worker listens before they are). */
+async function waitBusReady(slotWsUrl: string): Promise<void> {
+  const u = new URL(slotWsUrl);
+  const deadline = performance.now() + BUS_READY_TIMEOUT_MS;
+  let last = '';
+  while (performance.now() < deadline) {
+    try {
+      const h = (await (await fetch(`http://${u.host}/health`)).json()) as { redis?: { publisher?: string; subscriber?: string } };
+      if (h.redis?.publisher === 'ready' && h.redis.subscriber === 'ready') return;
+      last = JSON.stringify(h.redis);
+    } catch (e) {
+      last = String(e);
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`the worker at ${slotWsUrl} did not get its Redis connections ready within ${BUS_READY_TIMEOUT_MS} ms (${last})`);
+}
+
 /** Starts the real deliverylab cluster: a lab-started redis-server, the primary and `workers` uWS workers, SQLite with the core's default durability. */
-export async function startDeliverylab(o: { workers: number; dir: string }): Promise<SystemUnderLoad & { slotUrl(slot: number): string; workerPid(slot: number): number | undefined }> {
-  const redis = await startRedisServer({ logFile: join(o.dir, 'redis-deliverylab.log') });
+export async function startDeliverylab(o: { workers: number; dir: string; name?: string }): Promise<SystemUnderLoad & { slotUrl(slot: number): string; workerPid(slot: number): number | undefined }> {
+  const name = o.name ?? 'deliverylab';
+  const redis = await startRedisServer({ logFile: join(o.dir, `redis-${name}.log`) });
   try {
-    const dbFile = join(o.dir, 'deliverylab.sqlite');
-    const core = await startCore({ workers: o.workers, db: dbFile, redisUrls: [redis.url], logFile: join(o.dir, 'core.log') });
+    const dbFile = join(o.dir, `${name}.sqlite`);
+    const core = await startCore({ workers: o.workers, db: dbFile, redisUrls: [redis.url], logFile: join(o.dir, `${name}-core.log`) });
+    try {
+      for (let k = 0; k < o.workers; k++) await waitBusReady(core.slotUrl(k));
+    } catch (e) {
+      await core.stop();
+      throw e;
+    }
     const processes = new Map<string, number>([['primary', core.primaryPid]]);
     for (let k = 0; k < o.workers; k++) processes.set(`worker-${k}`, core.pid(k)!);
     processes.set('redis', redis.pid);
     return {
-      name: 'deliverylab',
+      name,
       description: `${o.workers} uWS workers (node:cluster) + redis-server + SQLite WAL synchronous=FULL`,
       dialect: 'wire',
       urls: Array.from({ length: o.workers }, (_, k) => core.slotUrl(k)),
       dbFile,
       processes,
       slotUrl: (slot) => core.slotUrl(slot),
+      health: async () => {
+        const out: Record<string, unknown> = {};
+        for (let k = 0; k < o.workers; k++) {
+          const u = new URL(core.slotUrl(k));
+          try {
+            const h = (await (await fetch(`http://${u.host}/health`)).json()) as { redis?: { probeFailures?: number; publishErrors?: number } };
+            out[`worker-${k}`] = { redisProbeFailures: h.redis?.probeFailures ?? 0, redisPublishErrors: h.redis?.publishErrors ?? 0 };
+          } catch (e) {
+            out[`worker-${k}`] = { error: String(e) };
+          }
+        }
+        return out;
+      },
       workerPid: (slot) => core.pid(slot),
       stop: async () => {
         await core.stop().catch(() => undefined);

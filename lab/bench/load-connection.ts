@@ -21,6 +21,7 @@ export class LoadConnection {
   readonly #handlers: ConnectionHandlers;
   #welcomed: () => void = () => undefined;
   #joined: () => void = () => undefined;
+  #fetched: () => void = () => undefined;
   readonly welcomed: Promise<void>;
   readonly #failed: Promise<never>;
 
@@ -54,6 +55,20 @@ export class LoadConnection {
     return Promise.race([joined, this.#failed]);
   }
 
+  /** Whether the protocol can fetch committed messages from the database. */
+  get canFetch(): boolean {
+    return this.#framing.fetchFrame !== undefined;
+  }
+
+  /** Fetches up to `limit` committed messages of the room after `after`; resolves when the answer has ended (its msgs go to onMsg). */
+  fetch(after: number, limit: number): Promise<void> {
+    const frame = this.#framing.fetchFrame?.(this.room, after, limit);
+    if (frame === undefined) return Promise.resolve();
+    const done = new Promise<void>((resolve) => { this.#fetched = resolve; });
+    this.#ws.send(frame);
+    return Promise.race([done, this.#failed]);
+  }
+
   /** Sends one message to the connection's room. */
   send(id: string, body: string): void {
     this.inflight += 1;
@@ -80,6 +95,7 @@ export class LoadConnection {
       case 'reply': return void this.#ws.send(f.frame);
       case 'welcome': return this.#welcomed();
       case 'joined': return this.#joined();
+      case 'fetched': return this.#fetched();
       case 'error': return this.#handlers.onError(this, f.message, f.ref);
       case 'ignore': return;
     }

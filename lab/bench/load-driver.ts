@@ -18,6 +18,12 @@ type RunResult = Extract<LoadReport, { type: 'result' }>;
 const CONNECT_CONCURRENCY = 100;
 /** How often the drain checks whether everything arrived. */
 const DRAIN_POLL_MS = 20;
+/** Most messages one catch-up fetch asks for (the protocol's limit). */
+const FETCH_LIMIT = 1000;
+/** Connections fetching at once during the catch-up. */
+const FETCH_CONCURRENCY = 50;
+/** Bound on one fetch answer. */
+const FETCH_TIMEOUT_MS = 5000;
 /** Open-loop scheduler tick. */
 const TICK_MS = 1;
 
@@ -52,6 +58,9 @@ export class LoadDriver implements ConnectionHandlers {
   #deliveriesInWindow = 0;
   #errors = 0;
   #firstError: string | undefined;
+  #fetching = false;
+  #missedLive = 0;
+  #recoveredByFetch = 0;
 
   /** Opens the connections, groups them in rooms and joins them. */
   async setup(c: SetupCommand): Promise<number> {
@@ -75,8 +84,9 @@ export class LoadDriver implements ConnectionHandlers {
     return conns.length;
   }
 
-  /** Runs warm-up, the measured window and the drain, then verifies. */
+  /** Runs warm-up, the measured window and the drain, then verifies everything since setup. */
   async run(c: RunCommand): Promise<RunResult> {
+    this.#resetCounters();
     const t0 = performance.now();
     this.#mStart = t0 + c.warmupMs;
     this.#mEnd = this.#mStart + c.durationMs;
@@ -91,6 +101,7 @@ export class LoadDriver implements ConnectionHandlers {
     this.#sending = false;
     const drainUntil = performance.now() + c.drainMs;
     while (performance.now() < drainUntil && !this.#drained()) await sleep(DRAIN_POLL_MS);
+    await this.#catchUp();
     const verification = this.#verify(c.dbFile);
     return {
       type: 'result',
@@ -105,6 +116,20 @@ export class LoadDriver implements ConnectionHandlers {
       histogram: encodeHistogram(this.#hist),
       verification,
     };
+  }
+
+  #resetCounters(): void {
+    this.#hist.destroy();
+    this.#hist = newLatencyHistogram();
+    this.#sent = 0;
+    this.#acked = 0;
+    this.#ackedInWindow = 0;
+    this.#deliveries = 0;
+    this.#deliveriesInWindow = 0;
+    this.#errors = 0;
+    this.#firstError = undefined;
+    this.#missedLive = 0;
+    this.#recoveredByFetch = 0;
   }
 
   /** Opens idle connections (no room) and keeps them open. */
@@ -144,7 +169,7 @@ export class LoadDriver implements ConnectionHandlers {
 
   onMsg(conn: LoadConnection, id: string, seq: number, sender: string, body: string): void {
     const ledger = this.#ledgers.get(conn.room);
-    if (ledger === undefined || !ledger.onDeliver(conn.member, id, seq)) return;
+    if (ledger === undefined || !ledger.onDeliver(conn.member, id, seq, this.#fetching) || this.#fetching) return;
     this.#deliveries += 1;
     const now = performance.now();
     if (now >= this.#mStart && now < this.#mEnd) this.#deliveriesInWindow += 1;
@@ -183,6 +208,33 @@ export class LoadDriver implements ConnectionHandlers {
     tick();
   }
 
+  /**
+   * What the client SDK does on a gap or a `head` above its cursor: every member still missing acked
+   * messages after the drain fetches them from the database (protocols without fetch cannot).
+   */
+  async #catchUp(): Promise<void> {
+    const behind = this.#conns.filter((c) => this.#ledgers.get(c.room)!.missing(c.member).length > 0);
+    const missed = behind.reduce((n, c) => n + this.#ledgers.get(c.room)!.missing(c.member).length, 0);
+    if (missed === 0) return;
+    this.#fetching = true;
+    try {
+      await inBatches(behind.filter((c) => c.canFetch), FETCH_CONCURRENCY, async (conn) => {
+        const ledger = this.#ledgers.get(conn.room)!;
+        for (let left = ledger.missing(conn.member); left.length > 0;) {
+          await Promise.race([conn.fetch(left[0]! - 1, FETCH_LIMIT), sleep(FETCH_TIMEOUT_MS)]).catch(() => undefined);
+          const now = ledger.missing(conn.member);
+          if (now.length >= left.length) break;
+          left = now;
+        }
+      });
+    } finally {
+      this.#fetching = false;
+    }
+    const still = behind.reduce((n, c) => n + this.#ledgers.get(c.room)!.missing(c.member).length, 0);
+    this.#missedLive = missed;
+    this.#recoveredByFetch = missed - still;
+  }
+
   #drained(): boolean {
     if (this.#conns.some((c) => c.inflight > 0)) return false;
     for (const l of this.#ledgers.values()) if (!l.caughtUp) return false;
@@ -191,7 +243,9 @@ export class LoadDriver implements ConnectionHandlers {
 
   #verify(dbFile: string | undefined): Verification {
     const unacked = this.#conns.reduce((n, c) => n + Math.max(0, c.inflight), 0);
-    const total: Verification = { lost: 0, lostFromDb: 0, missingDeliveries: 0, phantoms: 0, unacked, duplicates: 0, checkedDb: dbFile !== undefined };
+    const total: Verification = {
+      lost: 0, lostFromDb: 0, missingDeliveries: 0, missedLive: this.#missedLive, recoveredByFetch: this.#recoveredByFetch, phantoms: 0, unacked, duplicates: 0, checkedDb: dbFile !== undefined,
+    };
     const db = dbFile === undefined ? undefined : new SQLite(dbFile, { readonly: true, fileMustExist: true });
     try {
       db?.pragma('busy_timeout = 10000');

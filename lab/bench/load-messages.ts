@@ -28,7 +28,7 @@ export const LoadCommand = z.discriminatedUnion('type', [
     idTag: z.string().regex(/^[a-z0-9]+$/),
     bodyBytes: z.number().int().min(16),
   }),
-  /** Drive load (warm-up, measured window, drain), then verify; answered by `result`. */
+  /** Drive load (warm-up, measured window, drain), then verify everything since setup; answered by `result` (counters are per run). */
   z.object({
     type: z.literal('run'),
     mode: LoadMode,
@@ -46,14 +46,18 @@ export const LoadCommand = z.discriminatedUnion('type', [
 /** A command to a load client. */
 export type LoadCommand = z.infer<typeof LoadCommand>;
 
-/** What a load client verified at the end of a round. */
+/** What a load client verified at the end of a run: everything since setup, except the two per-run live-delivery counts. */
 export interface Verification {
   /** Acked messages missing from the database or from at least one room member (each counted once). */
   lost: number;
   /** Acked messages without a database row of the same id and seq. */
   lostFromDb: number;
-  /** (acked message, member) pairs the member never received. */
+  /** (acked message, member) pairs the member never received, even after fetching from the database. */
   missingDeliveries: number;
+  /** (acked message, member) pairs not delivered live by the end of this run's drain (then fetched from the database where the protocol can). */
+  missedLive: number;
+  /** Of those, the pairs a fetch from the database recovered (what the client SDK does on a gap or a head). */
+  recoveredByFetch: number;
   /** Received messages whose (room, seq, id) the database (or the acks, without a database) does not confirm. */
   phantoms: number;
   /** Sends never acked by the end of the drain. */

@@ -49,10 +49,25 @@ export function openFileLimit(): number {
   }
 }
 
-/** CPU use of named processes over a window, as a percentage of one core. */
+/** Busy CPU seconds of the whole machine (all cores, idle and iowait excluded), from /proc/stat. */
+export function machineBusySeconds(): number {
+  try {
+    const line = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!;
+    const [user, nice, system, , , irq, softirq, steal] = line.trim().split(/\s+/).slice(1).map(Number);
+    return ((user ?? 0) + (nice ?? 0) + (system ?? 0) + (irq ?? 0) + (softirq ?? 0) + (steal ?? 0)) / clockTicksPerSec();
+  } catch {
+    return NaN;
+  }
+}
+
+/**
+ * CPU use of named processes over a window, as a percentage of one core; `other` is what the rest
+ * of the machine used meanwhile (kernel threads, softirqs, and anything outside the bench).
+ */
 export class CpuWindow {
   readonly #pids: ReadonlyMap<string, number>;
   #start = new Map<string, number>();
+  #machineStart = 0;
   #startedAt = 0;
 
   constructor(pids: ReadonlyMap<string, number>) {
@@ -63,16 +78,21 @@ export class CpuWindow {
   begin(): void {
     this.#startedAt = performance.now();
     this.#start = new Map([...this.#pids].map(([name, pid]) => [name, cpuSeconds(pid)]));
+    this.#machineStart = machineBusySeconds();
   }
 
-  /** Percent of one core each process used since `begin` (NaN for a process that vanished). */
+  /** Percent of one core each process used since `begin` (NaN for a process that vanished), plus `other`. */
   end(): Record<string, number> {
     const wallSec = (performance.now() - this.#startedAt) / 1000;
+    const pct = (sec: number) => Math.round((sec / wallSec) * 1000) / 10;
     const out: Record<string, number> = {};
+    let named = 0;
     for (const [name, pid] of this.#pids) {
       const used = cpuSeconds(pid) - (this.#start.get(name) ?? NaN);
-      out[name] = Math.round((used / wallSec) * 1000) / 10;
+      out[name] = pct(used);
+      if (Number.isFinite(used)) named += used;
     }
+    out['other'] = Math.max(0, pct(machineBusySeconds() - this.#machineStart - named));
     return out;
   }
 }

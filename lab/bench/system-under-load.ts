@@ -13,6 +13,8 @@ export interface SystemUnderLoad {
   readonly dbFile?: string;
   /** Server-side processes by name (their CPU is reported). */
   readonly processes: ReadonlyMap<string, number>;
+  /** Counters the servers expose about their own health (e.g. Redis probe failures), read after each round. */
+  health?(): Promise<Record<string, unknown>>;
   /** Stops every process of the system. */
   stop(): Promise<void>;
 }

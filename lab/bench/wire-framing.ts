@@ -15,6 +15,10 @@ export class WireFraming implements ClientFraming {
     return `{"type":"send","id":"${id}","room":"${room}","body":"${body}"}`;
   }
 
+  fetchFrame(room: string, after: number, limit: number): string {
+    return `{"type":"fetch","room":${JSON.stringify(room)},"after":${after},"limit":${limit}}`;
+  }
+
   parse(text: string): Incoming {
     const f = JSON.parse(text) as ServerFrame;
     switch (f.type) {
@@ -22,6 +26,7 @@ export class WireFraming implements ClientFraming {
       case 'ack': return { kind: 'ack', id: f.id, seq: f.seq };
       case 'welcome': return { kind: 'welcome' };
       case 'joined': return { kind: 'joined', room: f.room };
+      case 'fetched': return { kind: 'fetched', room: f.room, count: f.count };
       case 'error': return { kind: 'error', message: `${f.code}: ${f.message}`, ...(f.ref === undefined ? {} : { ref: f.ref }) };
       default: return { kind: 'ignore' };
     }

@@ -14,7 +14,7 @@ import { exitWithParent } from '../children.js';
 import { RawGroupCommit } from '../servers/raw-group-commit.js';
 import type { ListeningReport } from '../servers/server-process.js';
 
-const Options = z.object({ port: z.number().int().min(1).max(65535), db: z.string(), redisUrl: z.string() });
+const Options = z.object({ port: z.number().int().min(1).max(65535), db: z.string(), redisUrl: z.string(), lockWait: z.enum(['busy-timeout', 'async-retry']).default('busy-timeout') });
 const JoinArgs = z.object({ room: RoomName });
 const SendArgs = SendFrame.omit({ type: true });
 
@@ -22,7 +22,7 @@ type Ack = (answer: object) => void;
 
 async function main(): Promise<void> {
   const o = Options.parse(JSON.parse(process.argv[2] ?? '{}'));
-  const commit = new RawGroupCommit(o.db, { synchronous: 'FULL' });
+  const commit = new RawGroupCommit(o.db, { synchronous: 'FULL', lockWait: o.lockWait });
   const pub = new Redis(o.redisUrl);
   const sub = pub.duplicate();
   const http = createServer();

@@ -1,33 +1,63 @@
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { migrate, openSqliteStore } from '../../../src/store/index.js';
-import { findFreePort } from '../../cluster/redis-server.js';
+import { findFreePort, startRedisServer } from '../../cluster/redis-server.js';
 import type { ChildGroup } from '../children.js';
 import { startServerProcess, type ServerProcess } from '../servers/server-process.js';
+import type { SystemUnderLoad } from '../system-under-load.js';
 
 const PEER_SERVER = fileURLToPath(new URL('./socketio-server.js', import.meta.url));
 
-/** The running peer: Socket.IO server processes sharing one Redis and one SQLite file. */
-export interface Peer {
-  readonly servers: ServerProcess[];
-  readonly dbFile: string;
-  /** Base URLs, one per process (clients alternate between them). */
-  readonly urls: string[];
+/** Options of `startPeer`. */
+export interface PeerOptions {
+  group: ChildGroup;
+  /** Socket.IO server processes, each on its own port. @default 2 */
+  processes?: number;
+  /** Where the database and logs go. */
+  dir: string;
+  /** How a server waits for the other's SQLite write lock. @default 'busy-timeout' (what the core does) */
+  lockWait?: 'busy-timeout' | 'async-retry';
+  signal?: AbortSignal;
 }
 
-/** Creates the peer's database (the deliverylab schema) and forks `processes` Socket.IO servers, each on its own port. */
-export async function startPeer(o: { group: ChildGroup; processes: number; redisUrl: string; dir: string; signal?: AbortSignal }): Promise<Peer> {
-  const dbFile = join(o.dir, 'peer.sqlite');
+/**
+ * Starts the peer: a redis-server of its own, the deliverylab schema in a fresh SQLite file, and
+ * Socket.IO server processes with the Redis adapter sharing both.
+ */
+export async function startPeer(o: PeerOptions): Promise<SystemUnderLoad> {
+  const lockWait = o.lockWait ?? 'busy-timeout';
+  const n = o.processes ?? 2;
+  const dbFile = join(o.dir, `peer-${lockWait}.sqlite`);
   const store = openSqliteStore(dbFile);
   try {
     await migrate(store.db, { dedup: true });
   } finally {
     await store.close();
   }
+  const redis = await startRedisServer({ logFile: join(o.dir, 'redis-peer.log') });
   const servers: ServerProcess[] = [];
-  for (let k = 0; k < o.processes; k++) {
-    const port = await findFreePort();
-    servers.push(await startServerProcess(o.group, PEER_SERVER, { port, db: dbFile, redisUrl: o.redisUrl }, `peer-${k}`, join(o.dir, `peer-${k}.log`), '', o.signal));
+  const stop = async () => {
+    await Promise.all(servers.map((s) => o.group.stop(s.child)));
+    await redis.stop().catch(() => undefined);
+  };
+  try {
+    for (let k = 0; k < n; k++) {
+      const port = await findFreePort();
+      servers.push(await startServerProcess(o.group, PEER_SERVER, { port, db: dbFile, redisUrl: redis.url, lockWait }, `peer-${k}`, join(o.dir, `peer-${k}.log`), '', o.signal));
+    }
+  } catch (e) {
+    await stop();
+    throw e;
   }
-  return { servers, dbFile, urls: servers.map((s) => s.url) };
+  const processes = new Map<string, number>(servers.map((s, k) => [`peer-${k}`, s.pid]));
+  processes.set('redis', redis.pid);
+  return {
+    name: lockWait === 'busy-timeout' ? 'peer' : 'peer-async-lock',
+    description: `Socket.IO 4.8 + @socket.io/redis-adapter, ${n} processes (one port each) + redis-server; group commit on better-sqlite3 (FULL, same schema), lock wait ${lockWait}`,
+    dialect: 'socketio',
+    urls: servers.map((s) => s.url),
+    dbFile,
+    processes,
+    stop,
+  };
 }

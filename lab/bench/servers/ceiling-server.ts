@@ -4,21 +4,33 @@
  * `store: raw` is the lean prototype (JSON.parse, type checks, RawGroupCommit on prepared
  * statements); `store: core` runs the core's own frame parser and CommitBatcher instead (the same
  * path as a worker, minus Redis and the cluster); `store: none` skips persistence (the uWS fan-out
- * ceiling: seqs from memory).
+ * ceiling: seqs from memory). With `redisUrl`, several of these processes form a prototype cluster:
+ * each also publishes every committed msg frame on the room's Redis channel (auto-pipelined, the
+ * core's bus encoding) and fans out what the others publish, like a worker does.
  */
 import { z } from 'zod';
 import type * as UWS from 'uWebSockets.js';
 import { loadNativeUws } from '../../../src/server/uws.js';
 import { parseFrame } from '../../../src/server/frame-parser.js';
 import { CommitBatcher, migrate, openSqliteStore } from '../../../src/store/index.js';
+import { Redis } from 'ioredis';
+import { decodeBusMessage, encodeBusMessage, roomChannel, roomOfChannel } from '../../../src/protocol/index.js';
 import { exitWithParent } from '../children.js';
 import { RawGroupCommit, type RawOutcome, type RawSend } from './raw-group-commit.js';
 import type { ListeningReport } from './server-process.js';
+import { CorkedReplies } from './corked-replies.js';
+import { RemoteCommit, serveRemoteCommit } from './remote-commit.js';
 
 const Options = z.object({
   port: z.number().int().min(1).max(65535),
   store: z.enum(['raw', 'core', 'none']),
   db: z.string().optional(),
+  redisUrl: z.string().optional(),
+  lockWait: z.enum(['busy-timeout', 'async-retry']).default('busy-timeout'),
+  /** Send acks coalesced per socket under one cork (CorkedReplies) instead of one uncorked send each, as the core does. */
+  corkReplies: z.boolean().default(false),
+  /** Single-writer shape: `serve` commits for others on this Unix socket too; `remote` commits through the process that serves it. */
+  writer: z.object({ role: z.enum(['serve', 'remote']), path: z.string() }).optional(),
 });
 type Options = z.infer<typeof Options>;
 
@@ -49,7 +61,12 @@ async function makeCommit(o: Options): Promise<Commit> {
     };
   }
   await store.close();
-  const raw = new RawGroupCommit(o.db!, { synchronous: 'FULL' });
+  if (o.writer?.role === 'remote') {
+    const remote = await RemoteCommit.connect(o.writer.path);
+    return (s, cb) => remote.submit(s, cb);
+  }
+  const raw = new RawGroupCommit(o.db!, { synchronous: 'FULL', lockWait: o.lockWait });
+  if (o.writer?.role === 'serve') await serveRemoteCommit(o.writer.path, raw);
   return (s, cb) => raw.submit(s, cb);
 }
 
@@ -74,6 +91,17 @@ async function main(): Promise<void> {
   const uws = loadNativeUws();
   const commit = await makeCommit(o);
   const app = uws.App();
+  const origin = `c${o.port}`;
+  const pub = o.redisUrl ? new Redis(o.redisUrl, { enableAutoPipelining: true }) : undefined;
+  const sub = o.redisUrl ? new Redis(o.redisUrl) : undefined;
+  const subscribed = new Set<string>();
+  const corked = new CorkedReplies<Session>((ws) => ws.getUserData().closed);
+  sub?.on('messageBuffer', (channel: Buffer, payload: Buffer) => {
+    const room = roomOfChannel(channel.toString());
+    const m = decodeBusMessage(payload.toString());
+    if (room !== undefined && m && m.origin !== origin) app.publish(`room/${room}`, m.frame, false);
+  });
+  if (pub) await Promise.all([pub, sub!].map((r) => new Promise((resolve) => r.once('ready', resolve))));
   app.ws<Session>('/ws', {
     maxPayloadLength: 256 * 1024,
     maxBackpressure: 8 * 1024 * 1024,
@@ -90,7 +118,14 @@ async function main(): Promise<void> {
       const s = ws.getUserData();
       if (f.type === 'join') {
         ws.subscribe(`room/${f.room}`);
-        ws.send(JSON.stringify({ type: 'joined', room: f.room, head: 0 }), false);
+        if (sub && !subscribed.has(f.room!)) {
+          subscribed.add(f.room!);
+          void sub.subscribe(roomChannel(f.room!)).then(() => {
+            if (!s.closed) ws.send(JSON.stringify({ type: 'joined', room: f.room, head: 0 }), false);
+          });
+        } else {
+          ws.send(JSON.stringify({ type: 'joined', room: f.room, head: 0 }), false);
+        }
       } else if (f.type === 'send') {
         const send: RawSend = { id: f.id!, room: f.room!, sender: s.user, body: f.body! };
         commit(send, (r) => {
@@ -98,9 +133,12 @@ async function main(): Promise<void> {
             if (!s.closed) ws.send(JSON.stringify({ type: 'error', code: r.reason === 'conflict' ? 'id_conflict' : 'unavailable', message: r.detail, ref: send.id }), false);
             return;
           }
-          if (!s.closed) ws.send(JSON.stringify({ type: 'ack', id: send.id, room: send.room, seq: r.seq, duplicate: r.duplicate }), false);
+          const ack = JSON.stringify({ type: 'ack', id: send.id, room: send.room, seq: r.seq, duplicate: r.duplicate });
+          if (o.corkReplies) corked.send(ws, ack);
+          else if (!s.closed) ws.send(ack, false);
           const msg = JSON.stringify({ type: 'msg', id: send.id, room: send.room, seq: r.seq, sender: send.sender, body: send.body, ts: r.createdAt });
           app.publish(`room/${send.room}`, msg, false);
+          pub?.publish(roomChannel(send.room), encodeBusMessage({ type: 'msg', origin, frame: msg })).catch(() => undefined);
         });
       } else if (f.type === 'error') {
         ws.send(JSON.stringify({ type: 'error', code: 'bad_frame', message: f.error }), false);
@@ -111,7 +149,10 @@ async function main(): Promise<void> {
     },
   });
   await new Promise<void>((resolve, reject) => app.listen('127.0.0.1', o.port, (s) => (s ? resolve() : reject(new Error(`could not listen on 127.0.0.1:${o.port}`)))));
-  exitWithParent();
+  exitWithParent(() => {
+    pub?.disconnect();
+    sub?.disconnect();
+  });
   process.send?.({ type: 'listening', port: o.port, pid: process.pid } satisfies ListeningReport);
 }
 
