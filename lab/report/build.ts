@@ -34,6 +34,8 @@ export function buildRunReport(facts: RunFacts): RunReport {
     faults: faultWindows(facts.history).map((w) => ({ kind: w.kind, target: w.target, at: w.at, healedAt: w.healedAt })),
   };
   if (phases.length > 0) report.phases = phases;
+  const fired = facts.history.flatMap((e) => (e.type === 'failpoint-fired' ? [{ at: e.t, worker: e.worker, pid: e.pid, failpoint: e.failpoint, detail: e.detail }] : []));
+  if (fired.length > 0) report.fired = fired;
   const error = facts.error ?? (facts.outcome === undefined ? 'the run ended before the check phase' : undefined);
   if (error !== undefined) report.error = error;
   return report;

@@ -1,4 +1,4 @@
-export type { FaultSummary, MatrixCell, PhaseMark, RunReport } from './types.js';
+export type { FaultSummary, FiredFailpoint, MatrixCell, PhaseMark, RunReport } from './types.js';
 export { renderTerminal, type TerminalOptions } from './terminal.js';
 export { renderJson } from './json.js';
 export { renderJUnit } from './junit.js';

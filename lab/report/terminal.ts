@@ -32,6 +32,14 @@ export function renderTerminal(report: RunReport, options: TerminalOptions = {})
   lines.push('');
   for (const l of statsLines(report.stats)) lines.push(p.dim(l));
   for (const r of report.invariants) if (r.notes !== undefined && r.notes.length > 0) lines.push(p.dim(`${r.name}: ${r.notes.join(', ')}`));
+  const timeline = [
+    ...report.faults.map((f) => ({ at: f.at, text: `fault ${f.kind} on ${f.target}, ${f.healedAt === null ? 'never healed' : `healed at ${formatMs(f.healedAt)}`}` })),
+    ...(report.fired ?? []).map((f) => ({ at: f.at, text: `failpoint ${f.failpoint} fired in worker ${f.worker} (pid ${f.pid}) on ${f.detail}` })),
+  ].sort((a, b) => a.at - b.at);
+  if (timeline.length > 0) {
+    lines.push('', p.bold('Faults'));
+    for (const t of timeline) lines.push(`  ${formatMs(t.at).padStart(9)}  ${t.text}`);
+  }
   const broken = report.invariants.filter((r) => !r.ok);
   if (broken.length > 0) {
     lines.push('', p.bold('Counterexamples'));

@@ -9,6 +9,15 @@ export interface FaultSummary {
   healedAt: number | null;
 }
 
+/** A failpoint that fired inside a worker. */
+export interface FiredFailpoint {
+  at: number;
+  worker: number;
+  pid: number;
+  failpoint: string;
+  detail: string;
+}
+
 /** When the runner entered a phase, in milliseconds since the run started. */
 export interface PhaseMark {
   phase: string;
@@ -26,6 +35,8 @@ export interface RunReport {
   invariants: InvariantResult[];
   stats: Stats;
   faults: FaultSummary[];
+  /** Failpoints that fired inside workers (crash points), as the primary reported them. */
+  fired?: FiredFailpoint[];
   phases?: PhaseMark[];
   /** Why the run could not be carried out, if it could not. */
   error?: string;

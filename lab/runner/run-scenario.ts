@@ -71,6 +71,7 @@ export async function runScenario(sc: Scenario, o: RunOptions): Promise<RunRepor
       onEvent: (e) => {
         if (e.type === 'worker-up') history.record({ type: 'worker-up', worker: e.slot, pid: e.pid });
         if (e.type === 'worker-exit') history.record({ type: 'worker-exit', worker: e.slot, pid: e.pid, signal: e.signal, code: e.code });
+        if (e.type === 'failpoint-fired') history.record({ type: 'failpoint-fired', worker: e.slot, pid: e.pid, failpoint: e.failpoint, detail: e.detail });
       },
     });
     const liveCore = core;

@@ -14,10 +14,12 @@ export class Failpoints {
   #armed = new Map<FailpointName, Armed>();
   #onChange: (name: FailpointName, armed: boolean) => void;
   #label: string;
+  #onFire: (name: FailpointName, detail: string) => void;
 
-  constructor(label: string, onChange: (name: FailpointName, armed: boolean) => void = () => undefined) {
+  constructor(label: string, hooks: { onChange?: (name: FailpointName, armed: boolean) => void; onFire?: (name: FailpointName, detail: string) => void } = {}) {
     this.#label = label;
-    this.#onChange = onChange;
+    this.#onChange = hooks.onChange ?? (() => undefined);
+    this.#onFire = hooks.onFire ?? (() => undefined);
   }
 
   /** Arms a failpoint with its parameters (re-arming resets its counter and its random source). */
@@ -43,8 +45,11 @@ export class Failpoints {
     if (!a) return;
     a.count += 1;
     if (a.count < a.params.nth) return;
+    const detail = `send #${a.count} (${what})`;
+    // Best effort: an IPC write is attempted synchronously, so the primary usually hears of it.
+    this.#onFire(`crash.${point}` as FailpointName, detail);
     // Synchronous on purpose: nothing after this instant may run (no ack, no publish, no flush).
-    writeSync(2, `failpoint crash.${point} fired in ${this.#label} on send #${a.count} (${what}): SIGKILL\n`);
+    writeSync(2, `failpoint crash.${point} fired in ${this.#label} on ${detail}: SIGKILL\n`);
     process.kill(process.pid, 'SIGKILL');
   }
 

@@ -30,7 +30,10 @@ export async function runWorker(env: NodeJS.ProcessEnv = process.env): Promise<v
   const log = logger.child({ worker: slot, pid: process.pid });
   const metrics = createMetrics(slot);
   const store = openSqliteStore(opts.DL_DB, { synchronous: opts.DL_SYNCHRONOUS });
-  const failpoints = new Failpoints(`worker ${slot} (pid ${process.pid})`, (name, armed) => log.info({ failpoint: name, armed }, 'failpoint'));
+  const failpoints = new Failpoints(`worker ${slot} (pid ${process.pid})`, {
+    onChange: (name, armed) => log.info({ failpoint: name, armed }, 'failpoint'),
+    onFire: (failpoint, detail) => report({ type: 'failpoint-fired', slot, pid: process.pid, failpoint, detail }),
+  });
   const app = uws.App();
   let chat: ChatWorker | undefined;
   const bus = opts.DL_SEMANTICS !== 'local-only' && opts.DL_REDIS_URL
