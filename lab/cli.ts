@@ -5,6 +5,7 @@ import { serveCommand } from './runner/serve-command.js';
 import { runCommand } from './runner/run-command.js';
 import { matrixCommand } from './runner/matrix-command.js';
 import { explainCommand } from './runner/explain-command.js';
+import { benchCommand } from './bench/index.js';
 import { builtinScenarioNames, loadScenario } from './runner/scenario-loader.js';
 
 /** Ctrl-C aborts the current run: its finally-blocks stop every process it started. A second Ctrl-C exits at once. */
@@ -74,6 +75,22 @@ program
   .action((opts: Record<string, unknown>) => {
     process.on('SIGINT', onSignal).on('SIGTERM', onSignal);
     return exitWith(matrixCommand(opts, interrupt.signal));
+  });
+
+program
+  .command('bench')
+  .description('benchmark the cluster against raw ceilings and Socket.IO + redis-adapter, in one run')
+  .option('--quick', 'a short run of every part (smoke test, ~35 s)')
+  .option('--json <file>', 'write the results as JSON')
+  .option('--out <dir>', 'databases and server logs (emptied first)', 'reports/bench')
+  .option('--workers <n>', 'deliverylab workers and Socket.IO processes', '2')
+  .option('--load-procs <n>', 'load-client processes per round', '2')
+  .option('--idle-connections <n>', 'idle connections against one worker (default 10000; 1000 with --quick)')
+  .option('--diagnostics', 'run the diagnostic rounds (default without --quick)')
+  .option('--no-diagnostics', 'skip the diagnostic rounds')
+  .action((opts: Record<string, unknown>) => {
+    process.on('SIGINT', onSignal).on('SIGTERM', onSignal);
+    return exitWith(benchCommand(opts, interrupt.signal));
   });
 
 program

@@ -1,3 +1,4 @@
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startCore } from '../cluster/core-process.js';
 import { startRedisServer } from '../cluster/redis-server.js';
@@ -27,7 +28,8 @@ async function waitBusReady(slotWsUrl: string): Promise<void> {
 /** Starts the real deliverylab cluster: a lab-started redis-server, the primary and `workers` uWS workers, SQLite with the core's default durability. */
 export async function startDeliverylab(o: { workers: number; dir: string; name?: string }): Promise<SystemUnderLoad & { slotUrl(slot: number): string; workerPid(slot: number): number | undefined }> {
   const name = o.name ?? 'deliverylab';
-  const redis = await startRedisServer({ logFile: join(o.dir, `redis-${name}.log`) });
+  const redisLog = join(o.dir, `redis-${name}.log`);
+  const redis = await startRedisServer({ logFile: redisLog });
   try {
     const dbFile = join(o.dir, `${name}.sqlite`);
     const core = await startCore({ workers: o.workers, db: dbFile, redisUrls: [redis.url], logFile: join(o.dir, `${name}-core.log`) });
@@ -59,6 +61,9 @@ export async function startDeliverylab(o: { workers: number; dir: string; name?:
             out[`worker-${k}`] = { error: String(e) };
           }
         }
+        // Redis closes a subscriber that lags too far behind (client-output-buffer-limit pubsub): its messages are gone.
+        const log = existsSync(redisLog) ? readFileSync(redisLog, 'utf8') : '';
+        out['redis'] = { subscribersClosedForOutputBuffer: log.split('\n').filter((l) => l.includes('overcoming of output buffer limits')).length };
         return out;
       },
       workerPid: (slot) => core.pid(slot),

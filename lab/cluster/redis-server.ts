@@ -190,7 +190,10 @@ function fileTail(path: string): string {
 
 async function launch(port: number, opts: ResolvedOptions): Promise<Launched> {
   const args = ['--port', String(port), '--bind', '127.0.0.1', '--protected-mode', 'no', '--save', '',
-    '--appendonly', 'no', '--daemonize', 'no', '--dir', opts.dir];
+    '--appendonly', 'no', '--daemonize', 'no', '--dir', opts.dir,
+    // A busy subscriber (a worker under saturation) may lag: the default 32 MB pubsub buffer makes
+    // Redis drop it, which the lab would then count against the system under test.
+    '--client-output-buffer-limit', 'pubsub 256mb 128mb 60'];
   if (opts.logFile !== undefined) args.push('--logfile', opts.logFile);
   const child = spawn(opts.command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   const tail: string[] = [];

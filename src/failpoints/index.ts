@@ -39,6 +39,11 @@ export class Failpoints {
     return [...this.#armed.keys()];
   }
 
+  /** True when the crash point is armed (the send path makes what precedes it observable first). */
+  isArmed(point: CrashPoint): boolean {
+    return this.#armed.has(`crash.${point}` as FailpointName);
+  }
+
   /** Called at each crash point of the send path; dies here on the armed point's nth send. */
   reach(point: CrashPoint, what: string): void {
     const a = this.#armed.get(`crash.${point}` as FailpointName);

@@ -34,6 +34,8 @@ export class RedisBus {
   #publishErrors = 0;
   #closed = false;
   #silenced = false;
+  /** When each connection last proved alive (a message received, a publish answered). */
+  #lastHeard = new Map<Redis, number>();
 
   constructor(opts: RedisBusOptions) {
     this.#opts = opts;
@@ -56,6 +58,7 @@ export class RedisBus {
       firstReady = false;
     });
     this.#sub.on('messageBuffer', (channel: Buffer, payload: Buffer) => {
+      this.#lastHeard.set(this.#sub, performance.now());
       const room = roomOfChannel(channel.toString());
       const m = decodeBusMessage(payload.toString());
       if (room === undefined || !m || m.origin === opts.origin) return;
@@ -90,9 +93,10 @@ export class RedisBus {
       this.#publishErrors += 1;
       return;
     }
-    this.#pub.publish(roomChannel(room), encodeBusMessage({ type: 'msg', origin: this.#opts.origin, frame })).catch(() => {
-      this.#publishErrors += 1;
-    });
+    this.#pub.publish(roomChannel(room), encodeBusMessage({ type: 'msg', origin: this.#opts.origin, frame })).then(
+      () => void this.#lastHeard.set(this.#pub, performance.now()),
+      () => { this.#publishErrors += 1; },
+    );
   }
 
   /** Failpoint redis.unsubscribe: drop every subscription at Redis while the worker still counts its rooms. */
@@ -118,11 +122,13 @@ export class RedisBus {
   async #probeAll(): Promise<void> {
     const timeoutMs = this.#opts.probeTimeoutMs ?? 2000;
     await Promise.all([this.#pub, this.#sub].map(async (r) => {
-      if (r.status !== 'ready') return;
+      // Traffic is proof of life: a busy connection is not PINGed (its PONG would queue behind the traffic).
+      if (r.status !== 'ready' || performance.now() - (this.#lastHeard.get(r) ?? 0) < timeoutMs) return;
       let timer: NodeJS.Timeout | undefined;
       const timedOut = new Promise<'timeout'>((res) => { timer = setTimeout(() => res('timeout'), timeoutMs); });
       const outcome = await Promise.race([r.ping().then(() => 'ok' as const, () => 'error' as const), timedOut]);
       clearTimeout(timer);
+      if (outcome === 'ok') this.#lastHeard.set(r, performance.now());
       if (outcome !== 'ok' && !this.#closed) {
         this.#probeFailures += 1;
         r.disconnect(true);

@@ -38,6 +38,8 @@ export class ChatWorker {
   #fp: Failpoints;
   #metrics: Metrics;
   #members = new Map<string, number>();
+  /** Acks waiting for the end of this microtask checkpoint, to be written corked, once per socket. */
+  #pendingAcks = new Map<Socket, string[]>();
 
   constructor(deps: { app: UWS.TemplatedApp; store: Store; bus: RedisBus | undefined; failpoints: Failpoints; metrics: Metrics; options: WorkerOptions }) {
     this.#app = deps.app;
@@ -150,6 +152,7 @@ export class ChatWorker {
     if (r.kind === 'conflict') return this.#error(ws, 'id_conflict', `id ${f.id} is already room ${r.existing.room} seq ${r.existing.seq} with other content`, f.id);
     this.#fp.reach('after-commit-before-ack', what);
     this.#ack(ws, f, r.seq, r.duplicate);
+    if (this.#fp.isArmed('after-ack-before-publish')) this.#flushAcks();
     this.#fp.reach('after-ack-before-publish', what);
     // A retry is published again: its first publish may have died with a crashed worker.
     this.#publish(msgFrame({ id: f.id, room: f.room, seq: r.seq, sender, body: f.body, created_at: r.createdAt }), f.room);
@@ -163,6 +166,7 @@ export class ChatWorker {
       this.#publish(frame, f.room);
     } else {
       this.#ack(ws, f, guess, false);
+      if (this.#fp.isArmed('before-commit')) this.#flushAcks();
     }
     this.#fp.reach('before-commit', what);
     const r = await this.batcher.submit({ id: f.id, room: f.room, sender, body: f.body });
@@ -174,7 +178,21 @@ export class ChatWorker {
   #ack(ws: Socket, f: SendFrame, seq: number, duplicate: boolean): void {
     if (duplicate) this.#metrics.duplicates.inc();
     else this.#metrics.committed.inc();
-    this.#reply(ws, { type: 'ack', id: f.id, room: f.room, seq, duplicate });
+    // The sends of one group commit resume in one microtask checkpoint: their acks are collected and
+    // written with one corked write per socket (an ack sent outside a uWS handler is a write() each).
+    const frame = JSON.stringify({ type: 'ack', id: f.id, room: f.room, seq, duplicate } satisfies ServerFrame);
+    const list = this.#pendingAcks.get(ws);
+    if (list) return void list.push(frame);
+    this.#pendingAcks.set(ws, [frame]);
+    if (this.#pendingAcks.size === 1) queueMicrotask(() => this.#flushAcks());
+  }
+
+  /** Writes the collected acks (also called right before a crash point, so "after the ack" means it was written). */
+  #flushAcks(): void {
+    for (const [ws, frames] of this.#pendingAcks) {
+      if (!ws.getUserData().closed) ws.cork(() => { for (const fr of frames) ws.send(fr, false); });
+    }
+    this.#pendingAcks.clear();
   }
 
   #publish(frame: string, room: string): void {

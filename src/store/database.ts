@@ -1,5 +1,5 @@
 import SQLite from 'better-sqlite3';
-import { Kysely, SqliteDialect, type Generated } from 'kysely';
+import { Kysely, SqliteDialect, sql, type Generated } from 'kysely';
 
 /** The `messages` table: one row per committed message (the checker reads these columns). */
 export interface MessagesTable {
@@ -33,8 +33,13 @@ export interface Database {
 /** A store handle: the kysely instance plus the dialect facts the repository needs. */
 export interface Store {
   db: Kysely<Database>;
-  /** The SQL that opens a write transaction (SQLite takes the write lock up front). */
-  beginSql: 'begin immediate' | 'begin';
+  /**
+   * Opens a write transaction on `conn` without blocking the event loop: false when another process
+   * holds the write lock right now (the caller releases the connection and retries later).
+   */
+  tryBeginWrite(conn: Kysely<Database>): Promise<boolean>;
+  /** How long to wait before write attempt `attempt` + 1, or undefined once the lock wait is over its bound. */
+  writeRetryDelayMs(attempt: number, waitedMs: number): number | undefined;
   /** Closes the connection. */
   close(): Promise<void>;
 }
@@ -43,7 +48,7 @@ export interface Store {
 export interface SqliteStoreOptions {
   /** `FULL` makes an ack mean "on disk"; group commit keeps it cheap. @default 'FULL' */
   synchronous?: 'FULL' | 'NORMAL' | 'OFF';
-  /** How long a writer waits for another process's write lock. @default 10000 */
+  /** How long a writer waits for another process's write lock (and a reader for a checkpoint). @default 10000 */
   busyTimeoutMs?: number;
   /** Open read-only (the lab's final reads). @default false */
   readonly?: boolean;
@@ -57,6 +62,26 @@ export function openSqliteStore(file: string, opts: SqliteStoreOptions = {}): St
     sqlite.pragma('journal_mode = WAL');
     sqlite.pragma(`synchronous = ${opts.synchronous ?? 'FULL'}`);
   }
+  const busyTimeoutMs = opts.busyTimeoutMs ?? 10_000;
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
-  return { db, beginSql: 'begin immediate', close: () => db.destroy() };
+  return {
+    db,
+    // better-sqlite3 is synchronous: SQLite's busy handler would sleep inside the event loop (in steps
+    // of up to 100 ms) while the other worker holds the write lock. So the write lock is tried without
+    // waiting, and the wait happens here, asynchronously, while reads and the sockets go on.
+    tryBeginWrite: async (conn) => {
+      sqlite.pragma('busy_timeout = 0');
+      try {
+        await sql`begin immediate`.execute(conn);
+        return true;
+      } catch (err) {
+        if ((err as { code?: string }).code === 'SQLITE_BUSY') return false;
+        throw err;
+      } finally {
+        sqlite.pragma(`busy_timeout = ${busyTimeoutMs}`);
+      }
+    },
+    writeRetryDelayMs: (attempt, waitedMs) => (waitedMs > busyTimeoutMs ? undefined : Math.min(2 ** attempt, 8) * (0.5 + Math.random() / 2)),
+    close: () => db.destroy(),
+  };
 }

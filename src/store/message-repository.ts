@@ -33,8 +33,28 @@ function chunks<T>(xs: readonly T[], n: number): T[][] {
  * With `dedup: false` (the no-dedup seeded bug) ids are not looked up and every send is a new row.
  */
 export async function commitBatch(store: Store, sends: readonly PendingSend[], opts: { dedup: boolean }): Promise<CommitResult[]> {
+  const started = performance.now();
+  for (let attempt = 0; ; attempt++) {
+    const results = await commitOnce(store, sends, opts);
+    if (results) return results;
+    const delayMs = store.writeRetryDelayMs(attempt, performance.now() - started);
+    if (delayMs === undefined) throw new WriteLockTimeoutError(performance.now() - started);
+    await new Promise((resolve) => setTimeout(resolve, delayMs));
+  }
+}
+
+/** The database's write lock stayed with another process longer than the store's bound. */
+export class WriteLockTimeoutError extends Error {
+  constructor(readonly waitedMs: number) {
+    super(`the database write lock was held by another process for ${Math.round(waitedMs)} ms; retry the send with the same id`);
+    this.name = 'WriteLockTimeoutError';
+  }
+}
+
+/** One attempt: undefined when the write lock was taken (nothing was done). */
+async function commitOnce(store: Store, sends: readonly PendingSend[], opts: { dedup: boolean }): Promise<CommitResult[] | undefined> {
   return store.db.connection().execute(async (conn) => {
-    await sql.raw(store.beginSql).execute(conn);
+    if (!(await store.tryBeginWrite(conn))) return undefined;
     try {
       const now = Date.now();
       const results: (CommitResult | undefined)[] = new Array(sends.length);

@@ -2,7 +2,8 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { CommitBatcher, commitBatch, migrate, openSqliteStore, readAfter, readHeads, type Store } from '../../src/store/index.js';
+import SQLite from 'better-sqlite3';
+import { CommitBatcher, commitBatch, migrate, openSqliteStore, readAfter, readHeads, WriteLockTimeoutError, type Store } from '../../src/store/index.js';
 
 const stores: Store[] = [];
 async function freshStore(dedup = true): Promise<Store> {
@@ -47,6 +48,40 @@ describe('commitBatch', () => {
     const r = await commitBatch(store, [send('a')], { dedup: false });
     expect(r[0]).toMatchObject({ seq: 2, duplicate: false });
     expect((await readAfter(store, 'r', 0, 100)).map((m) => m.id)).toEqual(['a', 'a']);
+  });
+});
+
+describe('the write lock held by another process', () => {
+  it('is waited for without blocking the event loop, and the commit lands after the holder commits', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dl-store-'));
+    const file = join(dir, 'db.sqlite');
+    const store = openSqliteStore(file);
+    stores.push(store);
+    await migrate(store.db, { dedup: true });
+    const holder = new SQLite(file);
+    holder.exec('BEGIN IMMEDIATE');
+    holder.prepare("INSERT INTO rooms(name, head) VALUES ('r', 1)").run();
+    holder.prepare("INSERT INTO messages(id, room, seq, sender, body, created_at) VALUES ('h', 'r', 1, 'bob', 'held', 0)").run();
+    let settled = false;
+    const commit = commitBatch(store, [send('a')], { dedup: true }).finally(() => { settled = true; });
+    // The event loop keeps turning while the lock is held: timers fire, the commit waits.
+    for (let i = 0; i < 5; i++) await new Promise((r) => setTimeout(r, 5));
+    expect(settled).toBe(false);
+    holder.exec('COMMIT');
+    holder.close();
+    expect(await commit).toMatchObject([{ kind: 'committed', seq: 2, duplicate: false }]);
+  });
+
+  it('gives up with WriteLockTimeoutError after the store\'s bound', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'dl-store-')), 'db.sqlite');
+    const store = openSqliteStore(file, { busyTimeoutMs: 50 });
+    stores.push(store);
+    await migrate(store.db, { dedup: true });
+    const holder = new SQLite(file);
+    holder.exec('BEGIN IMMEDIATE');
+    await expect(commitBatch(store, [send('a')], { dedup: true })).rejects.toBeInstanceOf(WriteLockTimeoutError);
+    holder.exec('ROLLBACK');
+    holder.close();
   });
 });
 

@@ -1,8 +1,9 @@
 /**
  * The peer a user would otherwise pick (a bench child): Socket.IO 4 with @socket.io/redis-adapter,
- * websocket transport only, one process per port. It persists exactly like the ceiling's prototype
- * (RawGroupCommit: group commit per event-loop turn on better-sqlite3, synchronous=FULL, the same
- * schema), then acks through a Socket.IO acknowledgement and broadcasts with `io.to(room).emit`.
+ * websocket transport only, one process per port. It validates a send with the same zod schema,
+ * persists it through a store variant — by default `core`: the core's own CommitBatcher on the
+ * same schema (group commit per event-loop turn, synchronous=FULL), so both stacks do the same
+ * database work — then acks through a Socket.IO acknowledgement and broadcasts with `io.to(room).emit`.
  */
 import { createServer } from 'node:http';
 import { z } from 'zod';
@@ -11,10 +12,15 @@ import { createAdapter } from '@socket.io/redis-adapter';
 import { Redis } from 'ioredis';
 import { RoomName, SendFrame } from '../../../src/protocol/index.js';
 import { exitWithParent } from '../children.js';
-import { RawGroupCommit } from '../servers/raw-group-commit.js';
+import { makeCommit } from '../servers/commit-variants.js';
 import type { ListeningReport } from '../servers/server-process.js';
 
-const Options = z.object({ port: z.number().int().min(1).max(65535), db: z.string(), redisUrl: z.string(), lockWait: z.enum(['busy-timeout', 'async-retry']).default('busy-timeout') });
+const Options = z.object({
+  port: z.number().int().min(1).max(65535),
+  db: z.string(),
+  redisUrl: z.string(),
+  store: z.enum(['core', 'raw', 'none']).default('core'),
+});
 const JoinArgs = z.object({ room: RoomName });
 const SendArgs = SendFrame.omit({ type: true });
 
@@ -22,7 +28,7 @@ type Ack = (answer: object) => void;
 
 async function main(): Promise<void> {
   const o = Options.parse(JSON.parse(process.argv[2] ?? '{}'));
-  const commit = new RawGroupCommit(o.db, { synchronous: 'FULL', lockWait: o.lockWait });
+  const commit = await makeCommit({ store: o.store, db: o.db });
   const pub = new Redis(o.redisUrl);
   const sub = pub.duplicate();
   const http = createServer();
@@ -39,7 +45,7 @@ async function main(): Promise<void> {
       const f = SendArgs.safeParse(raw);
       if (!f.success) return ack({ error: 'bad send' });
       const { id, room, body } = f.data;
-      commit.submit({ id, room, sender: user, body }, (r) => {
+      commit({ id, room, sender: user, body }, (r) => {
         if (!r.ok) return ack({ error: r.detail, id });
         ack({ id, room, seq: r.seq, duplicate: r.duplicate });
         io.to(room).emit('msg', { id, room, seq: r.seq, sender: user, body, ts: r.createdAt });

@@ -5,6 +5,13 @@ import { findFreePort, startRedisServer } from '../../cluster/redis-server.js';
 import type { ChildGroup } from '../children.js';
 import { startServerProcess, type ServerProcess } from '../servers/server-process.js';
 import type { SystemUnderLoad } from '../system-under-load.js';
+import type { StoreVariant } from '../servers/commit-variants.js';
+
+const STORE_TEXT: Record<StoreVariant, string> = {
+  core: "persisted through the core's own CommitBatcher (kysely, group commit per event-loop turn, FULL, same schema)",
+  raw: 'persisted through RawGroupCommit (prepared statements, group commit per event-loop turn, FULL, same schema)',
+  none: 'no persistence (seqs from memory)',
+};
 
 const PEER_SERVER = fileURLToPath(new URL('./socketio-server.js', import.meta.url));
 
@@ -15,8 +22,8 @@ export interface PeerOptions {
   processes?: number;
   /** Where the database and logs go. */
   dir: string;
-  /** How a server waits for the other's SQLite write lock. @default 'busy-timeout' (what the core does) */
-  lockWait?: 'busy-timeout' | 'async-retry';
+  /** How the peer persists: `core` (the core's CommitBatcher: the same database work as deliverylab), `raw` (prepared statements), `none`. @default 'core' */
+  store?: StoreVariant;
   signal?: AbortSignal;
 }
 
@@ -25,16 +32,17 @@ export interface PeerOptions {
  * Socket.IO server processes with the Redis adapter sharing both.
  */
 export async function startPeer(o: PeerOptions): Promise<SystemUnderLoad> {
-  const lockWait = o.lockWait ?? 'busy-timeout';
+  const store = o.store ?? 'core';
+  const name = store === 'core' ? 'peer' : `peer-${store === 'raw' ? 'raw-store' : 'nodb'}`;
   const n = o.processes ?? 2;
-  const dbFile = join(o.dir, `peer-${lockWait}.sqlite`);
-  const store = openSqliteStore(dbFile);
+  const dbFile = join(o.dir, `${name}.sqlite`);
+  const schema = openSqliteStore(dbFile);
   try {
-    await migrate(store.db, { dedup: true });
+    await migrate(schema.db, { dedup: true });
   } finally {
-    await store.close();
+    await schema.close();
   }
-  const redis = await startRedisServer({ logFile: join(o.dir, 'redis-peer.log') });
+  const redis = await startRedisServer({ logFile: join(o.dir, `redis-${name}.log`) });
   const servers: ServerProcess[] = [];
   const stop = async () => {
     await Promise.all(servers.map((s) => o.group.stop(s.child)));
@@ -43,7 +51,7 @@ export async function startPeer(o: PeerOptions): Promise<SystemUnderLoad> {
   try {
     for (let k = 0; k < n; k++) {
       const port = await findFreePort();
-      servers.push(await startServerProcess(o.group, PEER_SERVER, { port, db: dbFile, redisUrl: redis.url, lockWait }, `peer-${k}`, join(o.dir, `peer-${k}.log`), '', o.signal));
+      servers.push(await startServerProcess(o.group, PEER_SERVER, { port, db: dbFile, redisUrl: redis.url, store }, `${name}-${k}`, join(o.dir, `${name}-${k}.log`), '', o.signal));
     }
   } catch (e) {
     await stop();
@@ -52,11 +60,11 @@ export async function startPeer(o: PeerOptions): Promise<SystemUnderLoad> {
   const processes = new Map<string, number>(servers.map((s, k) => [`peer-${k}`, s.pid]));
   processes.set('redis', redis.pid);
   return {
-    name: lockWait === 'busy-timeout' ? 'peer' : 'peer-async-lock',
-    description: `Socket.IO 4.8 + @socket.io/redis-adapter, ${n} processes (one port each) + redis-server; group commit on better-sqlite3 (FULL, same schema), lock wait ${lockWait}`,
+    name,
+    description: `Socket.IO 4.8 + @socket.io/redis-adapter (ioredis), ${n} processes (one port each) + redis-server; ${STORE_TEXT[store]}`,
     dialect: 'socketio',
     urls: servers.map((s) => s.url),
-    dbFile,
+    ...(store === 'none' ? {} : { dbFile }),
     processes,
     stop,
   };

@@ -12,14 +12,14 @@ import { z } from 'zod';
 import type * as UWS from 'uWebSockets.js';
 import { loadNativeUws } from '../../../src/server/uws.js';
 import { parseFrame } from '../../../src/server/frame-parser.js';
-import { CommitBatcher, migrate, openSqliteStore } from '../../../src/store/index.js';
 import { Redis } from 'ioredis';
+import SQLite from 'better-sqlite3';
 import { decodeBusMessage, encodeBusMessage, roomChannel, roomOfChannel } from '../../../src/protocol/index.js';
 import { exitWithParent } from '../children.js';
-import { RawGroupCommit, type RawOutcome, type RawSend } from './raw-group-commit.js';
+import type { RawSend } from './raw-group-commit.js';
+import { makeCommit } from './commit-variants.js';
 import type { ListeningReport } from './server-process.js';
 import { CorkedReplies } from './corked-replies.js';
-import { RemoteCommit, serveRemoteCommit } from './remote-commit.js';
 
 const Options = z.object({
   port: z.number().int().min(1).max(65535),
@@ -37,41 +37,8 @@ type Options = z.infer<typeof Options>;
 interface Session { user: string; closed: boolean }
 type Socket = UWS.WebSocket<Session>;
 
-/** What the send path needs from a store variant. */
-type Commit = (send: RawSend, cb: (o: RawOutcome) => void) => void;
-
-async function makeCommit(o: Options): Promise<Commit> {
-  if (o.store === 'none') {
-    const heads = new Map<string, number>();
-    return (s, cb) => {
-      const seq = (heads.get(s.room) ?? 0) + 1;
-      heads.set(s.room, seq);
-      cb({ ok: true, seq, createdAt: Date.now(), duplicate: false });
-    };
-  }
-  const store = openSqliteStore(o.db!, { synchronous: 'FULL' });
-  await migrate(store.db, { dedup: true });
-  if (o.store === 'core') {
-    const batcher = new CommitBatcher(store);
-    return (s, cb) => {
-      batcher.submit(s).then(
-        (r) => cb(r.kind === 'committed' ? { ok: true, seq: r.seq, createdAt: r.createdAt, duplicate: r.duplicate } : { ok: false, reason: 'conflict', detail: 'id conflict' }),
-        (e) => cb({ ok: false, reason: 'error', detail: String(e) }),
-      );
-    };
-  }
-  await store.close();
-  if (o.writer?.role === 'remote') {
-    const remote = await RemoteCommit.connect(o.writer.path);
-    return (s, cb) => remote.submit(s, cb);
-  }
-  const raw = new RawGroupCommit(o.db!, { synchronous: 'FULL', lockWait: o.lockWait });
-  if (o.writer?.role === 'serve') await serveRemoteCommit(o.writer.path, raw);
-  return (s, cb) => raw.submit(s, cb);
-}
-
 /** A validated send, by the variant's own validation (the core's zod parser for `core`, type checks otherwise). */
-function readSend(o: Options, data: ArrayBuffer): { type: string; id?: string; room?: string; body?: string; error?: string } {
+function readSend(o: Options, data: ArrayBuffer): { type: string; id?: string; room?: string; body?: string; after?: number; limit?: number; error?: string } {
   if (o.store === 'core') {
     const p = parseFrame(data);
     return p.ok ? (p.frame as { type: string }) : { type: 'error', error: p.message };
@@ -80,6 +47,7 @@ function readSend(o: Options, data: ArrayBuffer): { type: string; id?: string; r
     const f = JSON.parse(Buffer.from(data).toString('utf8')) as Record<string, unknown>;
     if (typeof f.type !== 'string' || typeof f.room !== 'string') return { type: 'error', error: 'bad frame' };
     if (f.type === 'send' && (typeof f.id !== 'string' || typeof f.body !== 'string')) return { type: 'error', error: 'bad send' };
+    if (f.type === 'fetch' && (typeof f.after !== 'number' || typeof f.limit !== 'number')) return { type: 'error', error: 'bad fetch' };
     return f as { type: string };
   } catch {
     return { type: 'error', error: 'bad json' };
@@ -89,13 +57,17 @@ function readSend(o: Options, data: ArrayBuffer): { type: string; id?: string; r
 async function main(): Promise<void> {
   const o = Options.parse(JSON.parse(process.argv[2] ?? '{}'));
   const uws = loadNativeUws();
-  const commit = await makeCommit(o);
+  const commit = await makeCommit({ store: o.store, ...(o.db ? { db: o.db } : {}), lockWait: o.lockWait, ...(o.writer ? { writer: o.writer } : {}) });
   const app = uws.App();
   const origin = `c${o.port}`;
   const pub = o.redisUrl ? new Redis(o.redisUrl, { enableAutoPipelining: true }) : undefined;
   const sub = o.redisUrl ? new Redis(o.redisUrl) : undefined;
   const subscribed = new Set<string>();
   const corked = new CorkedReplies<Session>((ws) => ws.getUserData().closed);
+  // Gap fill from the database, as a worker answers `fetch` (the load clients' catch-up after a drain).
+  const reader = o.db ? new SQLite(o.db, { readonly: true }) : undefined;
+  const readAfter = reader?.prepare<[string, number, number], { id: string; room: string; seq: number; sender: string; body: string; created_at: number }>(
+    'SELECT id, room, seq, sender, body, created_at FROM messages WHERE room = ? AND seq > ? ORDER BY seq LIMIT ?');
   sub?.on('messageBuffer', (channel: Buffer, payload: Buffer) => {
     const room = roomOfChannel(channel.toString());
     const m = decodeBusMessage(payload.toString());
@@ -140,6 +112,10 @@ async function main(): Promise<void> {
           app.publish(`room/${send.room}`, msg, false);
           pub?.publish(roomChannel(send.room), encodeBusMessage({ type: 'msg', origin, frame: msg })).catch(() => undefined);
         });
+      } else if (f.type === 'fetch') {
+        const rows = readAfter?.all(f.room!, f.after!, f.limit!) ?? [];
+        for (const r of rows) ws.send(JSON.stringify({ type: 'msg', id: r.id, room: r.room, seq: r.seq, sender: r.sender, body: r.body, ts: r.created_at }), false);
+        ws.send(JSON.stringify({ type: 'fetched', room: f.room, after: f.after, count: rows.length, more: rows.length === f.limit }), false);
       } else if (f.type === 'error') {
         ws.send(JSON.stringify({ type: 'error', code: 'bad_frame', message: f.error }), false);
       }

@@ -53,9 +53,6 @@ export class RawGroupCommit {
   readonly #maxBatch: number;
   #queue: Queued[] = [];
   #scheduled = false;
-  /** Committed batches and their total size, for the report. */
-  batches = 0;
-  committed = 0;
 
   /** Opens (WAL, busy timeout) a database already migrated to the deliverylab schema. */
   constructor(file: string, opts: RawGroupCommitOptions = {}) {
@@ -106,8 +103,6 @@ export class RawGroupCommit {
       let out: RawOutcome[];
       try {
         out = locked ? this.#commitLocked(batch) : this.#commit(batch);
-        this.batches += 1;
-        this.committed += batch.length;
       } catch (e) {
         this.#fail(batch, e);
         continue;

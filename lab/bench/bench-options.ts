@@ -1,0 +1,64 @@
+import { z } from 'zod';
+import type { RunTiming } from './load-session.js';
+
+/** Options of `deliverylab bench`, validated (commander hands them over as strings and booleans). */
+export const BenchOptions = z.object({
+  /** A short run of every part (a smoke test: about a minute). @default false */
+  quick: z.boolean().default(false),
+  /** Write the results as JSON to this file. */
+  json: z.string().min(1).optional(),
+  /** Where databases and server logs go (emptied first). @default 'reports/bench' */
+  out: z.string().min(1).default('reports/bench'),
+  /** Worker processes of the deliverylab cluster (and Socket.IO processes of the peer). @default 2 */
+  workers: z.coerce.number().int().min(1).max(16).default(2),
+  /** Load-client processes per round. @default 2 */
+  loadProcs: z.coerce.number().int().min(1).max(16).default(2),
+  /** Idle connections opened against one worker. @default 10000 (1000 with --quick) */
+  idleConnections: z.coerce.number().int().min(1).max(60_000).optional(),
+  /** Run the diagnostic rounds (the core on 1 worker, the core's store path in one process, the peer with async lock waits). @default true (false with --quick) */
+  diagnostics: z.boolean().optional(),
+});
+/** Validated bench options. */
+export type BenchOptions = z.infer<typeof BenchOptions>;
+
+/** Room sizes every end-to-end system is measured with. */
+export const ROOM_SIZES = [2, 10] as const;
+
+/** How much of everything one bench run does. */
+export interface BenchPlan {
+  quick: boolean;
+  workers: number;
+  loadProcs: number;
+  timing: RunTiming;
+  /** Closed-loop windows (unacked sends per connection) tried to find saturation, by room size. */
+  windows: Record<(typeof ROOM_SIZES)[number], number[]>;
+  /** Rooms per session, by room size (connections = rooms × size). */
+  rooms: Record<(typeof ROOM_SIZES)[number], number>;
+  bodyBytes: number;
+  idleConnections: number;
+  checkerEvents: number;
+  sqliteCeilingMs: number;
+  redisCeilingMs: number;
+  redisBenchmarkRequests: number;
+  diagnostics: boolean;
+}
+
+/** The plan for the given options: a full run, or a quick one of every part. */
+export function benchPlan(o: BenchOptions): BenchPlan {
+  const quick = o.quick;
+  return {
+    quick,
+    workers: o.workers,
+    loadProcs: o.loadProcs,
+    timing: quick ? { warmupMs: 300, durationMs: 1000, drainMs: 5000 } : { warmupMs: 1000, durationMs: 5000, drainMs: 15_000 },
+    windows: quick ? { 2: [16], 10: [4] } : { 2: [4, 16, 64], 10: [1, 4, 16] },
+    rooms: quick ? { 2: 50, 10: 10 } : { 2: 100, 10: 20 },
+    bodyBytes: 64,
+    idleConnections: o.idleConnections ?? (quick ? 1000 : 10_000),
+    checkerEvents: quick ? 200_000 : 1_000_000,
+    sqliteCeilingMs: quick ? 300 : 2000,
+    redisCeilingMs: quick ? 300 : 2000,
+    redisBenchmarkRequests: quick ? 20_000 : 200_000,
+    diagnostics: o.diagnostics ?? !quick,
+  };
+}

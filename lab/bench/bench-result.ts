@@ -1,0 +1,60 @@
+import type { LatencyMs } from './histogram.js';
+import type { IdleResult } from './idle-connections.js';
+import type { RoundResult } from './load-session.js';
+import type { MicroResult } from './micro/micro-result.js';
+import type { RedisCeiling } from './ceilings/redis-publish.js';
+import type { SqliteCeiling } from './ceilings/sqlite-inserts.js';
+
+/** One figure divided by another, both named, so a reader can recompute it. */
+export interface Ratio {
+  /** What is compared, e.g. `deliverylab / peer, msgs/s, rooms of 2, saturation`. */
+  name: string;
+  numerator: number;
+  denominator: number;
+  /** numerator / denominator (0 when the denominator is 0). */
+  ratio: number;
+}
+
+/** One of the issue's targets and whether this run met it. */
+export interface TargetCheck {
+  name: string;
+  target: string;
+  measured: number;
+  met: boolean;
+}
+
+/** Everything one bench run measured; written by `--json`. */
+export interface BenchResult {
+  version: 1;
+  quick: boolean;
+  startedAt: string;
+  durationMs: number;
+  machine: { cpus: number; node: string; platform: string; fdLimit: number; loadAverageAtStart: number[] };
+  /** The headline ratios: persisted-and-delivered msgs/s in rooms of 2 at saturation. */
+  ratios: {
+    /** deliverylab / Socket.IO peer. */
+    vsPeer: number;
+    /** deliverylab / the single-process group-commit ceiling. */
+    vsCeiling: number;
+    /** Every ratio the table prints, with the figures it divides. */
+    all: Ratio[];
+  };
+  /** deliverylab delivery latency at half of saturation, rooms of 2. */
+  latencyMs: LatencyMs;
+  idle: IdleResult;
+  checker: { events: number; eventsPerSec: number };
+  /** Acked messages missing from the database or from a recipient, over every deliverylab round. */
+  lost: number;
+  /** The same count for every system whose deliveries were verified. */
+  lostBySystem: Record<string, number>;
+  systems: { name: string; description: string }[];
+  rounds: RoundResult[];
+  ceilings: { sqlite: SqliteCeiling; redis: RedisCeiling };
+  micro: MicroResult[];
+  targets: TargetCheck[];
+}
+
+/** A ratio of two figures, rounded to 3 decimals. */
+export function ratio(name: string, numerator: number, denominator: number): Ratio {
+  return { name, numerator, denominator, ratio: denominator > 0 ? Math.round((numerator / denominator) * 1000) / 1000 : 0 };
+}

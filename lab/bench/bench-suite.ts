@@ -1,0 +1,197 @@
+import { cpus, loadavg } from 'node:os';
+import { join } from 'node:path';
+import { startRedisServer } from '../cluster/redis-server.js';
+import type { ChildGroup } from './children.js';
+import { ROOM_SIZES, type BenchPlan } from './bench-options.js';
+import type { BenchResult } from './bench-result.js';
+import { checkTargets, computeRatios, findRound, ratioValue } from './bench-ratios.js';
+import { measureRedisPublish } from './ceilings/redis-publish.js';
+import { measureSqliteInserts } from './ceilings/sqlite-inserts.js';
+import { startDeliverylab } from './deliverylab-system.js';
+import { measureIdleConnections, type IdleResult } from './idle-connections.js';
+import { LoadSession, type RoundResult } from './load-session.js';
+import { runMicroSuite } from './micro/micro-suite.js';
+import { startPeer } from './peer/start-peer.js';
+import { openFileLimit } from './proc-stats.js';
+import { startCeiling } from './servers/ceiling-system.js';
+import type { SystemUnderLoad } from './system-under-load.js';
+
+/** The closed-loop window the diagnostic systems run at (the middle of the plan's windows for rooms of 2). */
+export function diagnosticWindow(plan: BenchPlan): number {
+  return plan.windows[2][Math.floor(plan.windows[2].length / 2)]!;
+}
+
+/** Where the suite reports progress (one line per step). */
+export type Progress = (line: string) => void;
+
+interface Ctx {
+  plan: BenchPlan;
+  dir: string;
+  group: ChildGroup;
+  say: Progress;
+  signal: AbortSignal | undefined;
+  rounds: RoundResult[];
+  systems: { name: string; description: string }[];
+  tags: number;
+}
+
+function checkAborted(ctx: Ctx): void {
+  if (ctx.signal?.aborted) throw new Error('the bench was interrupted');
+}
+
+function describeRound(r: RoundResult): string {
+  const v = r.verification;
+  return `${r.system} rooms of ${r.roomSize} ${r.label} (${r.load}): ${r.msgsPerSec} msgs/s, ${r.deliveriesPerSec} deliveries/s, p99 ${r.latencyMs.p99} ms, lost ${v.lost}${r.errors ? `, ${r.errors} errors (${r.firstError})` : ''}`;
+}
+
+/** Finds saturation (the best closed-loop window) for one room size, then runs the open loop at half of it when asked. */
+async function measureRoomSize(ctx: Ctx, system: SystemUnderLoad, roomSize: 2 | 10, m: Measure): Promise<void> {
+  const { plan } = ctx;
+  const session = await LoadSession.open(system, { roomSize, rooms: plan.rooms[roomSize], loadProcs: plan.loadProcs, bodyBytes: plan.bodyBytes, tag: `b${ctx.tags++}` }, ctx.group, ctx.signal);
+  try {
+    let best: RoundResult | undefined;
+    for (const window of (m.windows ?? ctx.plan.windows)[roomSize]) {
+      checkAborted(ctx);
+      const r = await session.run({ kind: 'closed', window }, 'probe', plan.timing);
+      ctx.say(`  ${describeRound(r)}`);
+      ctx.rounds.push(r);
+      if (!best || r.msgsPerSec > best.msgsPerSec) best = r;
+    }
+    if (best) best.label = 'saturation';
+    if (m.withHalf && best && best.msgsPerSec > 0) {
+      checkAborted(ctx);
+      const r = await session.run({ kind: 'open', ratePerSec: best.msgsPerSec / 2 }, 'half', plan.timing);
+      ctx.say(`  ${describeRound(r)}`);
+      ctx.rounds.push(r);
+    }
+    const fixed = m.fixedRate?.(roomSize);
+    if (fixed !== undefined && fixed > 0) {
+      checkAborted(ctx);
+      const r = await session.run({ kind: 'open', ratePerSec: fixed }, 'fixed-rate', plan.timing);
+      ctx.say(`  ${describeRound(r)}`);
+      ctx.rounds.push(r);
+    }
+  } finally {
+    await session.close();
+  }
+}
+
+/** How one system is measured: which room sizes, whether at half of saturation too, with which windows. */
+interface Measure {
+  sizes: readonly (2 | 10)[];
+  withHalf: boolean;
+  /** Closed-loop windows to try (default: the plan's). */
+  windows?: Record<2 | 10, number[]>;
+  /** An open-loop rate to run as well, by room size (the diagnostics use deliverylab's half-saturation rate, to compare latency at one load). */
+  fixedRate?: (roomSize: 2 | 10) => number | undefined;
+  /** Runs once the system is up, before the load (the idle-connection measurement). */
+  before?: (s: SystemUnderLoad) => Promise<void>;
+}
+
+/** Starts a system, measures the given room sizes, and stops it whatever happens. */
+async function measureSystem(ctx: Ctx, start: () => Promise<SystemUnderLoad>, m: Measure): Promise<void> {
+  checkAborted(ctx);
+  const system = await start();
+  ctx.systems.push({ name: system.name, description: system.description });
+  ctx.say(`${system.name}: ${system.description}`);
+  try {
+    await m.before?.(system);
+    for (const size of m.sizes) await measureRoomSize(ctx, system, size, m);
+  } finally {
+    await system.stop();
+  }
+}
+
+/** The final verification of every session of a system, summed (each session's last run covers the whole session). */
+function lostOf(rounds: readonly RoundResult[], system: string): number {
+  let lost = 0;
+  for (const size of ROOM_SIZES) {
+    const own = rounds.filter((r) => r.system === system && r.roomSize === size);
+    lost += own.at(-1)?.verification.lost ?? 0;
+  }
+  return lost;
+}
+
+/** Runs every part of the bench in one go and returns the results (the caller stops the ChildGroup). */
+export async function runBenchSuite(plan: BenchPlan, dir: string, group: ChildGroup, say: Progress, signal?: AbortSignal): Promise<BenchResult> {
+  const started = performance.now();
+  const startedAt = new Date().toISOString();
+  const loadAverageAtStart = loadavg().map((x) => Math.round(x * 100) / 100);
+  const ctx: Ctx = { plan, dir, group, say, signal, rounds: [], systems: [], tags: 0 };
+
+  say('ceilings: SQLite batched inserts (1000 rows/txn, FULL), Redis PUBLISH');
+  const sqlite = await measureSqliteInserts(join(dir, 'sqlite-ceiling.sqlite'), { durationMs: plan.sqliteCeilingMs, bodyBytes: plan.bodyBytes });
+  const redisServer = await startRedisServer({ logFile: join(dir, 'redis-ceiling.log') });
+  let redis;
+  try {
+    redis = await measureRedisPublish({ url: redisServer.url, port: redisServer.port, durationMs: plan.redisCeilingMs, requests: plan.redisBenchmarkRequests, payloadBytes: plan.bodyBytes + 150 });
+  } finally {
+    await redisServer.stop();
+  }
+  say(`  SQLite ${sqlite.rowsPerSec} rows/s; PUBLISH ioredis ${redis.ioredisAutoPipelinedPerSec}/s, redis-benchmark ${redis.redisBenchmarkPerSec ?? 'n/a'}/s (pipelined ${redis.redisBenchmarkPipelinedPerSec ?? 'n/a'}/s)`);
+
+  let idle: IdleResult | undefined;
+  const sig = signal ? { signal } : {};
+  await measureSystem(ctx, () => startDeliverylab({ workers: plan.workers, dir }), {
+    sizes: ROOM_SIZES,
+    withHalf: true,
+    before: async (s) => {
+      const dl = s as Awaited<ReturnType<typeof startDeliverylab>>;
+      say(`  idle connections: opening ${plan.idleConnections} against worker 0`);
+      idle = await measureIdleConnections({ url: dl.slotUrl(0), serverPid: dl.workerPid(0)!, count: plan.idleConnections, group, ...sig });
+      say(`  idle: ${idle.opened} open, ${idle.rssPerConnectionBytes} B RSS per connection${idle.note ? ` (${idle.note})` : ''}`);
+    },
+  });
+  await measureSystem(ctx, () => startCeiling({ group, dir, store: 'raw', ...sig }), { sizes: ROOM_SIZES, withHalf: false });
+  await measureSystem(ctx, () => startCeiling({ group, dir, store: 'none', ...sig }), { sizes: ROOM_SIZES, withHalf: false });
+  const dlRate = (size: 2 | 10) => findRound(ctx.rounds, 'deliverylab', size, 'half')?.msgsPerSec;
+  await measureSystem(ctx, () => startPeer({ group, dir, processes: plan.workers, ...sig }), { sizes: ROOM_SIZES, withHalf: true, fixedRate: dlRate });
+  if (plan.diagnostics) {
+    // Each isolates one cost (see bench-ratios.ts): rooms of 2 at the plan's middle window, then at deliverylab's half-saturation rate.
+    const one: Measure = { sizes: [2], withHalf: false, fixedRate: dlRate, windows: { 2: [diagnosticWindow(plan)], 10: [] } };
+    const proto = { group, dir, store: 'raw' as const, processes: plan.workers, ...sig };
+    await measureSystem(ctx, () => startCeiling({ group, dir, store: 'core', ...sig }), one);
+    await measureSystem(ctx, () => startCeiling({ group, dir, store: 'raw', corkReplies: false, ...sig }), one);
+    await measureSystem(ctx, () => startPeer({ group, dir, processes: plan.workers, store: 'raw', ...sig }), one);
+    if (plan.workers > 1) {
+      await measureSystem(ctx, () => startDeliverylab({ workers: 1, dir, name: 'deliverylab-1worker' }), one);
+      await measureSystem(ctx, () => startCeiling(proto), one);
+      await measureSystem(ctx, () => startCeiling({ ...proto, lockWait: 'async-retry' }), one);
+      await measureSystem(ctx, () => startCeiling({ ...proto, singleWriter: true }), one);
+      await measureSystem(ctx, () => startCeiling({ ...proto, singleWriter: true, corkReplies: true }), one);
+      await measureSystem(ctx, () => startCeiling({ ...proto, store: 'none' }), one);
+      await measureSystem(ctx, () => startPeer({ group, dir, processes: plan.workers, store: 'none', ...sig }), one);
+    }
+  }
+
+  checkAborted(ctx);
+  say(`micro-benchmarks (tinybench), checker over ${plan.checkerEvents.toLocaleString('en-US')} events`);
+  const micro = await runMicroSuite({ dir, quick: plan.quick, bodyBytes: plan.bodyBytes, checkerEvents: plan.checkerEvents });
+
+  const ceilings = { sqlite, redis };
+  const all = computeRatios(ctx.rounds, ceilings);
+  const vsPeer = ratioValue(all, 'deliverylab / peer: msgs/s, rooms of 2, saturation');
+  const vsCeiling = ratioValue(all, 'deliverylab / ceiling: msgs/s, rooms of 2, saturation');
+  const latencyMs = findRound(ctx.rounds, 'deliverylab', 2, 'half')?.latencyMs ?? { p50: 0, p99: 0, max: 0, count: 0 };
+  const lostBySystem = Object.fromEntries([...new Set(ctx.rounds.map((r) => r.system))].map((s) => [s, lostOf(ctx.rounds, s)]));
+  const lost = lostBySystem['deliverylab'] ?? 0;
+  const idleResult = idle ?? { requested: 0, opened: 0, failed: 0, fdLimit: openFileLimit(), rssBeforeBytes: 0, rssAfterBytes: 0, rssPerConnectionBytes: 0, note: 'not measured' };
+  return {
+    version: 1,
+    quick: plan.quick,
+    startedAt,
+    durationMs: Math.round(performance.now() - started),
+    machine: { cpus: cpus().length, node: process.version, platform: `${process.platform} ${process.arch}`, fdLimit: openFileLimit(), loadAverageAtStart },
+    ratios: { vsPeer, vsCeiling, all },
+    latencyMs,
+    idle: idleResult,
+    checker: micro.checker,
+    lost,
+    lostBySystem,
+    systems: ctx.systems,
+    rounds: ctx.rounds,
+    ceilings,
+    micro: micro.results,
+    targets: checkTargets({ vsPeer, vsCeiling, latencyMs, idle: idleResult, checkerEventsPerSec: micro.checker.eventsPerSec, lost }),
+  };
+}

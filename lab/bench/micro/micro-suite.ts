@@ -1,0 +1,27 @@
+import { checkerTask } from './checker-task.js';
+import { commitTasks } from './commit-tasks.js';
+import { frameTasks } from './frame-tasks.js';
+import { runMicro, type MicroResult } from './micro-result.js';
+import { reorderTasks } from './reorder-tasks.js';
+
+/** Every micro-benchmark figure, and the checker's throughput on its own. */
+export interface MicroSuiteResult {
+  results: MicroResult[];
+  checker: { events: number; eventsPerSec: number };
+}
+
+/** Runs the tinybench micro-benchmarks: frames, reorder buffer, commit batching, checker. */
+export async function runMicroSuite(o: { dir: string; quick: boolean; bodyBytes: number; checkerEvents: number }): Promise<MicroSuiteResult> {
+  const cpuTimeMs = o.quick ? 200 : 1000;
+  const results = await runMicro([...frameTasks(o.bodyBytes), ...reorderTasks()], { timeMs: cpuTimeMs });
+  const commit = await commitTasks(o.dir, o.bodyBytes);
+  try {
+    results.push(...(await runMicro(commit.tasks, { timeMs: o.quick ? 300 : 1500, iterations: 8 })));
+  } finally {
+    await commit.close();
+  }
+  const checker = checkerTask(o.checkerEvents);
+  const [c] = await runMicro([checker], { timeMs: 0, iterations: o.quick ? 2 : 3, warmup: false });
+  results.push(c!);
+  return { results, checker: { events: checker.events, eventsPerSec: c!.itemsPerSec } };
+}

@@ -1,0 +1,80 @@
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { migrate, openSqliteStore } from '../../../src/store/index.js';
+import { findFreePort, startRedisServer, type RedisServerHandle } from '../../cluster/redis-server.js';
+import type { ChildGroup } from '../children.js';
+import type { SystemUnderLoad } from '../system-under-load.js';
+import { startServerProcess, type ServerProcess } from './server-process.js';
+
+const CEILING_SERVER = fileURLToPath(new URL('./ceiling-server.js', import.meta.url));
+
+/** The single-process variants: `raw` (the group-commit ceiling), `core` (the core's parser and CommitBatcher), `none` (fan-out without persistence). */
+export type CeilingStore = 'raw' | 'core' | 'none';
+
+/** The name and one-line description of a ceiling variant, as the table shows them. */
+function naming(store: CeilingStore, processes: number, lockWait: string, cork: boolean, single: boolean): { name: string; description: string } {
+  const acks = cork ? 'acks corked per socket' : 'each ack sent uncorked (as the core does)';
+  if (processes > 1 && single) {
+    return { name: `proto-cluster-single-writer${cork ? '-corked' : ''}`, description: `${processes} uWS processes (one port each) + redis-server: process 0 is the only SQLite writer (raw group commit, FULL), the others send it their sends over a Unix socket, one request per event-loop turn; auto-pipelined PUBLISH; ${acks}` };
+  }
+  if (processes > 1) {
+    const name = `proto-cluster${store === 'none' ? '-nodb' : ''}${lockWait === 'async-retry' ? '-async-lock' : ''}${cork ? '-corked' : ''}`;
+    return store === 'none'
+      ? { name, description: `${processes} uWS processes (one port each) + redis-server, no persistence: seqs from memory + auto-pipelined PUBLISH (the Redis hop alone); ${acks}` }
+      : { name, description: `${processes} uWS processes (one port each) + redis-server, one SQLite file: raw group commit (FULL, lock wait ${lockWait}) + auto-pipelined PUBLISH, the core's shape on prepared statements; ${acks}` };
+  }
+  if (store === 'core') return { name: 'core-path-1proc', description: `ONE uWS process, no Redis: the core's parseFrame (zod) → CommitBatcher (kysely, FULL) → ack → uWS topic fan-out; ${acks}` };
+  if (store === 'none') return { name: cork ? 'fanout' : 'fanout-uncorked', description: `ONE uWS process, no persistence: JSON.parse → seq from memory → ack → uWS topic fan-out; ${acks}` };
+  return { name: cork ? 'ceiling' : 'ceiling-uncorked', description: `ONE uWS process, no Redis: JSON.parse → group commit on prepared statements (FULL) → ack → uWS topic fan-out; ${acks}` };
+}
+
+/** Options of `startCeiling`. */
+export interface CeilingOptions {
+  group: ChildGroup;
+  dir: string;
+  store: CeilingStore;
+  /** Server processes; more than one makes a prototype cluster over a redis-server of its own, sharing one SQLite file. @default 1 */
+  processes?: number;
+  /** How a `raw` store waits for another process's write lock. @default 'busy-timeout' */
+  lockWait?: 'busy-timeout' | 'async-retry';
+  /** Coalesce acks per socket under one uWS cork. @default true for one process with store raw or none, false otherwise (as the core) */
+  corkReplies?: boolean;
+  /** With several processes and store raw: process 0 is the only SQLite writer and the others commit through it. @default false */
+  singleWriter?: boolean;
+  signal?: AbortSignal;
+}
+
+/** Starts a ceiling server (or, with `processes` > 1, a prototype cluster of them) as bench children. */
+export async function startCeiling(o: CeilingOptions): Promise<SystemUnderLoad> {
+  const n = o.processes ?? 1;
+  const lockWait = o.lockWait ?? 'busy-timeout';
+  const cork = o.corkReplies ?? (n === 1 && o.store !== 'core');
+  const single = (o.singleWriter ?? false) && n > 1 && o.store === 'raw';
+  const { name, description } = naming(o.store, n, lockWait, cork, single);
+  const dbFile = o.store === 'none' ? undefined : join(o.dir, `${name}.sqlite`);
+  if (dbFile) {
+    const store = openSqliteStore(dbFile);
+    await migrate(store.db, { dedup: true }).finally(() => store.close());
+  }
+  let redis: RedisServerHandle | undefined;
+  const servers: ServerProcess[] = [];
+  const stop = async () => {
+    await Promise.all(servers.map((s) => o.group.stop(s.child)));
+    await redis?.stop().catch(() => undefined);
+  };
+  try {
+    if (n > 1) redis = await startRedisServer({ logFile: join(o.dir, `redis-${name}.log`) });
+    for (let k = 0; k < n; k++) {
+      const port = await findFreePort();
+      const writer = single ? { writer: { role: k === 0 ? 'serve' : 'remote', path: join(o.dir, `${name}-writer.sock`) } } : {};
+      const opts = { port, store: o.store, lockWait, corkReplies: cork, ...writer, ...(dbFile ? { db: dbFile } : {}), ...(redis ? { redisUrl: redis.url } : {}) };
+      servers.push(await startServerProcess(o.group, CEILING_SERVER, opts, n === 1 ? name : `${name}-${k}`, join(o.dir, `${name}-${k}.log`), '/ws', o.signal));
+    }
+  } catch (e) {
+    await stop();
+    throw e;
+  }
+  const processes = new Map<string, number>(servers.map((s, k) => [n === 1 ? 'server' : `server-${k}`, s.pid]));
+  if (redis) processes.set('redis', redis.pid);
+  return { name, description, dialect: 'wire', urls: servers.map((s) => s.url), ...(dbFile ? { dbFile } : {}), processes, stop };
+}
