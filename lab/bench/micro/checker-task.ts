@@ -1,6 +1,6 @@
 import { checkAll } from '../../checker/index.js';
 import type { MicroTask } from './micro-result.js';
-import { syntheticHistory } from './synthetic-history.js';
+import { syntheticHistory } from '../../history/synthetic-history.js';
 
 /** The checker (every invariant plus the stats, `checkAll`) over a synthetic clean history of about `events` events. */
 export function checkerTask(events: number): MicroTask & { events: number } {

@@ -1,5 +1,5 @@
-import type { CheckInput } from '../../checker/index.js';
-import type { DbMessage, HistoryEvent } from '../../history/events.js';
+import type { CheckInput } from '../checker/index.js';
+import type { DbMessage, HistoryEvent } from './events.js';
 
 /**
  * A clean run of about `events` history events for the checker: `rooms` rooms of `perRoom`
