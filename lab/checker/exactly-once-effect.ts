@@ -4,7 +4,7 @@ import { SeenBy } from './seen.js';
 import { Tally } from './tally.js';
 import type { CheckInput, InvariantResult } from './types.js';
 import { workerName } from './workers.js';
-import { faultsText, ms, withWorker } from './words.js';
+import { clientExample, ms } from './words.js';
 
 /** The first delivery of this id to this client in this room (looked up again only for an example). */
 function firstDelivery(history: readonly HistoryEvent[], e: DeliverEvent): DeliverEvent {
@@ -25,19 +25,11 @@ export function exactlyOnceEffect({ history }: CheckInput): InvariantResult {
     tally.fail(() => {
       const first = firstDelivery(history, e);
       const faults = activeFaults(history, e.t);
-      return withWorker(
-        {
-          text:
-            `message ${e.id} (room ${e.room}, seq ${e.seq}) was delivered twice to client ${e.client}: ` +
-            `first at ${ms(first.t)} on ${workerName(first.worker)} (seq ${first.seq}), ` +
-            `again at ${ms(e.t)} on ${workerName(e.worker)}; active faults then: ${faultsText(faults)}`,
-          id: e.id,
-          room: e.room,
-          seq: e.seq,
-          client: e.client,
-          faults,
-        },
-        e.worker,
+      return clientExample(
+        e,
+        `message ${e.id} (room ${e.room}, seq ${e.seq}) was delivered twice to client ${e.client}: ` +
+          `first at ${ms(first.t)} on ${workerName(first.worker)} (seq ${first.seq}), again at ${ms(e.t)} on ${workerName(e.worker)}`,
+        faults,
       );
     });
   }

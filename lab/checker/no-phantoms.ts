@@ -3,7 +3,7 @@ import { rowIndex } from './rows.js';
 import { Tally } from './tally.js';
 import type { CheckInput, InvariantResult } from './types.js';
 import { workerName } from './workers.js';
-import { faultsText, ms, quote, withWorker } from './words.js';
+import { clientExample, ms, quote } from './words.js';
 
 /** Every delivered (or duplicate-dropped) message exists in the database with that room, seq and body. */
 export function noPhantoms({ history, db }: CheckInput): InvariantResult {
@@ -27,19 +27,7 @@ export function noPhantoms({ history, db }: CheckInput): InvariantResult {
             ? 'does not exist in the database'
             : `is in the database as room ${other.room}, seq ${other.seq} instead`;
       }
-      return withWorker(
-        {
-          text:
-            `message ${e.id} (room ${e.room}, seq ${e.seq}) ${verb} client ${e.client} on ${workerName(e.worker)} ` +
-            `at ${ms(e.t)} ${problem}; active faults then: ${faultsText(faults)}`,
-          id: e.id,
-          room: e.room,
-          seq: e.seq,
-          client: e.client,
-          faults,
-        },
-        e.worker,
-      );
+      return clientExample(e, `message ${e.id} (room ${e.room}, seq ${e.seq}) ${verb} client ${e.client} on ${workerName(e.worker)} at ${ms(e.t)} ${problem}`, faults);
     });
   }
   return tally.result();
