@@ -36,8 +36,8 @@ export interface Core {
   readonly primaryPid: number;
   /** Sends a control request (arm/disarm failpoints) through the primary. */
   control(req: ControlRequest): void;
-  /** Sends a signal to a worker process. */
-  signal(slot: number, signal: NodeJS.Signals): number;
+  /** Sends a signal to a worker's current process; returns its pid, or undefined when none is alive. */
+  signal(slot: number, signal: NodeJS.Signals): number | undefined;
   /** Resolves when worker `slot` is up with a pid other than `notPid`. */
   waitWorkerUp(slot: number, notPid?: number, timeoutMs?: number): Promise<number>;
   /** Stops the primary and its workers, and waits for them to exit (SIGKILL after a bound). */
@@ -119,9 +119,13 @@ async function startCoreOnce(opts: CoreOptions, port: number): Promise<Core> {
   if (opts.logFile) {
     mkdirSync(dirname(opts.logFile), { recursive: true });
     const out = createWriteStream(opts.logFile, { flags: 'a' });
-    child.stdout?.pipe(out);
-    child.stderr?.pipe(out);
+    out.on('error', () => undefined);
+    // Two sources into one file: neither may end it while the other still writes.
+    child.stdout?.pipe(out, { end: false });
+    child.stderr?.pipe(out, { end: false });
+    child.once('close', () => out.end());
   }
+  child.on('error', () => undefined); // an IPC write after the core exited
   let earlyExits = 0;
   const pids = new Map<number, number>();
   const upWaiters = new Set<() => void>();
@@ -145,7 +149,7 @@ async function startCoreOnce(opts: CoreOptions, port: number): Promise<Core> {
   let timer: NodeJS.Timeout | undefined;
   const stop = async () => {
     if (exited) return;
-    if (child.connected) child.send({ type: 'shutdown' } satisfies ControlRequest);
+    if (child.connected) child.send({ type: 'shutdown' } satisfies ControlRequest, undefined, {}, () => undefined);
     else child.kill('SIGTERM');
     const t = setTimeout(() => {
       // Last resort: the primary did not stop its workers in time.
@@ -169,12 +173,16 @@ async function startCoreOnce(opts: CoreOptions, port: number): Promise<Core> {
     slotUrl: (slot) => `ws://127.0.0.1:${port + 1 + slot}/ws`,
     pid: (slot) => pids.get(slot),
     primaryPid: child.pid!,
-    control: (req) => { if (child.connected) child.send(req); },
+    control: (req) => { if (child.connected) child.send(req, undefined, {}, () => undefined); },
     signal: (slot, signal) => {
       const pid = pids.get(slot);
-      if (pid === undefined) throw new Error(`worker ${slot} has no live process`);
-      process.kill(pid, signal);
-      return pid;
+      if (pid === undefined) return undefined;
+      try {
+        process.kill(pid, signal);
+        return pid;
+      } catch {
+        return undefined; // it died an instant ago; its worker-exit event is on its way
+      }
     },
     waitWorkerUp: (slot, notPid, waitMs = 30_000) => new Promise((resolve, reject) => {
       const check = () => {

@@ -7,10 +7,10 @@ export const workerPause = defineFault({
   targets: 'workers',
   params: z.object({}).strict(),
   start: async (ctx, target) => {
-    const paused = slotsOf(target).map((slot) => ({ slot, pid: ctx.core.signal(slot, 'SIGSTOP') }));
+    const paused = slotsOf(target).flatMap((slot) => ctx.core.signal(slot, 'SIGSTOP') ?? []);
     return async () => {
-      for (const p of paused) {
-        try { process.kill(p.pid, 'SIGCONT'); } catch { /* it died meanwhile */ }
+      for (const pid of paused) {
+        try { process.kill(pid, 'SIGCONT'); } catch { /* it died meanwhile */ }
       }
     };
   },

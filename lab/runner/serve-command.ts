@@ -39,7 +39,7 @@ export async function serveCommand(raw: Record<string, unknown>): Promise<void> 
     workers: o.workers, port: o.port, host: o.host, db, redisUrls: urls, semantics: o.semantics,
     headIntervalMs: o.headIntervalMs, synchronous: o.synchronous,
     onEvent: (e) => {
-      if (ipc) process.send?.(e);
+      if (ipc) { if (process.connected) process.send?.(e, undefined, {}, () => undefined); } // the lab may be gone already
       else if (e.type === 'ready') {
         const slots = Array.from({ length: o.workers }, (_, k) => `worker ${k}: ws://${o.host}:${o.port + 1 + k}/ws`).join('\n  ');
         process.stdout.write(`deliverylab serving on ws://${o.host}:${o.port}/ws (web UI http://${o.host}:${o.port}/)\n  ${slots}\n` +

@@ -36,6 +36,8 @@ export class RedisBus {
   #silenced = false;
   /** When each connection last proved alive (a message received, a publish answered). */
   #lastHeard = new Map<Redis, number>();
+  /** Since when each connection has been trying to connect (a handshake into a blackhole never ends). */
+  #connectingSince = new Map<Redis, number>();
 
   constructor(opts: RedisBusOptions) {
     this.#opts = opts;
@@ -122,6 +124,18 @@ export class RedisBus {
   async #probeAll(): Promise<void> {
     const timeoutMs = this.#opts.probeTimeoutMs ?? 2000;
     await Promise.all([this.#pub, this.#sub].map(async (r) => {
+      if (r.status === 'connect' || r.status === 'connecting') {
+        // ioredis has no timeout once TCP is up: a handshake swallowed by a blackhole waits for ever.
+        const since = this.#connectingSince.get(r) ?? performance.now();
+        this.#connectingSince.set(r, since);
+        if (performance.now() - since > timeoutMs && !this.#closed) {
+          this.#connectingSince.delete(r);
+          this.#probeFailures += 1;
+          r.disconnect(true);
+        }
+        return;
+      }
+      this.#connectingSince.delete(r);
       // Traffic is proof of life: a busy connection is not PINGed (its PONG would queue behind the traffic).
       if (r.status !== 'ready' || performance.now() - (this.#lastHeard.get(r) ?? 0) < timeoutMs) return;
       let timer: NodeJS.Timeout | undefined;

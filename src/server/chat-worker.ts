@@ -189,10 +189,15 @@ export class ChatWorker {
 
   /** Writes the collected acks (also called right before a crash point, so "after the ack" means it was written). */
   #flushAcks(): void {
-    for (const [ws, frames] of this.#pendingAcks) {
-      if (!ws.getUserData().closed) ws.cork(() => { for (const fr of frames) ws.send(fr, false); });
+    const pending = this.#pendingAcks;
+    this.#pendingAcks = new Map();
+    for (const [ws, frames] of pending) {
+      try {
+        if (!ws.getUserData().closed) ws.cork(() => { for (const fr of frames) ws.send(fr, false); });
+      } catch {
+        // The socket closed under us: the client resends and gets duplicate: true.
+      }
     }
-    this.#pendingAcks.clear();
   }
 
   #publish(frame: string, room: string): void {

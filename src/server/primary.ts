@@ -1,7 +1,7 @@
 import cluster, { type Worker } from 'node:cluster';
 import { fileURLToPath } from 'node:url';
 import { once } from 'node:events';
-import { ControlRequest, WorkerReport, type ControlEvent, type SemanticsName, serverFlags } from '../protocol/index.js';
+import { ControlRequest, FAILPOINTS, WorkerReport, type ControlEvent, type SemanticsName, serverFlags } from '../protocol/index.js';
 import { migrate, openSqliteStore } from '../store/index.js';
 import { logger } from './logger.js';
 import { loadNativeUws } from './uws.js';
@@ -62,6 +62,9 @@ export async function startPrimary(opts: PrimaryOptions): Promise<Primary> {
   const bySlot = new Map<number, Worker>();
   const upSince = new Map<number, number>();
   const failures = new Map<number, number>();
+  /** Armed publish/redis failpoints per slot, re-sent to a re-forked worker (crash points fire once and are not). */
+  const armed = new Map<number, Map<string, ControlRequest>>();
+  const send = (w: Worker, req: ControlRequest) => { if (w.isConnected()) w.send(req, undefined, {}, () => undefined); };
   let stopping = false;
   let announced = false;
   const emit = (e: ControlEvent) => opts.onEvent?.(e);
@@ -73,12 +76,15 @@ export async function startPrimary(opts: PrimaryOptions): Promise<Primary> {
       DL_HEAD_INTERVAL_MS: String(opts.headIntervalMs ?? 1000), DL_SYNCHRONOUS: opts.synchronous ?? 'FULL', DL_HOST: opts.host ?? '127.0.0.1',
     });
     bySlot.set(slot, w);
+    const forkedAt = Date.now();
     const pid = w.process.pid!;
+    w.on('error', () => undefined); // an IPC write to a worker that just died
     w.on('message', (raw) => {
       const m = WorkerReport.safeParse(raw);
       if (!m.success) return;
       if (m.data.type === 'listening') {
         upSince.set(slot, Date.now());
+        for (const req of armed.get(slot)?.values() ?? []) send(w, req);
         emit({ type: 'worker-up', slot, pid, port: m.data.port, slotPort: m.data.slotPort });
         if (!announced && [...bySlot.keys()].every((s) => upSince.has(s)) && bySlot.size === opts.workers) {
           announced = true;
@@ -91,7 +97,7 @@ export async function startPrimary(opts: PrimaryOptions): Promise<Primary> {
       if (bySlot.get(slot) === w) bySlot.delete(slot);
       if (stopping) return;
       // A worker that dies soon after it started is re-forked with a growing delay (no fork storm).
-      const quick = Date.now() - (upSince.get(slot) ?? 0) < 1000;
+      const quick = Date.now() - (upSince.get(slot) ?? forkedAt) < 1000;
       const n = quick ? (failures.get(slot) ?? 0) + 1 : 0;
       failures.set(slot, n);
       upSince.delete(slot);
@@ -105,8 +111,15 @@ export async function startPrimary(opts: PrimaryOptions): Promise<Primary> {
     pids: () => new Map([...bySlot].map(([slot, w]) => [slot, w.process.pid!])),
     control: (req) => {
       if (req.type === 'shutdown') return void primary.stop();
+      const table = armed.get(req.slot) ?? new Map<string, ControlRequest>();
+      armed.set(req.slot, table);
+      if (req.type === 'arm' && FAILPOINTS[req.failpoint].kind !== 'crash') table.set(req.failpoint, req);
+      if (req.type === 'disarm') {
+        if (req.failpoint) table.delete(req.failpoint);
+        else table.clear();
+      }
       const w = bySlot.get(req.slot);
-      if (w?.isConnected()) w.send(req);
+      if (w) send(w, req); // a worker dying meanwhile is not an error
     },
     stop: async () => {
       stopping = true;

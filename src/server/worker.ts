@@ -92,11 +92,7 @@ export async function runWorker(env: NodeJS.ProcessEnv = process.env): Promise<v
     },
   });
 
-  const listenSockets = await Promise.all([opts.DL_PORT, opts.DL_SLOT_PORT].map((port) => new Promise<unknown>((resolve, reject) => {
-    app.listen(opts.DL_HOST, port, (s) => (s ? resolve(s) : reject(new Error(`worker ${slot} could not listen on ${opts.DL_HOST}:${port} (port in use?)`))));
-  })));
-  const headTimer = worker.flags.heads && setInterval(() => void worker.broadcastHeads().catch((e) => log.warn({ err: String(e) }, 'head broadcast failed')), opts.DL_HEAD_INTERVAL_MS);
-
+  // Handlers first: a primary gone (or a failpoint armed) while the ports are still opening must not be missed.
   process.on('message', (raw) => {
     const m = ControlRequest.safeParse(raw);
     if (!m.success) return log.warn({ raw }, 'ignored an invalid control message');
@@ -110,12 +106,15 @@ export async function runWorker(env: NodeJS.ProcessEnv = process.env): Promise<v
     }
   });
 
+  let listenSockets: unknown[] = [];
+  let headTimer: NodeJS.Timeout | undefined;
   let stopping = false;
   const stop = async (why: string) => {
     if (stopping) return;
     stopping = true;
     log.info({ why }, 'worker stopping');
     if (headTimer) clearInterval(headTimer);
+    headTimer = undefined;
     for (const s of listenSockets) uws.us_listen_socket_close(s as never);
     // Commits in flight finish and are acked before the sockets close (bounded: a stop must not hang).
     await Promise.race([worker.batcher.idle(), new Promise((r) => setTimeout(r, STOP_DRAIN_MS))]);
@@ -127,6 +126,12 @@ export async function runWorker(env: NodeJS.ProcessEnv = process.env): Promise<v
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGINT', () => undefined); // the primary decides; Ctrl-C reaches the whole group
   process.on('disconnect', () => void stop('primary gone'));
+  if (!process.connected && process.send) return void stop('primary gone before start');
+  listenSockets = await Promise.all([opts.DL_PORT, opts.DL_SLOT_PORT].map((port) => new Promise<unknown>((resolve, reject) => {
+    app.listen(opts.DL_HOST, port, (s) => (s ? resolve(s) : reject(new Error(`worker ${slot} could not listen on ${opts.DL_HOST}:${port} (port in use?)`))));
+  })));
+  if (stopping) return;
+  if (worker.flags.heads) headTimer = setInterval(() => void worker.broadcastHeads().catch((e) => log.warn({ err: String(e) }, 'head broadcast failed')), opts.DL_HEAD_INTERVAL_MS);
   report({ type: 'listening', slot, pid: process.pid, port: opts.DL_PORT, slotPort: opts.DL_SLOT_PORT });
   log.info({ port: opts.DL_PORT, slotPort: opts.DL_SLOT_PORT, semantics: opts.DL_SEMANTICS }, 'worker listening');
 }

@@ -75,7 +75,7 @@ export function openSqliteStore(file: string, opts: SqliteStoreOptions = {}): St
         await sql`begin immediate`.execute(conn);
         return true;
       } catch (err) {
-        if ((err as { code?: string }).code === 'SQLITE_BUSY') return false;
+        if ((err as { code?: string }).code?.startsWith('SQLITE_BUSY')) return false;
         throw err;
       } finally {
         sqlite.pragma(`busy_timeout = ${busyTimeoutMs}`);
