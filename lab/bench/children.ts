@@ -28,7 +28,7 @@ export class ChildGroup {
   }
 
   /** Forks a compiled module with an IPC channel; its output goes to `log` (or is discarded). */
-  fork(modulePath: string, args: string[], name: string, log?: NodeJS.WritableStream): ChildProcess {
+  fork(modulePath: string, args: string[], log?: NodeJS.WritableStream): ChildProcess {
     const child = fork(modulePath, args, { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], serialization: 'advanced' });
     if (log) {
       child.stdout?.pipe(log, { end: false });

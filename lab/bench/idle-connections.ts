@@ -36,7 +36,7 @@ export async function measureIdleConnections(o: { url: string; serverPid: number
   const allowed = Math.max(0, Math.floor(fdLimit - FD_MARGIN - WARM_CONNECTIONS));
   const count = Math.min(o.count, allowed);
   const note = count < o.count ? `the open-file limit is ${fdLimit} (ulimit -n): opened ${count} instead of ${o.count}` : undefined;
-  const child = o.group.fork(LOAD_CLIENT, [], 'idle-client');
+  const child = o.group.fork(LOAD_CLIENT, []);
   const open = async (n: number) => {
     const answer = awaitMessage(child, 'idle-client', (m) => {
       const r = m as LoadReport | undefined;

@@ -1,4 +1,5 @@
 import SQLite from 'better-sqlite3';
+import { MAX_FETCH_LIMIT } from '../../src/protocol/index.js';
 import type * as hdr from 'hdr-histogram-js';
 import type { ClientFraming } from './client-framing.js';
 import { RoomLedger, type RoomRows } from './delivery-ledger.js';
@@ -18,8 +19,6 @@ type RunResult = Extract<LoadReport, { type: 'result' }>;
 const CONNECT_CONCURRENCY = 100;
 /** How often the drain checks whether everything arrived. */
 const DRAIN_POLL_MS = 20;
-/** Most messages one catch-up fetch asks for (the protocol's limit). */
-const FETCH_LIMIT = 1000;
 /** Connections fetching at once during the catch-up. */
 const FETCH_CONCURRENCY = 50;
 /** Bound on one fetch answer. */
@@ -221,7 +220,7 @@ export class LoadDriver implements ConnectionHandlers {
       await inBatches(behind.filter((c) => c.canFetch), FETCH_CONCURRENCY, async (conn) => {
         const ledger = this.#ledgers.get(conn.room)!;
         for (let left = ledger.missing(conn.member); left.length > 0;) {
-          await Promise.race([conn.fetch(left[0]! - 1, FETCH_LIMIT), sleep(FETCH_TIMEOUT_MS)]).catch(() => undefined);
+          await Promise.race([conn.fetch(left[0]! - 1, MAX_FETCH_LIMIT), sleep(FETCH_TIMEOUT_MS)]).catch(() => undefined);
           const now = ledger.missing(conn.member);
           if (now.length >= left.length) break;
           left = now;

@@ -111,7 +111,7 @@ export class LoadSession {
     for (let k = 0; k < procs; k++) {
       const n = Math.floor(rooms / procs) + (k < rooms % procs ? 1 : 0);
       const name = `load-${k}`;
-      const child = this.#group.fork(LOAD_CLIENT, [], name);
+      const child = this.#group.fork(LOAD_CLIENT, []);
       child.send({
         type: 'setup', dialect: this.#system.dialect, urls: this.#system.urls, firstConnection: firstRoom * roomSize, rooms: n, roomSize,
         roomPrefix: `${tag}-p${k}-r`, idTag: `${tag.replace(/[^a-z0-9]/g, '')}p${k}`, bodyBytes,

@@ -1,4 +1,4 @@
-import { ControlRequest, type ServerFrame, type WorkerReport } from '../protocol/index.js';
+import { ControlRequest, MAX_FRAME_BYTES, type ServerFrame, type WorkerReport } from '../protocol/index.js';
 import { openSqliteStore } from '../store/index.js';
 import { RedisBus } from '../fanout/index.js';
 import { Failpoints } from '../failpoints/index.js';
@@ -8,7 +8,6 @@ import { ChatWorker, type Session } from './chat-worker.js';
 import { mountHttpRoutes } from './http-routes.js';
 import { RateLimiter } from './rate-limiter.js';
 import { WorkerOptions } from './worker-options.js';
-import { MAX_FRAME_BYTES } from '../protocol/index.js';
 import { logger } from './logger.js';
 
 /** Frames per second a connection may send on average, and its burst. */

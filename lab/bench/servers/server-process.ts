@@ -24,7 +24,7 @@ const START_TIMEOUT_MS = 20_000;
 /** Forks a compiled bench server entry with its options as one JSON argument and waits until it listens. */
 export async function startServerProcess(group: ChildGroup, modulePath: string, options: object, name: string, logFile: string, wsPath: string, signal?: AbortSignal): Promise<ServerProcess> {
   const log = createWriteStream(logFile, { flags: 'a' });
-  const child = group.fork(modulePath, [JSON.stringify(options)], name, log);
+  const child = group.fork(modulePath, [JSON.stringify(options)], log);
   child.once('exit', () => log.end());
   const r = await awaitMessage(child, name, (m) => ((m as ListeningReport | undefined)?.type === 'listening' ? (m as ListeningReport) : undefined), START_TIMEOUT_MS, signal);
   return { child, pid: r.pid, port: r.port, url: `ws://127.0.0.1:${r.port}${wsPath}` };
