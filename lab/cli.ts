@@ -37,6 +37,7 @@ program
   .option('--semantics <name>', 'semantics variant', 'effectively-once')
   .option('--head-interval-ms <ms>', 'how often heads are sent', '1000')
   .option('--synchronous <mode>', 'SQLite synchronous: FULL, NORMAL or OFF', 'FULL')
+  .option('--writer <who>', 'who runs the write transactions: primary (one writer, workers commit through it) or worker (each worker, contending for the lock)', 'primary')
   .action((opts: Record<string, unknown>) => serveCommand(opts));
 
 const runOptions = (c: Command) => c

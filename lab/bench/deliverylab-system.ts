@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { startCore } from '../cluster/core-process.js';
 import { startRedisServer } from '../cluster/redis-server.js';
 import type { SystemUnderLoad } from './system-under-load.js';
+import type { WriterName } from '../../src/protocol/index.js';
 
 /** Bound on every worker's Redis connections becoming ready. */
 const BUS_READY_TIMEOUT_MS = 20_000;
@@ -26,13 +27,13 @@ async function waitBusReady(slotWsUrl: string): Promise<void> {
 }
 
 /** Starts the real deliverylab cluster: a lab-started redis-server, the primary and `workers` uWS workers, SQLite with the core's default durability. */
-export async function startDeliverylab(o: { workers: number; dir: string; name?: string }): Promise<SystemUnderLoad & { slotUrl(slot: number): string; workerPid(slot: number): number | undefined }> {
+export async function startDeliverylab(o: { workers: number; dir: string; name?: string; writer?: WriterName }): Promise<SystemUnderLoad & { slotUrl(slot: number): string; workerPid(slot: number): number | undefined }> {
   const name = o.name ?? 'deliverylab';
   const redisLog = join(o.dir, `redis-${name}.log`);
   const redis = await startRedisServer({ logFile: redisLog });
   try {
     const dbFile = join(o.dir, `${name}.sqlite`);
-    const core = await startCore({ workers: o.workers, db: dbFile, redisUrls: [redis.url], logFile: join(o.dir, `${name}-core.log`) });
+    const core = await startCore({ workers: o.workers, db: dbFile, redisUrls: [redis.url], logFile: join(o.dir, `${name}-core.log`), ...(o.writer ? { writer: o.writer } : {}) });
     try {
       for (let k = 0; k < o.workers; k++) await waitBusReady(core.slotUrl(k));
     } catch (e) {

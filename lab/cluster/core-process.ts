@@ -2,7 +2,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ControlEvent, type ControlRequest, type SemanticsName } from '../../src/protocol/index.js';
+import { ControlEvent, type ControlRequest, type SemanticsName, type WriterName } from '../../src/protocol/index.js';
 import { createServer } from 'node:net';
 
 /** Options of `startCore`. */
@@ -15,6 +15,8 @@ export interface CoreOptions {
   semantics?: SemanticsName;
   /** @default 500 */
   headIntervalMs?: number;
+  /** Who runs the write transactions (`serve --writer`). @default 'primary' */
+  writer?: WriterName;
   /** The core's stdout+stderr go here. @default inherit nothing (discarded) */
   logFile?: string;
   /** Called for every event the primary reports (worker-up, worker-exit, ready, ...). */
@@ -108,6 +110,7 @@ async function startCoreOnce(opts: CoreOptions, port: number): Promise<Core> {
   const args = ['serve', '--workers', String(opts.workers), '--port', String(port), '--db', opts.db,
     '--semantics', opts.semantics ?? 'effectively-once', '--head-interval-ms', String(opts.headIntervalMs ?? 500)];
   if (opts.redisUrls.length) args.push('--redis', opts.redisUrls.join(','));
+  if (opts.writer) args.push('--writer', opts.writer);
   const child: ChildProcess = fork(CLI, args, { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], env: { ...process.env, DL_LOG_LEVEL: process.env.DL_LOG_LEVEL ?? 'warn' } });
   const tail: string[] = [];
   for (const stream of [child.stdout, child.stderr]) {

@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
-import { ControlRequest, SemanticsName, serverFlags } from '../../src/protocol/index.js';
+import { ControlRequest, SemanticsName, serverFlags, WriterName } from '../../src/protocol/index.js';
 import { startPrimary } from '../../src/server/index.js';
 import { startRedisServer, type RedisServerHandle } from '../cluster/redis-server.js';
 import { parseOrUsage } from './cli-errors.js';
@@ -17,6 +17,7 @@ export const ServeOptions = z.object({
   semantics: SemanticsName.default('effectively-once'),
   headIntervalMs: z.coerce.number().int().min(50).max(60_000).default(1000),
   synchronous: z.enum(['FULL', 'NORMAL', 'OFF']).default('FULL'),
+  writer: WriterName.default('primary'),
 });
 export type ServeOptions = z.infer<typeof ServeOptions>;
 
@@ -37,7 +38,7 @@ export async function serveCommand(raw: Record<string, unknown>): Promise<void> 
   const ipc = typeof process.send === 'function';
   const primary = await startPrimary({
     workers: o.workers, port: o.port, host: o.host, db, redisUrls: urls, semantics: o.semantics,
-    headIntervalMs: o.headIntervalMs, synchronous: o.synchronous,
+    headIntervalMs: o.headIntervalMs, synchronous: o.synchronous, writer: o.writer,
     onEvent: (e) => {
       if (ipc) { if (process.connected) process.send?.(e, undefined, {}, () => undefined); } // the lab may be gone already
       else if (e.type === 'ready') {

@@ -63,6 +63,14 @@ export type SemanticsName = keyof typeof SEMANTICS;
 export const SEMANTICS_NAMES = Object.keys(SEMANTICS) as SemanticsName[];
 /** zod schema of a semantics variant name. */
 export const SemanticsName = z.enum(SEMANTICS_NAMES as [SemanticsName, ...SemanticsName[]]);
+/**
+ * Who runs the send path's write transactions: `primary` (the one writer; workers commit through
+ * it over the cluster IPC) or `worker` (every worker on its own connection, contending for
+ * SQLite's write lock).
+ */
+export const WriterName = z.enum(['primary', 'worker']);
+export type WriterName = z.infer<typeof WriterName>;
+
 /** The default semantics. */
 export const DEFAULT_SEMANTICS: SemanticsName = 'effectively-once';
 

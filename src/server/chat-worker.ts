@@ -1,6 +1,6 @@
 import type * as UWS from 'uWebSockets.js';
 import { roomTopic, serverFlags, MAX_FETCH_LIMIT, type ErrorCode, type FetchFrame, type JoinFrame, type MsgFrame, type SendFrame, type ServerFrame } from '../protocol/index.js';
-import { CommitBatcher, readAfter, readHeads, type MessageRow, type Store } from '../store/index.js';
+import { readAfter, readHeads, type Committer, type MessageRow, type Store } from '../store/index.js';
 import type { RedisBus } from '../fanout/index.js';
 import type { Failpoints } from '../failpoints/index.js';
 import type { Metrics } from './metrics.js';
@@ -31,30 +31,25 @@ export function msgFrame(r: Pick<MessageRow, 'id' | 'room' | 'seq' | 'sender' | 
  */
 export class ChatWorker {
   readonly flags: ReturnType<typeof serverFlags>;
-  readonly batcher: CommitBatcher;
+  /** Where sends are committed: the worker's own group commit, or the primary's (the one writer). */
+  readonly batcher: Committer;
   #app: UWS.TemplatedApp;
   #store: Store;
   #bus: RedisBus | undefined;
   #fp: Failpoints;
   #metrics: Metrics;
   #members = new Map<string, number>();
-  /** Acks waiting for the end of this microtask checkpoint, to be written corked, once per socket. */
-  #pendingAcks = new Map<Socket, string[]>();
+  /** Acks (and a sender's own msg frames) waiting for the end of this microtask checkpoint, to be written corked, once per socket. */
+  #pendingReplies = new Map<Socket, string[]>();
 
-  constructor(deps: { app: UWS.TemplatedApp; store: Store; bus: RedisBus | undefined; failpoints: Failpoints; metrics: Metrics; options: WorkerOptions }) {
+  constructor(deps: { app: UWS.TemplatedApp; store: Store; committer: Committer; bus: RedisBus | undefined; failpoints: Failpoints; metrics: Metrics; options: WorkerOptions }) {
     this.#app = deps.app;
     this.#store = deps.store;
     this.#bus = deps.bus;
     this.#fp = deps.failpoints;
     this.#metrics = deps.metrics;
     this.flags = serverFlags(deps.options.DL_SEMANTICS);
-    this.batcher = new CommitBatcher(deps.store, {
-      dedup: this.flags.dedup,
-      onBatch: (size, ms) => {
-        deps.metrics.batchSize.observe(size);
-        deps.metrics.commitSeconds.observe(ms / 1000);
-      },
-    });
+    this.batcher = deps.committer;
   }
 
   /** Rooms with at least one member on this worker. */
@@ -155,7 +150,7 @@ export class ChatWorker {
     if (this.#fp.isArmed('after-ack-before-publish')) this.#flushAcks();
     this.#fp.reach('after-ack-before-publish', what);
     // A retry is published again: its first publish may have died with a crashed worker.
-    this.#publish(msgFrame({ id: f.id, room: f.room, seq: r.seq, sender, body: f.body, created_at: r.createdAt }), f.room);
+    this.#publish(msgFrame({ id: f.id, room: f.room, seq: r.seq, sender, body: f.body, created_at: r.createdAt }), f.room, ws);
   }
 
   /** The seeded bugs: publish or ack with a guessed seq before the commit makes it true. */
@@ -180,17 +175,20 @@ export class ChatWorker {
     else this.#metrics.committed.inc();
     // The sends of one group commit resume in one microtask checkpoint: their acks are collected and
     // written with one corked write per socket (an ack sent outside a uWS handler is a write() each).
-    const frame = JSON.stringify({ type: 'ack', id: f.id, room: f.room, seq, duplicate } satisfies ServerFrame);
-    const list = this.#pendingAcks.get(ws);
+    this.#queueReply(ws, JSON.stringify({ type: 'ack', id: f.id, room: f.room, seq, duplicate } satisfies ServerFrame));
+  }
+
+  #queueReply(ws: Socket, frame: string): void {
+    const list = this.#pendingReplies.get(ws);
     if (list) return void list.push(frame);
-    this.#pendingAcks.set(ws, [frame]);
-    if (this.#pendingAcks.size === 1) queueMicrotask(() => this.#flushAcks());
+    this.#pendingReplies.set(ws, [frame]);
+    if (this.#pendingReplies.size === 1) queueMicrotask(() => this.#flushAcks());
   }
 
   /** Writes the collected acks (also called right before a crash point, so "after the ack" means it was written). */
   #flushAcks(): void {
-    const pending = this.#pendingAcks;
-    this.#pendingAcks = new Map();
+    const pending = this.#pendingReplies;
+    this.#pendingReplies = new Map();
     for (const [ws, frames] of pending) {
       try {
         if (!ws.getUserData().closed) ws.cork(() => { for (const fr of frames) ws.send(fr, false); });
@@ -200,8 +198,13 @@ export class ChatWorker {
     }
   }
 
-  #publish(frame: string, room: string): void {
-    this.fanOut(room, frame);
+  /**
+   * Fans a committed msg out here and publishes it to the other workers. With `sender` (a member of
+   * the room), the sender's own copy rides in the same corked write as its ack, and the other local
+   * members get it through the topic (`ws.publish` skips the sender): one write fewer per message.
+   */
+  #publish(frame: string, room: string, sender?: Socket): void {
+    if (!sender || !this.#replyWithOwnCopy(sender, room, frame)) this.fanOut(room, frame);
     const bus = this.#bus;
     if (!bus) return;
     const copies = this.#fp.publishCopies();
@@ -212,6 +215,19 @@ export class ChatWorker {
     };
     if (delayMs > 0) setTimeout(go, delayMs);
     else go();
+  }
+
+  /** Queues the sender's own copy after its ack and publishes to the others; false when the sender is not a member here. */
+  #replyWithOwnCopy(ws: Socket, room: string, frame: string): boolean {
+    const s = ws.getUserData();
+    if (s.closed || !s.rooms.has(room)) return false;
+    try {
+      ws.publish(roomTopic(room), frame, false);
+    } catch {
+      return false; // closed under us: the topic reaches the others
+    }
+    this.#queueReply(ws, frame);
+    return true;
   }
 
   #reply(ws: Socket, f: ServerFrame): void {

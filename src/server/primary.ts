@@ -1,8 +1,8 @@
 import cluster, { type Worker } from 'node:cluster';
 import { fileURLToPath } from 'node:url';
 import { once } from 'node:events';
-import { ControlRequest, FAILPOINTS, WorkerReport, type ControlEvent, type SemanticsName, serverFlags } from '../protocol/index.js';
-import { migrate, openSqliteStore } from '../store/index.js';
+import { ControlRequest, FAILPOINTS, WorkerReport, type ControlEvent, type SemanticsName, type WriterName, serverFlags } from '../protocol/index.js';
+import { answerCommitRequest, CommitBatcher, CommitRequest, migrate, openSqliteStore } from '../store/index.js';
 import { logger } from './logger.js';
 import { loadNativeUws } from './uws.js';
 
@@ -24,6 +24,8 @@ export interface PrimaryOptions {
   headIntervalMs?: number;
   /** SQLite synchronous setting. @default 'FULL' */
   synchronous?: 'FULL' | 'NORMAL' | 'OFF';
+  /** Who runs the write transactions: this primary, for every worker, or each worker itself. @default 'primary' */
+  writer?: WriterName;
   /** Receives worker-up, worker-exit, ready and failpoint events. */
   onEvent?: (e: ControlEvent) => void;
 }
@@ -51,13 +53,19 @@ export async function startPrimary(opts: PrimaryOptions): Promise<Primary> {
   loadNativeUws(); // fail here, once, rather than in a storm of re-forked workers
   const log = logger.child({ role: 'primary', pid: process.pid });
   const semantics = opts.semantics ?? 'effectively-once';
-  const store = openSqliteStore(opts.db);
+  const writer = opts.writer ?? 'primary';
+  const dedup = serverFlags(semantics).dedup;
+  const store = openSqliteStore(opts.db, { synchronous: opts.synchronous ?? 'FULL' });
   try {
-    const applied = await migrate(store.db, { dedup: serverFlags(semantics).dedup });
+    const applied = await migrate(store.db, { dedup });
     if (applied.length) log.info({ applied, db: opts.db }, 'migrated');
-  } finally {
+  } catch (e) {
     await store.close();
+    throw e;
   }
+  if (writer === 'worker') await store.close();
+  // The one writer: every worker's sends of a turn go into one group commit here.
+  const batcher = writer === 'primary' ? new CommitBatcher(store, { dedup }) : undefined;
   cluster.setupPrimary({ exec: fileURLToPath(new URL('./worker-main.js', import.meta.url)) });
   const bySlot = new Map<number, Worker>();
   const upSince = new Map<number, number>();
@@ -66,6 +74,7 @@ export async function startPrimary(opts: PrimaryOptions): Promise<Primary> {
   const armed = new Map<number, Map<string, ControlRequest>>();
   const send = (w: Worker, req: ControlRequest) => { if (w.isConnected()) w.send(req, undefined, {}, () => undefined); };
   let stopping = false;
+  let storeClosed = false;
   let announced = false;
   const emit = (e: ControlEvent) => opts.onEvent?.(e);
 
@@ -73,13 +82,19 @@ export async function startPrimary(opts: PrimaryOptions): Promise<Primary> {
     const w = cluster.fork({
       DL_SLOT: String(slot), DL_PORT: String(opts.port), DL_SLOT_PORT: String(slotPort(opts.port, slot)), DL_DB: opts.db,
       DL_REDIS_URL: opts.redisUrls.length ? opts.redisUrls[slot % opts.redisUrls.length] : '', DL_SEMANTICS: semantics,
-      DL_HEAD_INTERVAL_MS: String(opts.headIntervalMs ?? 1000), DL_SYNCHRONOUS: opts.synchronous ?? 'FULL', DL_HOST: opts.host ?? '127.0.0.1',
+      DL_HEAD_INTERVAL_MS: String(opts.headIntervalMs ?? 1000), DL_SYNCHRONOUS: opts.synchronous ?? 'FULL', DL_HOST: opts.host ?? '127.0.0.1', DL_WRITER: writer,
     });
     bySlot.set(slot, w);
     const forkedAt = Date.now();
     const pid = w.process.pid!;
     w.on('error', () => undefined); // an IPC write to a worker that just died
     w.on('message', (raw) => {
+      if (batcher && (raw as { type?: unknown } | null)?.type === 'commit') {
+        const r = CommitRequest.safeParse(raw);
+        if (!r.success) return log.warn({ slot, issue: r.error.issues[0]?.message }, 'ignored an invalid commit request');
+        // A worker that died meanwhile loses the answer: its sends are committed, unacked, and a retry gets duplicate: true.
+        return void answerCommitRequest(batcher, r.data).then((reply) => { if (w.isConnected()) w.send(reply, undefined, {}, () => undefined); });
+      }
       const m = WorkerReport.safeParse(raw);
       if (!m.success) return;
       if (m.data.type === 'listening') {
@@ -135,6 +150,11 @@ export async function startPrimary(opts: PrimaryOptions): Promise<Primary> {
         await exited;
         clearTimeout(t);
       }));
+      if (batcher && !storeClosed) {
+        storeClosed = true;
+        await batcher.idle();
+        await store.close();
+      }
     },
   };
   return primary;

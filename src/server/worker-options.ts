@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { SemanticsName } from '../protocol/index.js';
+import { SemanticsName, WriterName } from '../protocol/index.js';
 
 /** A worker's start-up options, passed by the primary through its environment (validated here). */
 export const WorkerOptions = z.object({
@@ -11,6 +11,7 @@ export const WorkerOptions = z.object({
   DL_SEMANTICS: SemanticsName.default('effectively-once'),
   DL_HEAD_INTERVAL_MS: z.coerce.number().int().min(50).default(1000),
   DL_SYNCHRONOUS: z.enum(['FULL', 'NORMAL', 'OFF']).default('FULL'),
+  DL_WRITER: WriterName.default('primary'),
   DL_HOST: z.string().default('127.0.0.1'),
 });
 export type WorkerOptions = z.infer<typeof WorkerOptions>;

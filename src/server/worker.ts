@@ -1,5 +1,5 @@
-import { ControlRequest, MAX_FRAME_BYTES, type ServerFrame, type WorkerReport } from '../protocol/index.js';
-import { openSqliteStore } from '../store/index.js';
+import { ControlRequest, MAX_FRAME_BYTES, serverFlags, type ServerFrame, type WorkerReport } from '../protocol/index.js';
+import { CommitBatcher, openSqliteStore, RemoteCommitter, type Committer } from '../store/index.js';
 import { RedisBus } from '../fanout/index.js';
 import { Failpoints } from '../failpoints/index.js';
 import { loadNativeUws } from './uws.js';
@@ -33,6 +33,15 @@ export async function runWorker(env: NodeJS.ProcessEnv = process.env): Promise<v
     onChange: (name, armed) => log.info({ failpoint: name, armed }, 'failpoint'),
     onFire: (failpoint, detail) => report({ type: 'failpoint-fired', slot, pid: process.pid, failpoint, detail }),
   });
+  const onBatch = (size: number, ms: number) => {
+    metrics.batchSize.observe(size);
+    metrics.commitSeconds.observe(ms / 1000);
+  };
+  const remote = opts.DL_WRITER === 'primary'
+    ? new RemoteCommitter({ send: (r) => process.connected && (process.send?.(r, undefined, {}, () => undefined), true), onBatch })
+    : undefined;
+  const dedup = serverFlags(opts.DL_SEMANTICS).dedup;
+  const committer: Committer = remote ?? new CommitBatcher(store, { dedup, onBatch });
   const app = uws.App();
   let chat: ChatWorker | undefined;
   const bus = opts.DL_SEMANTICS !== 'local-only' && opts.DL_REDIS_URL
@@ -46,7 +55,7 @@ export async function runWorker(env: NodeJS.ProcessEnv = process.env): Promise<v
         onResubscribed: () => void chat?.broadcastHeads().catch(() => undefined),
       })
     : undefined;
-  chat = new ChatWorker({ app, store, bus, failpoints, metrics, options: opts });
+  chat = new ChatWorker({ app, store, committer, bus, failpoints, metrics, options: opts });
   const worker = chat;
   const sockets = new Set<import('./chat-worker.js').Socket>();
 
@@ -93,6 +102,7 @@ export async function runWorker(env: NodeJS.ProcessEnv = process.env): Promise<v
 
   // Handlers first: a primary gone (or a failpoint armed) while the ports are still opening must not be missed.
   process.on('message', (raw) => {
+    if (remote?.onMessage(raw)) return;
     const m = ControlRequest.safeParse(raw);
     if (!m.success) return log.warn({ raw }, 'ignored an invalid control message');
     const c = m.data;
@@ -124,7 +134,10 @@ export async function runWorker(env: NodeJS.ProcessEnv = process.env): Promise<v
   };
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGINT', () => undefined); // the primary decides; Ctrl-C reaches the whole group
-  process.on('disconnect', () => void stop('primary gone'));
+  process.on('disconnect', () => {
+    remote?.failAll('the primary (the writer) is gone');
+    void stop('primary gone');
+  });
   if (!process.connected && process.send) return void stop('primary gone before start');
   listenSockets = await Promise.all([opts.DL_PORT, opts.DL_SLOT_PORT].map((port) => new Promise<unknown>((resolve, reject) => {
     app.listen(opts.DL_HOST, port, (s) => (s ? resolve(s) : reject(new Error(`worker ${slot} could not listen on ${opts.DL_HOST}:${port} (port in use?)`))));

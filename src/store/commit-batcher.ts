@@ -1,5 +1,6 @@
 import { commitBatch, type CommitResult, type PendingSend } from './message-repository.js';
 import type { Store } from './database.js';
+import type { Committer } from './remote-commit.js';
 
 /** Options of a CommitBatcher. */
 export interface CommitBatcherOptions {
@@ -17,7 +18,7 @@ interface Waiter { send: PendingSend; resolve: (r: CommitResult) => void; reject
  * Group commit: the sends submitted during one event-loop turn (and while a commit is in flight)
  * go into one transaction, so a busy worker makes few, large commits and an idle one commits at once.
  */
-export class CommitBatcher {
+export class CommitBatcher implements Committer {
   #store: Store;
   #dedup: boolean;
   #maxBatch: number;

@@ -1,5 +1,7 @@
 import SQLite from 'better-sqlite3';
-import { Kysely, SqliteDialect, sql, type Generated } from 'kysely';
+import { Kysely, SqliteDialect, type Generated } from 'kysely';
+import type { CommitResult, PendingSend } from './message-repository.js';
+import { SqliteBatchWriter } from './sqlite-writer.js';
 
 /** The `messages` table: one row per committed message (the checker reads these columns). */
 export interface MessagesTable {
@@ -34,10 +36,10 @@ export interface Database {
 export interface Store {
   db: Kysely<Database>;
   /**
-   * Opens a write transaction on `conn` without blocking the event loop: false when another process
-   * holds the write lock right now (the caller releases the connection and retries later).
+   * Commits a batch of sends in one write transaction without waiting for the write lock: resolves
+   * undefined, having done nothing, when another process holds it right now (the caller retries later).
    */
-  tryBeginWrite(conn: Kysely<Database>): Promise<boolean>;
+  tryCommit(sends: readonly PendingSend[], opts: { dedup: boolean }): Promise<CommitResult[] | undefined>;
   /** How long to wait before write attempt `attempt` + 1, or undefined once the lock wait is over its bound. */
   writeRetryDelayMs(attempt: number, waitedMs: number): number | undefined;
   /** Closes the connection. */
@@ -56,32 +58,37 @@ export interface SqliteStoreOptions {
 
 /** Opens a SQLite file in WAL mode as a store. */
 export function openSqliteStore(file: string, opts: SqliteStoreOptions = {}): Store {
+  const busyTimeoutMs = opts.busyTimeoutMs ?? 10_000;
   const sqlite = new SQLite(file, { readonly: opts.readonly ?? false });
-  sqlite.pragma(`busy_timeout = ${opts.busyTimeoutMs ?? 10_000}`);
+  sqlite.pragma(`busy_timeout = ${busyTimeoutMs}`);
   if (!opts.readonly) {
     sqlite.pragma('journal_mode = WAL');
     sqlite.pragma(`synchronous = ${opts.synchronous ?? 'FULL'}`);
   }
-  const busyTimeoutMs = opts.busyTimeoutMs ?? 10_000;
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+  // The send path writes on a connection of its own, on prepared statements. better-sqlite3 is
+  // synchronous: SQLite's busy handler would sleep inside the event loop (in steps of up to 100 ms)
+  // while another worker holds the write lock. So this connection never waits (busy_timeout 0), and
+  // the wait happens in commitBatch, asynchronously, while reads and the sockets go on.
+  let writer: { conn: SQLite.Database; batch: SqliteBatchWriter } | undefined;
+  const writerOf = () => {
+    if (writer) return writer;
+    const conn = new SQLite(file);
+    conn.pragma('busy_timeout = 0');
+    conn.pragma(`synchronous = ${opts.synchronous ?? 'FULL'}`);
+    writer = { conn, batch: new SqliteBatchWriter(conn, db) };
+    return writer;
+  };
   return {
     db,
-    // better-sqlite3 is synchronous: SQLite's busy handler would sleep inside the event loop (in steps
-    // of up to 100 ms) while the other worker holds the write lock. So the write lock is tried without
-    // waiting, and the wait happens here, asynchronously, while reads and the sockets go on.
-    tryBeginWrite: async (conn) => {
-      sqlite.pragma('busy_timeout = 0');
-      try {
-        await sql`begin immediate`.execute(conn);
-        return true;
-      } catch (err) {
-        if ((err as { code?: string }).code?.startsWith('SQLITE_BUSY')) return false;
-        throw err;
-      } finally {
-        sqlite.pragma(`busy_timeout = ${busyTimeoutMs}`);
-      }
+    tryCommit: async (sends, o) => {
+      if (opts.readonly) throw new Error('this store was opened read-only');
+      return writerOf().batch.tryCommit(sends, o.dedup);
     },
     writeRetryDelayMs: (attempt, waitedMs) => (waitedMs > busyTimeoutMs ? undefined : Math.min(2 ** attempt, 8) * (0.5 + Math.random() / 2)),
-    close: () => db.destroy(),
+    close: async () => {
+      writer?.conn.close();
+      await db.destroy();
+    },
   };
 }
