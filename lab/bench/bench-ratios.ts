@@ -63,14 +63,12 @@ function diagnosticRatios(rounds: readonly RoundResult[]): Ratio[] {
   const window = Number(/window (\d+)/.exec(probe.load)?.[1]);
   const pairs: [string, string, string][] = [
     ['deliverylab', 'deliverylab-1worker', 'a second worker (2 workers / 1)'],
-    ['core-path-1proc', 'ceiling-uncorked', "the core's parseFrame + CommitBatcher (kysely) vs prepared statements, 1 process"],
+    ['core-path-1proc', 'ceiling-uncorked', "the core's parseFrame (zod) + CommitBatcher vs JSON.parse + RawGroupCommit, 1 process"],
     ['ceiling', 'ceiling-uncorked', 'acks corked per socket vs one uncorked send each, 1 process'],
-    ['deliverylab', 'proto-cluster', 'the core vs its cluster shape on prepared statements'],
-    ['proto-cluster-async-lock', 'proto-cluster', 'write-lock wait: async retry vs busy_timeout'],
-    ['proto-cluster-single-writer', 'proto-cluster', 'one SQLite writer process vs two contending for the write lock'],
-    ['proto-cluster-single-writer-corked', 'deliverylab', 'prepared statements + one writer + corked acks vs the core'],
+    ['deliverylab', 'deliverylab-worker-writers', 'one writer (the primary) vs every worker committing on its own connection'],
+    ['deliverylab-sync-normal', 'deliverylab', 'synchronous=NORMAL (no fsync per commit) vs FULL'],
+    ['deliverylab-sync-off', 'deliverylab', 'synchronous=OFF (no fsync at all) vs FULL'],
     ['proto-cluster-nodb', 'deliverylab', 'the Redis hop alone (no persistence) vs the core'],
-    ['peer-raw-store', 'peer', "the peer on prepared statements vs on the core's CommitBatcher"],
     ['proto-cluster-nodb', 'peer-nodb', 'uWS + ioredis vs Socket.IO + redis-adapter, both without persistence'],
   ];
   for (const [a, b, what] of pairs) {

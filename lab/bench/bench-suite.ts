@@ -149,17 +149,14 @@ export async function runBenchSuite(plan: BenchPlan, dir: string, group: ChildGr
   if (plan.diagnostics) {
     // Each isolates one cost (see bench-ratios.ts): rooms of 2 at the plan's middle window, then at deliverylab's half-saturation rate.
     const one: Measure = { sizes: [2], withHalf: false, fixedRate: dlRate, windows: { 2: [diagnosticWindow(plan)], 10: [] } };
-    const proto = { group, dir, store: 'raw' as const, processes: plan.workers, ...sig };
     await measureSystem(ctx, () => startCeiling({ group, dir, store: 'core', ...sig }), one);
     await measureSystem(ctx, () => startCeiling({ group, dir, store: 'raw', corkReplies: false, ...sig }), one);
-    await measureSystem(ctx, () => startPeer({ group, dir, processes: plan.workers, store: 'raw', ...sig }), one);
     if (plan.workers > 1) {
       await measureSystem(ctx, () => startDeliverylab({ workers: 1, dir, name: 'deliverylab-1worker' }), one);
-      await measureSystem(ctx, () => startCeiling(proto), one);
-      await measureSystem(ctx, () => startCeiling({ ...proto, lockWait: 'async-retry' }), one);
-      await measureSystem(ctx, () => startCeiling({ ...proto, singleWriter: true }), one);
-      await measureSystem(ctx, () => startCeiling({ ...proto, singleWriter: true, corkReplies: true }), one);
-      await measureSystem(ctx, () => startCeiling({ ...proto, store: 'none' }), one);
+      await measureSystem(ctx, () => startDeliverylab({ workers: plan.workers, dir, name: 'deliverylab-worker-writers', writer: 'worker' }), one);
+      await measureSystem(ctx, () => startDeliverylab({ workers: plan.workers, dir, name: 'deliverylab-sync-normal', synchronous: 'NORMAL' }), one);
+      await measureSystem(ctx, () => startDeliverylab({ workers: plan.workers, dir, name: 'deliverylab-sync-off', synchronous: 'OFF' }), one);
+      await measureSystem(ctx, () => startCeiling({ group, dir, store: 'none', processes: plan.workers, ...sig }), one);
       await measureSystem(ctx, () => startPeer({ group, dir, processes: plan.workers, store: 'none', ...sig }), one);
     }
   }

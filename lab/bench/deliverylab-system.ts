@@ -26,14 +26,29 @@ async function waitBusReady(slotWsUrl: string): Promise<void> {
   throw new Error(`the worker at ${slotWsUrl} did not get its Redis connections ready within ${BUS_READY_TIMEOUT_MS} ms (${last})`);
 }
 
+/** Options of `startDeliverylab`: the core's defaults unless a diagnostic changes one thing. */
+export interface DeliverylabOptions {
+  workers: number;
+  dir: string;
+  /** The system's name in the table. @default 'deliverylab' */
+  name?: string;
+  /** @default the core's ('primary') */
+  writer?: WriterName;
+  /** @default the core's ('FULL') */
+  synchronous?: 'FULL' | 'NORMAL' | 'OFF';
+}
+
 /** Starts the real deliverylab cluster: a lab-started redis-server, the primary and `workers` uWS workers, SQLite with the core's default durability. */
-export async function startDeliverylab(o: { workers: number; dir: string; name?: string; writer?: WriterName }): Promise<SystemUnderLoad & { slotUrl(slot: number): string; workerPid(slot: number): number | undefined }> {
+export async function startDeliverylab(o: DeliverylabOptions): Promise<SystemUnderLoad & { slotUrl(slot: number): string; workerPid(slot: number): number | undefined }> {
   const name = o.name ?? 'deliverylab';
   const redisLog = join(o.dir, `redis-${name}.log`);
   const redis = await startRedisServer({ logFile: redisLog });
   try {
     const dbFile = join(o.dir, `${name}.sqlite`);
-    const core = await startCore({ workers: o.workers, db: dbFile, redisUrls: [redis.url], logFile: join(o.dir, `${name}-core.log`), ...(o.writer ? { writer: o.writer } : {}) });
+    const core = await startCore({
+      workers: o.workers, db: dbFile, redisUrls: [redis.url], logFile: join(o.dir, `${name}-core.log`),
+      ...(o.writer ? { writer: o.writer } : {}), ...(o.synchronous ? { synchronous: o.synchronous } : {}),
+    });
     try {
       for (let k = 0; k < o.workers; k++) await waitBusReady(core.slotUrl(k));
     } catch (e) {
@@ -45,7 +60,7 @@ export async function startDeliverylab(o: { workers: number; dir: string; name?:
     processes.set('redis', redis.pid);
     return {
       name,
-      description: `${o.workers} uWS workers (node:cluster) + redis-server + SQLite WAL synchronous=FULL`,
+      description: `${o.workers} uWS worker${o.workers > 1 ? 's' : ''} (node:cluster) + redis-server + SQLite WAL synchronous=${o.synchronous ?? 'FULL'}, ${(o.writer ?? 'primary') === 'primary' ? 'one writer (the primary commits for every worker)' : 'every worker commits on its own connection (write-lock contention)'}`,
       dialect: 'wire',
       urls: Array.from({ length: o.workers }, (_, k) => core.slotUrl(k)),
       dbFile,

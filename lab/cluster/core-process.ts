@@ -17,6 +17,8 @@ export interface CoreOptions {
   headIntervalMs?: number;
   /** Who runs the write transactions (`serve --writer`). @default 'primary' */
   writer?: WriterName;
+  /** SQLite synchronous setting (`serve --synchronous`). @default 'FULL' */
+  synchronous?: 'FULL' | 'NORMAL' | 'OFF';
   /** The core's stdout+stderr go here. @default inherit nothing (discarded) */
   logFile?: string;
   /** Called for every event the primary reports (worker-up, worker-exit, ready, ...). */
@@ -111,6 +113,7 @@ async function startCoreOnce(opts: CoreOptions, port: number): Promise<Core> {
     '--semantics', opts.semantics ?? 'effectively-once', '--head-interval-ms', String(opts.headIntervalMs ?? 500)];
   if (opts.redisUrls.length) args.push('--redis', opts.redisUrls.join(','));
   if (opts.writer) args.push('--writer', opts.writer);
+  if (opts.synchronous) args.push('--synchronous', opts.synchronous);
   const child: ChildProcess = fork(CLI, args, { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], env: { ...process.env, DL_LOG_LEVEL: process.env.DL_LOG_LEVEL ?? 'warn' } });
   const tail: string[] = [];
   for (const stream of [child.stdout, child.stderr]) {

@@ -1,6 +1,8 @@
 /**
  * Fan-out across workers: members of several rooms on two workers each get every message of
  * their rooms once, in seq order, equal to the database; and a send retried with one id is one row.
+ * Both with the one writer (the primary commits for every worker, the default) and with every
+ * worker committing on its own connection (contending for SQLite's write lock).
  */
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -30,7 +32,6 @@ const PLACEMENT = [
   { name: 'ed', home: 1, rooms: ['beta'] },
 ];
 
-const fx = useCluster('core-fanout', WORKERS);
 const sockets: RawSocket[] = [];
 afterEach(() => { for (const s of sockets.splice(0)) s.close(); });
 
@@ -50,7 +51,9 @@ function counter(text: string, name: string): number {
     .reduce((sum, l) => sum + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
 }
 
-describe('core fan-out across two workers', () => {
+describe.each(['primary', 'worker'] as const)('core fan-out across two workers (writer: %s)', (writer) => {
+  const fx = useCluster(`core-fanout-${writer}`, WORKERS, { writer });
+
   it('every member gets every message of its rooms once, in seq order, equal to the database', async () => {
     const c = fx.core;
     for (const p of PLACEMENT) fx.members.push(startMember({ ...p, urls: [c.slotUrl(p.home)] }));

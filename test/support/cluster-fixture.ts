@@ -10,6 +10,7 @@ import { afterEach, beforeEach } from 'vitest';
 import { startRedisServer, type RedisServerHandle } from '../../lab/cluster/redis-server.js';
 import { loadCoreProcess, waitBusReady, type Core } from './dist-core.js';
 import { closeMembers, type ChatMember } from './chat-members.js';
+import type { WriterName } from '../../src/protocol/index.js';
 
 const BUS_READY_TIMEOUT_MS = 20_000;
 
@@ -27,8 +28,8 @@ export interface ClusterFixture {
 
 const { startCore } = await loadCoreProcess();
 
-/** Starts a cluster of `workers` before each test of the file and stops it after. */
-export function useCluster(name: string, workers: number): ClusterFixture {
+/** Starts a cluster of `workers` before each test of the file (or of the describe block it is called in) and stops it after. */
+export function useCluster(name: string, workers: number, opts: { writer?: WriterName } = {}): ClusterFixture {
   let state: { dir: string; core?: Core; redis?: RedisServerHandle } | undefined;
   const members: ChatMember[] = [];
   const stopSending = new Set<AbortController>();
@@ -40,7 +41,7 @@ export function useCluster(name: string, workers: number): ClusterFixture {
     const dir = mkdtempSync(join(tmpdir(), `dl-${name}-`));
     state = { dir };
     state.redis = await startRedisServer();
-    state.core = await startCore({ workers, db: join(dir, 'db.sqlite'), redisUrls: [state.redis.url], logFile: join(dir, 'core.log') });
+    state.core = await startCore({ workers, db: join(dir, 'db.sqlite'), redisUrls: [state.redis.url], logFile: join(dir, 'core.log'), ...opts });
     // Members join only once every worker can subscribe (a worker listens before its Redis connections are up).
     await waitBusReady(state.core, workers, BUS_READY_TIMEOUT_MS);
   });

@@ -8,7 +8,7 @@ import type { SystemUnderLoad } from '../system-under-load.js';
 import type { StoreVariant } from '../servers/commit-variants.js';
 
 const STORE_TEXT: Record<StoreVariant, string> = {
-  core: "persisted through the core's own CommitBatcher (kysely, group commit per event-loop turn, FULL, same schema)",
+  core: "persisted through the core's own CommitBatcher (group commit per event-loop turn, FULL, same schema; each process commits on its own connection)",
   raw: 'persisted through RawGroupCommit (prepared statements, group commit per event-loop turn, FULL, same schema)',
   none: 'no persistence (seqs from memory)',
 };

@@ -26,11 +26,8 @@ const Options = z.object({
   store: z.enum(['raw', 'core', 'none']),
   db: z.string().optional(),
   redisUrl: z.string().optional(),
-  lockWait: z.enum(['busy-timeout', 'async-retry']).default('busy-timeout'),
-  /** Send acks coalesced per socket under one cork (CorkedReplies) instead of one uncorked send each, as the core does. */
+  /** Send acks coalesced per socket under one cork (CorkedReplies, as the core does) instead of one uncorked send each. */
   corkReplies: z.boolean().default(false),
-  /** Single-writer shape: `serve` commits for others on this Unix socket too; `remote` commits through the process that serves it. */
-  writer: z.object({ role: z.enum(['serve', 'remote']), path: z.string() }).optional(),
 });
 type Options = z.infer<typeof Options>;
 
@@ -57,7 +54,7 @@ function readSend(o: Options, data: ArrayBuffer): { type: string; id?: string; r
 async function main(): Promise<void> {
   const o = Options.parse(JSON.parse(process.argv[2] ?? '{}'));
   const uws = loadNativeUws();
-  const commit = await makeCommit({ store: o.store, ...(o.db ? { db: o.db } : {}), lockWait: o.lockWait, ...(o.writer ? { writer: o.writer } : {}) });
+  const commit = await makeCommit({ store: o.store, ...(o.db ? { db: o.db } : {}) });
   const app = uws.App();
   const origin = `c${o.port}`;
   const pub = o.redisUrl ? new Redis(o.redisUrl, { enableAutoPipelining: true }) : undefined;

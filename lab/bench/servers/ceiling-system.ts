@@ -12,18 +12,12 @@ const CEILING_SERVER = fileURLToPath(new URL('./ceiling-server.js', import.meta.
 export type CeilingStore = 'raw' | 'core' | 'none';
 
 /** The name and one-line description of a ceiling variant, as the table shows them. */
-function naming(store: CeilingStore, processes: number, lockWait: string, cork: boolean, single: boolean): { name: string; description: string } {
-  const acks = cork ? 'acks corked per socket' : 'each ack sent uncorked (as the core does)';
-  if (processes > 1 && single) {
-    return { name: `proto-cluster-single-writer${cork ? '-corked' : ''}`, description: `${processes} uWS processes (one port each) + redis-server: process 0 is the only SQLite writer (raw group commit, FULL), the others send it their sends over a Unix socket, one request per event-loop turn; auto-pipelined PUBLISH; ${acks}` };
-  }
+function naming(store: CeilingStore, processes: number, cork: boolean): { name: string; description: string } {
+  const acks = cork ? 'acks corked per socket' : 'each ack sent uncorked';
   if (processes > 1) {
-    const name = `proto-cluster${store === 'none' ? '-nodb' : ''}${lockWait === 'async-retry' ? '-async-lock' : ''}${cork ? '-corked' : ''}`;
-    return store === 'none'
-      ? { name, description: `${processes} uWS processes (one port each) + redis-server, no persistence: seqs from memory + auto-pipelined PUBLISH (the Redis hop alone); ${acks}` }
-      : { name, description: `${processes} uWS processes (one port each) + redis-server, one SQLite file: raw group commit (FULL, lock wait ${lockWait}) + auto-pipelined PUBLISH, the core's shape on prepared statements; ${acks}` };
+    return { name: 'proto-cluster-nodb', description: `${processes} uWS processes (one port each) + redis-server, no persistence: seqs from memory + auto-pipelined PUBLISH (the Redis hop alone); ${acks}` };
   }
-  if (store === 'core') return { name: 'core-path-1proc', description: `ONE uWS process, no Redis: the core's parseFrame (zod) → CommitBatcher (kysely, FULL) → ack → uWS topic fan-out; ${acks}` };
+  if (store === 'core') return { name: 'core-path-1proc', description: `ONE uWS process, no Redis: the core's parseFrame (zod) → CommitBatcher (FULL) → ack → uWS topic fan-out; ${acks}` };
   if (store === 'none') return { name: cork ? 'fanout' : 'fanout-uncorked', description: `ONE uWS process, no persistence: JSON.parse → seq from memory → ack → uWS topic fan-out; ${acks}` };
   return { name: cork ? 'ceiling' : 'ceiling-uncorked', description: `ONE uWS process, no Redis: JSON.parse → group commit on prepared statements (FULL) → ack → uWS topic fan-out; ${acks}` };
 }
@@ -33,24 +27,19 @@ export interface CeilingOptions {
   group: ChildGroup;
   dir: string;
   store: CeilingStore;
-  /** Server processes; more than one makes a prototype cluster over a redis-server of its own, sharing one SQLite file. @default 1 */
+  /** Server processes; more than one (store `none` only) makes a prototype cluster over a redis-server of its own. @default 1 */
   processes?: number;
-  /** How a `raw` store waits for another process's write lock. @default 'busy-timeout' */
-  lockWait?: 'busy-timeout' | 'async-retry';
-  /** Coalesce acks per socket under one uWS cork. @default true for one process with store raw or none, false otherwise (as the core) */
+  /** Coalesce acks per socket under one uWS cork. @default true */
   corkReplies?: boolean;
-  /** With several processes and store raw: process 0 is the only SQLite writer and the others commit through it. @default false */
-  singleWriter?: boolean;
   signal?: AbortSignal;
 }
 
 /** Starts a ceiling server (or, with `processes` > 1, a prototype cluster of them) as bench children. */
 export async function startCeiling(o: CeilingOptions): Promise<SystemUnderLoad> {
   const n = o.processes ?? 1;
-  const lockWait = o.lockWait ?? 'busy-timeout';
-  const cork = o.corkReplies ?? (n === 1 && o.store !== 'core');
-  const single = (o.singleWriter ?? false) && n > 1 && o.store === 'raw';
-  const { name, description } = naming(o.store, n, lockWait, cork, single);
+  if (n > 1 && o.store !== 'none') throw new Error('a prototype cluster runs without persistence (the core itself is the cluster with a database)');
+  const cork = o.corkReplies ?? true;
+  const { name, description } = naming(o.store, n, cork);
   const dbFile = o.store === 'none' ? undefined : join(o.dir, `${name}.sqlite`);
   if (dbFile) {
     const store = openSqliteStore(dbFile);
@@ -66,8 +55,7 @@ export async function startCeiling(o: CeilingOptions): Promise<SystemUnderLoad> 
     if (n > 1) redis = await startRedisServer({ logFile: join(o.dir, `redis-${name}.log`) });
     for (let k = 0; k < n; k++) {
       const port = await findFreePort();
-      const writer = single ? { writer: { role: k === 0 ? 'serve' : 'remote', path: join(o.dir, `${name}-writer.sock`) } } : {};
-      const opts = { port, store: o.store, lockWait, corkReplies: cork, ...writer, ...(dbFile ? { db: dbFile } : {}), ...(redis ? { redisUrl: redis.url } : {}) };
+      const opts = { port, store: o.store, corkReplies: cork, ...(dbFile ? { db: dbFile } : {}), ...(redis ? { redisUrl: redis.url } : {}) };
       servers.push(await startServerProcess(o.group, CEILING_SERVER, opts, n === 1 ? name : `${name}-${k}`, join(o.dir, `${name}-${k}.log`), '/ws', o.signal));
     }
   } catch (e) {

@@ -1,8 +1,7 @@
 import { CommitBatcher, openSqliteStore } from '../../../src/store/index.js';
 import { RawGroupCommit, type RawOutcome, type RawSend } from './raw-group-commit.js';
-import { RemoteCommit, serveRemoteCommit } from './remote-commit.js';
 
-/** How a bench server persists: `core` (the core's CommitBatcher on kysely), `raw` (RawGroupCommit on prepared statements), `none` (seqs from memory). */
+/** How a bench server persists: `core` (the core's CommitBatcher), `raw` (RawGroupCommit, the lean prototype), `none` (seqs from memory). */
 export type StoreVariant = 'core' | 'raw' | 'none';
 
 /** What a bench server's send path calls: commit one send, then call back once with its outcome. */
@@ -13,10 +12,6 @@ export interface CommitVariantOptions {
   store: StoreVariant;
   /** The SQLite file, already migrated (not needed for `none`). */
   db?: string;
-  /** How a `raw` store waits for another process's write lock. @default 'busy-timeout' */
-  lockWait?: 'busy-timeout' | 'async-retry';
-  /** Single-writer shape for `raw`: `serve` also commits for others on a Unix socket, `remote` commits through it. */
-  writer?: { role: 'serve' | 'remote'; path: string };
 }
 
 /** Opens the store variant (synchronous=FULL) and returns its commit function; every variant group-commits per event-loop turn. */
@@ -39,11 +34,6 @@ export async function makeCommit(o: CommitVariantOptions): Promise<Commit> {
       );
     };
   }
-  if (o.writer?.role === 'remote') {
-    const remote = await RemoteCommit.connect(o.writer.path);
-    return (s, cb) => remote.submit(s, cb);
-  }
-  const raw = new RawGroupCommit(o.db, { synchronous: 'FULL', lockWait: o.lockWait ?? 'busy-timeout' });
-  if (o.writer?.role === 'serve') await serveRemoteCommit(o.writer.path, raw);
+  const raw = new RawGroupCommit(o.db, { synchronous: 'FULL' });
   return (s, cb) => raw.submit(s, cb);
 }

@@ -22,18 +22,7 @@ export interface RawGroupCommitOptions {
   maxBatch?: number;
   /** SQLite synchronous setting. @default 'FULL' */
   synchronous?: 'FULL' | 'NORMAL' | 'OFF';
-  /**
-   * How a writer waits for another process's write lock: `busy-timeout` is SQLite's busy handler
-   * (what the core does: it sleeps 1, 2, 5, 10 ... ms inside the call, blocking the event loop);
-   * `async-retry` sets busy_timeout=0 and retries `BEGIN IMMEDIATE` on a timer, so the event loop keeps
-   * taking sends (the next batch grows) while the other process commits.
-   * @default 'busy-timeout'
-   */
-  lockWait?: 'busy-timeout' | 'async-retry';
 }
-
-/** Delay between attempts to take the write lock with `lockWait: 'async-retry'`. */
-const LOCK_RETRY_MS = 1;
 
 interface Queued { send: RawSend; cb: RawCallback }
 
@@ -49,7 +38,6 @@ export class RawGroupCommit {
   readonly #bumpHead: SQLite.Statement<[string, number], { head: number }>;
   readonly #insert: SQLite.Statement<[string, string, number, string, string, number]>;
   readonly #commit: (batch: Queued[]) => RawOutcome[];
-  readonly #asyncRetry: boolean;
   readonly #maxBatch: number;
   #queue: Queued[] = [];
   #scheduled = false;
@@ -57,7 +45,6 @@ export class RawGroupCommit {
   /** Opens (WAL, busy timeout) a database already migrated to the deliverylab schema. */
   constructor(file: string, opts: RawGroupCommitOptions = {}) {
     this.#maxBatch = opts.maxBatch ?? 1000;
-    this.#asyncRetry = opts.lockWait === 'async-retry';
     this.#db = new SQLite(file);
     this.#db.pragma('busy_timeout = 10000');
     this.#db.pragma('journal_mode = WAL');
@@ -66,7 +53,6 @@ export class RawGroupCommit {
     this.#bumpHead = this.#db.prepare('INSERT INTO rooms (name, head) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET head = rooms.head + excluded.head RETURNING head');
     this.#insert = this.#db.prepare('INSERT INTO messages (id, room, seq, sender, body, created_at) VALUES (?, ?, ?, ?, ?, ?)');
     this.#commit = this.#db.transaction((batch: Queued[]) => this.#apply(batch)).immediate;
-    if (this.#asyncRetry) this.#db.pragma('busy_timeout = 0');
   }
 
   /** Queues a send for the next group commit. */
@@ -85,24 +71,10 @@ export class RawGroupCommit {
   #flush(): void {
     this.#scheduled = false;
     while (this.#queue.length > 0) {
-      let locked = false;
-      if (this.#asyncRetry) {
-        try {
-          locked = this.#tryLock();
-        } catch (e) {
-          this.#fail(this.#takeBatch(), e);
-          continue;
-        }
-        if (!locked) {
-          this.#scheduled = true;
-          setTimeout(() => this.#flush(), LOCK_RETRY_MS);
-          return;
-        }
-      }
       const batch = this.#takeBatch();
       let out: RawOutcome[];
       try {
-        out = locked ? this.#commitLocked(batch) : this.#commit(batch);
+        out = this.#commit(batch);
       } catch (e) {
         this.#fail(batch, e);
         continue;
@@ -120,29 +92,6 @@ export class RawGroupCommit {
   #fail(batch: Queued[], e: unknown): void {
     const detail = e instanceof Error ? e.message : String(e);
     for (const q of batch) q.cb({ ok: false, reason: 'error', detail });
-  }
-
-  /** Takes the write lock without waiting (async-retry); true when taken. */
-  #tryLock(): boolean {
-    try {
-      this.#db.exec('BEGIN IMMEDIATE');
-      return true;
-    } catch (e) {
-      if ((e as { code?: string }).code === 'SQLITE_BUSY') return false;
-      throw e;
-    }
-  }
-
-  /** Commits a batch inside the transaction #tryLock opened. */
-  #commitLocked(batch: Queued[]): RawOutcome[] {
-    try {
-      const out = this.#apply(batch);
-      this.#db.exec('COMMIT');
-      return out;
-    } catch (e) {
-      if (this.#db.inTransaction) this.#db.exec('ROLLBACK');
-      throw e;
-    }
   }
 
   #apply(batch: Queued[]): RawOutcome[] {
