@@ -39,8 +39,8 @@ export class ChatWorker {
   #fp: Failpoints;
   #metrics: Metrics;
   #members = new Map<string, number>();
-  /** Acks (and a sender's own msg frames) waiting for the end of this microtask checkpoint, to be written corked, once per socket. */
-  #pendingReplies = new Map<Socket, string[]>();
+  /** Acks waiting for the end of this microtask checkpoint, to be written corked, once per socket. */
+  #pendingAcks = new Map<Socket, string[]>();
 
   constructor(deps: { app: UWS.TemplatedApp; store: Store; committer: Committer; bus: RedisBus | undefined; failpoints: Failpoints; metrics: Metrics; options: WorkerOptions }) {
     this.#app = deps.app;
@@ -150,7 +150,7 @@ export class ChatWorker {
     if (this.#fp.isArmed('after-ack-before-publish')) this.#flushAcks();
     this.#fp.reach('after-ack-before-publish', what);
     // A retry is published again: its first publish may have died with a crashed worker.
-    this.#publish(msgFrame({ id: f.id, room: f.room, seq: r.seq, sender, body: f.body, created_at: r.createdAt }), f.room, ws);
+    this.#publish(msgFrame({ id: f.id, room: f.room, seq: r.seq, sender, body: f.body, created_at: r.createdAt }), f.room);
   }
 
   /** The seeded bugs: publish or ack with a guessed seq before the commit makes it true. */
@@ -175,20 +175,17 @@ export class ChatWorker {
     else this.#metrics.committed.inc();
     // The sends of one group commit resume in one microtask checkpoint: their acks are collected and
     // written with one corked write per socket (an ack sent outside a uWS handler is a write() each).
-    this.#queueReply(ws, JSON.stringify({ type: 'ack', id: f.id, room: f.room, seq, duplicate } satisfies ServerFrame));
-  }
-
-  #queueReply(ws: Socket, frame: string): void {
-    const list = this.#pendingReplies.get(ws);
+    const frame = JSON.stringify({ type: 'ack', id: f.id, room: f.room, seq, duplicate } satisfies ServerFrame);
+    const list = this.#pendingAcks.get(ws);
     if (list) return void list.push(frame);
-    this.#pendingReplies.set(ws, [frame]);
-    if (this.#pendingReplies.size === 1) queueMicrotask(() => this.#flushAcks());
+    this.#pendingAcks.set(ws, [frame]);
+    if (this.#pendingAcks.size === 1) queueMicrotask(() => this.#flushAcks());
   }
 
   /** Writes the collected acks (also called right before a crash point, so "after the ack" means it was written). */
   #flushAcks(): void {
-    const pending = this.#pendingReplies;
-    this.#pendingReplies = new Map();
+    const pending = this.#pendingAcks;
+    this.#pendingAcks = new Map();
     for (const [ws, frames] of pending) {
       try {
         if (!ws.getUserData().closed) ws.cork(() => { for (const fr of frames) ws.send(fr, false); });
@@ -198,13 +195,8 @@ export class ChatWorker {
     }
   }
 
-  /**
-   * Fans a committed msg out here and publishes it to the other workers. With `sender` (a member of
-   * the room), the sender's own copy rides in the same corked write as its ack, and the other local
-   * members get it through the topic (`ws.publish` skips the sender): one write fewer per message.
-   */
-  #publish(frame: string, room: string, sender?: Socket): void {
-    if (!sender || !this.#replyWithOwnCopy(sender, room, frame)) this.fanOut(room, frame);
+  #publish(frame: string, room: string): void {
+    this.fanOut(room, frame);
     const bus = this.#bus;
     if (!bus) return;
     const copies = this.#fp.publishCopies();
@@ -215,19 +207,6 @@ export class ChatWorker {
     };
     if (delayMs > 0) setTimeout(go, delayMs);
     else go();
-  }
-
-  /** Queues the sender's own copy after its ack and publishes to the others; false when the sender is not a member here. */
-  #replyWithOwnCopy(ws: Socket, room: string, frame: string): boolean {
-    const s = ws.getUserData();
-    if (s.closed || !s.rooms.has(room)) return false;
-    try {
-      ws.publish(roomTopic(room), frame, false);
-    } catch {
-      return false; // closed under us: the topic reaches the others
-    }
-    this.#queueReply(ws, frame);
-    return true;
   }
 
   #reply(ws: Socket, f: ServerFrame): void {

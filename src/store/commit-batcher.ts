@@ -26,6 +26,7 @@ export class CommitBatcher implements Committer {
   #queue: Waiter[] = [];
   #scheduled = false;
   #inFlight = false;
+  #inFlightSize = 0;
   #idleWaiters: (() => void)[] = [];
 
   constructor(store: Store, opts: CommitBatcherOptions = {}) {
@@ -43,9 +44,9 @@ export class CommitBatcher implements Committer {
     });
   }
 
-  /** Sends queued and not yet committed. */
+  /** Sends submitted and not yet committed: queued, or in the transaction in flight. */
   get pending(): number {
-    return this.#queue.length;
+    return this.#queue.length + this.#inFlightSize;
   }
 
   /** Resolves once nothing is queued or being committed (a graceful stop waits for this). */
@@ -67,6 +68,7 @@ export class CommitBatcher implements Committer {
     if (this.#queue.length === 0) return;
     this.#inFlight = true;
     const batch = this.#queue.splice(0, this.#maxBatch);
+    this.#inFlightSize = batch.length;
     const started = performance.now();
     try {
       const results = await commitBatch(this.#store, batch.map((w) => w.send), { dedup: this.#dedup });
@@ -76,6 +78,7 @@ export class CommitBatcher implements Committer {
       for (const w of batch) w.reject(err);
     } finally {
       this.#inFlight = false;
+      this.#inFlightSize = 0;
       if (this.#queue.length > 0) this.#schedule();
       else for (const w of this.#idleWaiters.splice(0)) w();
     }

@@ -42,7 +42,7 @@ export interface Store {
   tryCommit(sends: readonly PendingSend[], opts: { dedup: boolean }): Promise<CommitResult[] | undefined>;
   /** How long to wait before write attempt `attempt` + 1, or undefined once the lock wait is over its bound. */
   writeRetryDelayMs(attempt: number, waitedMs: number): number | undefined;
-  /** Closes the connection. */
+  /** Closes the connections (the readers' and, if it was opened, the writer's). */
   close(): Promise<void>;
 }
 
@@ -58,6 +58,8 @@ export interface SqliteStoreOptions {
 
 /** Opens a SQLite file in WAL mode as a store. */
 export function openSqliteStore(file: string, opts: SqliteStoreOptions = {}): Store {
+  // The writer opens a second connection to the same file: an in-memory database would be a different one.
+  if (file === '' || file === ':memory:' || file.startsWith('file::memory:')) throw new Error('the store needs a database file (it opens a reader and a writer connection)');
   const busyTimeoutMs = opts.busyTimeoutMs ?? 10_000;
   const sqlite = new SQLite(file, { readonly: opts.readonly ?? false });
   sqlite.pragma(`busy_timeout = ${busyTimeoutMs}`);

@@ -142,12 +142,14 @@ export class RemoteCommitter implements Committer {
     if (waiters.length === 0) return this.#maybeIdle();
     const req = this.#next++;
     const timeoutMs = this.#o.timeoutMs ?? 10_000;
-    const timer = setTimeout(() => {
+    // Judged after the next poll: a worker resumed from a long pause (SIGSTOP) runs its timers before it
+    // reads the answers already waiting in its channel.
+    const timer = setTimeout(() => setImmediate(() => {
       const f = this.#inFlight.get(req);
       if (!f) return;
       this.#settle(req, f);
       for (const w of f.waiters) w.reject(new WriterUnavailableError(`the writer did not answer within ${timeoutMs} ms`));
-    }, timeoutMs);
+    }), timeoutMs);
     this.#inFlight.set(req, { waiters, started: performance.now(), timer });
     if (!this.#o.send({ type: 'commit', req, sends: waiters.map((w) => w.send) })) this.failAll('the channel to the writer is closed');
   }

@@ -50,7 +50,8 @@ export class SqliteBatchWriter {
    * `dedup: false` (the no-dedup seeded bug) ids are not looked up and every send is a new row.
    */
   tryCommit(sends: readonly PendingSend[], dedup: boolean): CommitResult[] | undefined {
-    if (this.#conn.inTransaction) return undefined;
+    // This connection is the writer's alone: a transaction still open here is one whose rollback failed.
+    if (this.#conn.inTransaction) this.#conn.exec('ROLLBACK');
     try {
       this.#conn.exec('BEGIN IMMEDIATE');
     } catch (err) {
@@ -62,7 +63,11 @@ export class SqliteBatchWriter {
       this.#conn.exec('COMMIT');
       return results;
     } catch (err) {
-      if (this.#conn.inTransaction) this.#conn.exec('ROLLBACK');
+      try {
+        if (this.#conn.inTransaction) this.#conn.exec('ROLLBACK');
+      } catch {
+        // The next call tries again; the error that matters is the first one.
+      }
       throw err;
     }
   }
@@ -70,22 +75,28 @@ export class SqliteBatchWriter {
   #apply(sends: readonly PendingSend[], dedup: boolean): CommitResult[] {
     const now = Date.now();
     const results: (CommitResult | undefined)[] = new Array(sends.length);
-    /** Index of an id's first occurrence in this batch; later ones are its retries. */
+    /** The committed row of each id looked up (undefined: new in this batch). */
+    const stored = new Map<string, Known | undefined>();
+    /** Index of a new id's first occurrence in this batch; later ones are its retries. */
     const firstOf = new Map<string, number>();
     /** Sends that need a new row, by room, in arrival order. */
     const fresh = new Map<string, number[]>();
+    const againstRow = (s: PendingSend, k: Known): CommitResult => (k.room === s.room && k.sender === s.sender && k.body === s.body
+      ? { kind: 'committed', seq: k.seq, createdAt: k.created_at, duplicate: true }
+      : { kind: 'conflict', existing: { room: k.room, seq: k.seq } });
     for (let i = 0; i < sends.length; i++) {
       const s = sends[i]!;
       if (dedup) {
-        if (firstOf.has(s.id)) continue;
-        firstOf.set(s.id, i);
-        const k = this.#lookup.get(s.id);
+        let k: Known | undefined;
+        if (stored.has(s.id)) k = stored.get(s.id);
+        else stored.set(s.id, (k = this.#lookup.get(s.id)));
+        // Every occurrence of a committed id is judged against its row.
         if (k) {
-          results[i] = k.room === s.room && k.sender === s.sender && k.body === s.body
-            ? { kind: 'committed', seq: k.seq, createdAt: k.created_at, duplicate: true }
-            : { kind: 'conflict', existing: { room: k.room, seq: k.seq } };
+          results[i] = againstRow(s, k);
           continue;
         }
+        if (firstOf.has(s.id)) continue;
+        firstOf.set(s.id, i);
       }
       const list = fresh.get(s.room);
       if (list) list.push(i);
@@ -102,7 +113,7 @@ export class SqliteBatchWriter {
     }
     for (let i = 0; i < sends.length; i++) {
       if (results[i]) continue;
-      // A later occurrence of an id within the batch: a retry of the first one.
+      // A later occurrence of an id new in this batch: a retry of its first occurrence.
       const j = firstOf.get(sends[i]!.id)!;
       const first = results[j]!;
       const s = sends[i]!;

@@ -42,6 +42,22 @@ describe('commitBatch', () => {
     expect(await readAfter(store, 'r', 0, 100)).toHaveLength(2);
   });
 
+  it('every later occurrence of a committed id is judged against its row, not against the batch', async () => {
+    const store = await freshStore();
+    await commitBatch(store, [send('x', 'r', 'C')], { dedup: true });
+    const r = await commitBatch(store, [send('x', 'r', 'D'), send('x', 'r', 'C'), send('y')], { dedup: true });
+    expect(r).toMatchObject([{ kind: 'conflict', existing: { room: 'r', seq: 1 } }, { kind: 'committed', seq: 1, duplicate: true }, { kind: 'committed', seq: 2 }]);
+  });
+
+  it('a batch that fails rolls back whole, and the next one commits with the heads untouched', async () => {
+    const store = await freshStore();
+    await commitBatch(store, [send('a')], { dedup: true });
+    // Without the id lookup, the second row of id a violates the primary key inside the transaction.
+    await expect(commitBatch(store, [send('b'), send('a')], { dedup: false })).rejects.toThrow(/UNIQUE/);
+    expect(await commitBatch(store, [send('c')], { dedup: true })).toMatchObject([{ kind: 'committed', seq: 2, duplicate: false }]);
+    expect((await readAfter(store, 'r', 0, 100)).map((m) => m.id)).toEqual(['a', 'c']);
+  });
+
   it('without dedup (the no-dedup seeded bug) a retried id becomes a second row', async () => {
     const store = await freshStore(false);
     await commitBatch(store, [send('a')], { dedup: false });
