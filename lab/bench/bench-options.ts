@@ -30,6 +30,12 @@ export interface BenchPlan {
   workers: number;
   loadProcs: number;
   timing: RunTiming;
+  /**
+   * Warm-up of an open-loop (latency) round. An open round follows the saturation rounds, and for the
+   * first second or so after one the systems still carry its aftermath (p99 at deliverylab's half rate,
+   * measured 57.2–89.9 ms with 1 s, 37.2 ms with 3 s; NOTES.md): the latency figures are steady state.
+   */
+  openWarmupMs: number;
   /** Closed-loop windows (unacked sends per connection) tried to find saturation, by room size. */
   windows: Record<(typeof ROOM_SIZES)[number], number[]>;
   /** Rooms per session, by room size (connections = rooms × size). */
@@ -51,6 +57,7 @@ export function benchPlan(o: BenchOptions): BenchPlan {
     workers: o.workers,
     loadProcs: o.loadProcs,
     timing: quick ? { warmupMs: 300, durationMs: 1000, drainMs: 5000 } : { warmupMs: 1000, durationMs: 5000, drainMs: 15_000 },
+    openWarmupMs: quick ? 300 : 3000,
     windows: quick ? { 2: [16], 10: [4] } : { 2: [4, 16, 64], 10: [1, 4, 16] },
     rooms: quick ? { 2: 50, 10: 10 } : { 2: 100, 10: 20 },
     bodyBytes: 64,

@@ -9,7 +9,7 @@ import { measureRedisPublish } from './ceilings/redis-publish.js';
 import { measureSqliteInserts } from './ceilings/sqlite-inserts.js';
 import { startDeliverylab } from './deliverylab-system.js';
 import { measureIdleConnections, type IdleResult } from './idle-connections.js';
-import { LoadSession, type RoundResult } from './load-session.js';
+import { LoadSession, type RoundResult, type RunTiming } from './load-session.js';
 import { runMicroSuite } from './micro/micro-suite.js';
 import { startPeer } from './peer/start-peer.js';
 import { openFileLimit } from './proc-stats.js';
@@ -19,6 +19,11 @@ import type { SystemUnderLoad } from './system-under-load.js';
 /** The closed-loop window the diagnostic systems run at (the middle of the plan's windows for rooms of 2). */
 export function diagnosticWindow(plan: BenchPlan): number {
   return plan.windows[2][Math.floor(plan.windows[2].length / 2)]!;
+}
+
+/** The timing of an open-loop round: the plan's, with the longer warm-up of a latency measurement. */
+function openTiming(plan: BenchPlan): RunTiming {
+  return { ...plan.timing, warmupMs: plan.openWarmupMs };
 }
 
 /** Where the suite reports progress (one line per step). */
@@ -60,14 +65,14 @@ async function measureRoomSize(ctx: Ctx, system: SystemUnderLoad, roomSize: 2 | 
     if (best) best.label = 'saturation';
     if (m.withHalf && best && best.msgsPerSec > 0) {
       checkAborted(ctx);
-      const r = await session.run({ kind: 'open', ratePerSec: best.msgsPerSec / 2 }, 'half', plan.timing);
+      const r = await session.run({ kind: 'open', ratePerSec: best.msgsPerSec / 2 }, 'half', openTiming(plan));
       ctx.say(`  ${describeRound(r)}`);
       ctx.rounds.push(r);
     }
     const fixed = m.fixedRate?.(roomSize);
     if (fixed !== undefined && fixed > 0) {
       checkAborted(ctx);
-      const r = await session.run({ kind: 'open', ratePerSec: fixed }, 'fixed-rate', plan.timing);
+      const r = await session.run({ kind: 'open', ratePerSec: fixed }, 'fixed-rate', openTiming(plan));
       ctx.say(`  ${describeRound(r)}`);
       ctx.rounds.push(r);
     }
