@@ -32,8 +32,8 @@ export interface BenchPlan {
   timing: RunTiming;
   /**
    * Warm-up of an open-loop (latency) round. An open round follows the saturation rounds, and for the
-   * first second or so after one the systems still carry its aftermath (p99 at deliverylab's half rate,
-   * measured 57.2–89.9 ms with 1 s, 37.2 ms with 3 s; NOTES.md): the latency figures are steady state.
+   * first second or so after one the systems still carry its aftermath (deliverylab's p99 at half of
+   * saturation read 74.6 ms with 1 s of warm-up, 36.0 ms with 3 s; NOTES.md): latency is steady state.
    */
   openWarmupMs: number;
   /** Closed-loop windows (unacked sends per connection) tried to find saturation, by room size. */
