@@ -43,6 +43,7 @@ program
 const runOptions = (c: Command) => c
   .option('--seed <n>', 'seed (default: the scenario\'s own)')
   .option('--semantics <name>', 'semantics variant (default: the scenario\'s own)')
+  .option('--writer <who>', 'who runs the write transactions: primary (default) or worker')
   .option('--json <file>', 'write the JSON report')
   .option('--out <dir>', 'where runs keep history.jsonl, the database and logs')
   .option('--no-color', 'plain output')
@@ -69,6 +70,7 @@ program
   .option('--semantics <list>', 'comma-separated variants (default: all)')
   .option('--scenarios <list>', 'comma-separated scenarios (default: all built-in)')
   .option('--seed <n>', 'seed for every run')
+  .option('--writer <who>', 'who runs the write transactions: primary (default) or worker')
   .option('--json <file>', 'write the cells as JSON')
   .option('--out <dir>', 'where runs keep their artifacts')
   .option('--no-color', 'plain output')

@@ -1,6 +1,6 @@
 import { faultWindows, type CheckOutcome } from '../checker/index.js';
 import type { HistoryEvent } from '../history/events.js';
-import type { SemanticsName } from '../../src/protocol/index.js';
+import type { SemanticsName, WriterName } from '../../src/protocol/index.js';
 import type { MatrixCell, RunReport } from './types.js';
 
 /** What a finished (or failed) run hands the report. */
@@ -8,6 +8,8 @@ export interface RunFacts {
   scenario: string;
   seed: number;
   semantics: SemanticsName;
+  /** @default 'primary' */
+  writer?: WriterName;
   durationMs: number;
   history: readonly HistoryEvent[];
   /** Absent when the run could not reach the check phase. */
@@ -33,6 +35,7 @@ export function buildRunReport(facts: RunFacts): RunReport {
     stats: facts.outcome?.stats ?? NO_STATS,
     faults: faultWindows(facts.history).map((w) => ({ kind: w.kind, target: w.target, at: w.at, healedAt: w.healedAt })),
   };
+  if (facts.writer !== undefined && facts.writer !== 'primary') report.writer = facts.writer;
   if (phases.length > 0) report.phases = phases;
   const fired = facts.history.flatMap((e) => (e.type === 'failpoint-fired' ? [{ at: e.t, worker: e.worker, pid: e.pid, failpoint: e.failpoint, detail: e.detail }] : []));
   if (fired.length > 0) report.fired = fired;

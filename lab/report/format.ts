@@ -1,4 +1,5 @@
 import type { Stats } from '../checker/index.js';
+import type { RunReport } from './types.js';
 
 /** ANSI styling that is a no-op when color is off. */
 export interface Paint {
@@ -36,6 +37,6 @@ export function statsLines(s: Stats): string[] {
 }
 
 /** The command that runs the same scenario again. */
-export function reproduceCommand(scenario: string, seed: number, semantics: string): string {
-  return `deliverylab run ${scenario} --seed ${seed} --semantics ${semantics}`;
+export function reproduceCommand(r: Pick<RunReport, 'scenario' | 'seed' | 'semantics' | 'writer'>): string {
+  return `deliverylab run ${r.scenario} --seed ${r.seed} --semantics ${r.semantics}${r.writer ? ` --writer ${r.writer}` : ''}`;
 }

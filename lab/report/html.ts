@@ -286,7 +286,7 @@ export function renderHtml(report: RunReport, history: readonly HistoryEvent[]):
 <body>
 <h1>deliverylab ${verdict} ${esc(report.scenario)}</h1>
 <p class="meta"><span>scenario <b>${esc(report.scenario)}</b></span><span>seed <b>${report.seed}</b></span><span>semantics <b>${esc(report.semantics)}</b></span><span>duration <b>${esc(formatMs(report.durationMs))}</b></span></p>
-<p>reproduce: <code>${esc(reproduceCommand(report.scenario, report.seed, report.semantics))}</code></p>
+<p>reproduce: <code>${esc(reproduceCommand(report))}</code></p>
 ${report.error === undefined ? '' : `<p class="error">! the run could not be carried out: ${esc(report.error)}</p>`}
 ${invariantsSection(report)}
 <h2>Timeline</h2>

@@ -15,7 +15,7 @@ function suite(report: RunReport): string {
     element('property', { name: 'scenario', value: report.scenario }),
     element('property', { name: 'seed', value: report.seed }),
     element('property', { name: 'semantics', value: report.semantics }),
-    element('property', { name: 'reproduce', value: reproduceCommand(report.scenario, report.seed, report.semantics) }),
+    element('property', { name: 'reproduce', value: reproduceCommand(report) }),
   ], true);
   const classname = `deliverylab.${report.scenario}.${report.semantics}`;
   const cases = report.invariants.map((r) => {

@@ -17,7 +17,7 @@ export function renderTerminal(report: RunReport, options: TerminalOptions = {})
   const verdict = report.ok ? p.ok('PASS') : p.bad('FAIL');
   lines.push(
     `${p.bold('deliverylab')} ${verdict}  scenario ${p.bold(report.scenario)}  seed ${report.seed}  ` +
-      `semantics ${report.semantics}  ${formatMs(report.durationMs)}`,
+      `semantics ${report.semantics}${report.writer ? `  writer ${report.writer}` : ''}  ${formatMs(report.durationMs)}`,
   );
   const width = Math.max(0, ...report.invariants.map((r) => r.name.length));
   for (const r of report.invariants) {
@@ -50,6 +50,6 @@ export function renderTerminal(report: RunReport, options: TerminalOptions = {})
       if (more > 0) lines.push(p.dim(`  … and ${more} more`));
     }
   }
-  lines.push('', `reproduce: ${reproduceCommand(report.scenario, report.seed, report.semantics)}`);
+  lines.push('', `reproduce: ${reproduceCommand(report)}`);
   return `${lines.join('\n')}\n`;
 }

@@ -1,5 +1,5 @@
 import type { InvariantResult, Stats } from '../checker/index.js';
-import type { SemanticsName } from '../../src/protocol/index.js';
+import type { SemanticsName, WriterName } from '../../src/protocol/index.js';
 
 /** A fault of the run as the report lists it (`healedAt` null: never healed). */
 export interface FaultSummary {
@@ -29,6 +29,8 @@ export interface RunReport {
   scenario: string;
   seed: number;
   semantics: SemanticsName;
+  /** Who ran the write transactions, when not the default (the primary). */
+  writer?: WriterName;
   /** True when every invariant holds and the run was carried out. */
   ok: boolean;
   durationMs: number;

@@ -1,6 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { z } from 'zod';
-import { SEMANTICS_NAMES, SemanticsName } from '../../src/protocol/index.js';
+import { SEMANTICS_NAMES, SemanticsName, WriterName } from '../../src/protocol/index.js';
 import { matrixCell, renderMatrix, type MatrixCell } from '../report/index.js';
 import { parseOrUsage } from './cli-errors.js';
 import { runScenarios } from './run-command.js';
@@ -13,6 +13,7 @@ export const MatrixOptions = z.object({
   semantics: commaList.pipe(z.array(SemanticsName).min(1)).optional(),
   scenarios: commaList.pipe(z.array(z.string().min(1)).min(1)).optional(),
   seed: z.coerce.number().int().nonnegative().optional(),
+  writer: WriterName.optional(),
   json: z.string().min(1).optional(),
   out: z.string().min(1).default('reports/matrix'),
   color: z.boolean().default(true),
@@ -31,7 +32,7 @@ export async function matrixCommand(raw: Record<string, unknown>, signal: AbortS
   for (const semantics of variants) {
     if (signal.aborted) break;
     process.stderr.write(`matrix: ${semantics} × ${scenarios.length} scenarios\n`);
-    const reports = await runScenarios(scenarios, { ...(o.seed !== undefined ? { seed: o.seed } : {}), semantics, out: o.out, quiet: o.quiet, color: o.color, print: false }, signal);
+    const reports = await runScenarios(scenarios, { ...(o.seed !== undefined ? { seed: o.seed } : {}), ...(o.writer ? { writer: o.writer } : {}), semantics, out: o.out, quiet: o.quiet, color: o.color, print: false }, signal);
     cells.push(...reports.map(matrixCell));
   }
   process.stdout.write(`${renderMatrix(cells, { color: o.color })}\n`);

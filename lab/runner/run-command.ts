@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { z } from 'zod';
-import { SemanticsName } from '../../src/protocol/index.js';
+import { SemanticsName, WriterName } from '../../src/protocol/index.js';
 import { readHistory } from '../history/read-history.js';
 import { renderHtml, renderJUnit, renderJson, renderTerminal, type RunReport } from '../report/index.js';
 import { parseOrUsage } from './cli-errors.js';
@@ -13,6 +13,7 @@ import type { Scenario } from './scenario.js';
 export const RunCommandOptions = z.object({
   seed: z.coerce.number().int().nonnegative().optional(),
   semantics: SemanticsName.optional(),
+  writer: WriterName.optional(),
   json: z.string().min(1).optional(),
   junit: z.string().min(1).optional(),
   html: z.string().min(1).optional(),
@@ -28,7 +29,7 @@ export function exitCodeOf(reports: readonly RunReport[]): number {
 }
 
 /** Runs scenarios one after another with live progress; Ctrl-C stops the current run cleanly. */
-export async function runScenarios(scenarios: Scenario[], o: { seed?: number; semantics?: SemanticsName; out: string; quiet: boolean; color: boolean; print: boolean }, signal: AbortSignal): Promise<RunReport[]> {
+export async function runScenarios(scenarios: Scenario[], o: { seed?: number; semantics?: SemanticsName; writer?: WriterName; out: string; quiet: boolean; color: boolean; print: boolean }, signal: AbortSignal): Promise<RunReport[]> {
   const reports: RunReport[] = [];
   for (const sc of scenarios) {
     if (signal.aborted) break;
@@ -36,6 +37,7 @@ export async function runScenarios(scenarios: Scenario[], o: { seed?: number; se
     const report = await runScenario(sc, {
       ...(o.seed !== undefined ? { seed: o.seed } : {}),
       ...(o.semantics ? { semantics: o.semantics } : {}),
+      ...(o.writer ? { writer: o.writer } : {}),
       outDir: runDir(o.out, sc.name, o.semantics ?? sc.semantics),
       signal,
       onProgress: (line) => { if (!o.quiet) process.stderr.write(`  ${label} ${line}\n`); },

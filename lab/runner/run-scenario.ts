@@ -1,6 +1,6 @@
 import { mkdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { clientFlags, mulberry32, serverFlags, type SemanticsName } from '../../src/protocol/index.js';
+import { clientFlags, mulberry32, serverFlags, type SemanticsName, type WriterName } from '../../src/protocol/index.js';
 import { startRedisServer, type RedisServerHandle } from '../cluster/redis-server.js';
 import { startFaultProxy, type FaultProxy } from '../cluster/fault-proxy.js';
 import { startCore, type Core } from '../cluster/core-process.js';
@@ -19,6 +19,8 @@ import { UsageError } from './cli-errors.js';
 export interface RunOptions {
   seed?: number;
   semantics?: SemanticsName;
+  /** Who runs the write transactions (`serve --writer`). @default 'primary' */
+  writer?: WriterName;
   /** Where the run writes history.jsonl, the database and the core's log. */
   outDir: string;
   /** Live progress lines (phase, faults, sent/acked). */
@@ -66,7 +68,7 @@ export async function runScenario(sc: Scenario, o: RunOptions): Promise<RunRepor
     }
     aborted();
     core = await startCore({
-      workers: sc.cluster.workers, db: dbFile, redisUrls: proxies.map((p) => p.url), semantics, headIntervalMs: sc.headIntervalMs,
+      workers: sc.cluster.workers, db: dbFile, redisUrls: proxies.map((p) => p.url), semantics, headIntervalMs: sc.headIntervalMs, ...(o.writer ? { writer: o.writer } : {}),
       logFile: join(outDir, 'core.log'),
       onEvent: (e) => {
         if (e.type === 'worker-up') history.record({ type: 'worker-up', worker: e.slot, pid: e.pid });
@@ -121,7 +123,7 @@ export async function runScenario(sc: Scenario, o: RunOptions): Promise<RunRepor
     await redis?.stop().catch(() => undefined);
     await history.close();
   }
-  return buildRunReport({ scenario: sc.name, seed, semantics, durationMs: Math.round(performance.now() - started), history: history.events, ...(outcome ? { outcome } : {}), ...(error !== undefined ? { error } : {}) });
+  return buildRunReport({ scenario: sc.name, seed, semantics, ...(o.writer ? { writer: o.writer } : {}), durationMs: Math.round(performance.now() - started), history: history.events, ...(outcome ? { outcome } : {}), ...(error !== undefined ? { error } : {}) });
 }
 
 function joinedAll(history: HistoryRecorder, c: SimClient): boolean {

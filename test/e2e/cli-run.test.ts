@@ -48,6 +48,8 @@ describe('deliverylab run', () => {
     { args: ['run', 'baseline', '--seed', '-4'], field: 'seed' },
     { args: ['run', 'no-such-scenario'], field: 'no-such-scenario' },
     { args: ['matrix', '--semantics', 'nope'], field: 'semantics' },
+    { args: ['run', 'baseline', '--writer', 'everyone'], field: 'writer' },
+    { args: ['serve', '--writer', 'everyone'], field: 'writer' },
     { args: ['explain', 'gremlins'], field: 'gremlins' },
   ])('$args exits 2 naming $field', async ({ args, field }) => {
     const r = await cli(args);

@@ -24,6 +24,12 @@ describe('terminal report', () => {
     expect(out.trimEnd().split('\n').at(-1)).toBe('reproduce: deliverylab run crash-after-ack --seed 7 --semantics ack-before-commit');
   });
 
+  it('a run with the workers as writers says so in the header and in the reproduce line', () => {
+    const lines = renderTerminal({ ...passingReport(), writer: 'worker' }).trimEnd().split('\n');
+    expect(lines[0]).toBe('deliverylab PASS  scenario kill-worker  seed 42  semantics effectively-once  writer worker  1840 ms');
+    expect(lines.at(-1)).toBe('reproduce: deliverylab run kill-worker --seed 42 --semantics effectively-once --writer worker');
+  });
+
   it('colors only when asked', () => {
     expect(renderTerminal(failingReport())).not.toContain('\u001b[');
     expect(renderTerminal(failingReport(), { color: true })).toContain('\u001b[31m✘\u001b[0m');
