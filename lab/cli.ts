@@ -83,7 +83,7 @@ program
 program
   .command('bench')
   .description('benchmark the cluster against raw ceilings and Socket.IO + redis-adapter, in one run')
-  .option('--quick', 'a short run of every part (smoke test, ~35 s)')
+  .option('--quick', 'a short run of every part (smoke test, about a minute)')
   .option('--json <file>', 'write the results as JSON')
   .option('--out <dir>', 'databases and server logs (emptied first)', 'reports/bench')
   .option('--workers <n>', 'deliverylab workers and Socket.IO processes', '2')

@@ -15,7 +15,11 @@ export const BenchOptions = z.object({
   loadProcs: z.coerce.number().int().min(1).max(16).default(2),
   /** Idle connections opened against one worker. @default 10000 (1000 with --quick) */
   idleConnections: z.coerce.number().int().min(1).max(60_000).optional(),
-  /** Run the diagnostic rounds (the core on 1 worker, the core's store path in one process, the peer with async lock waits). @default true (false with --quick) */
+  /**
+   * Run the diagnostic rounds: the core's send path in one process, the prototype with uncorked acks, the core
+   * on 1 worker, with per-worker writers, with synchronous NORMAL and OFF, and both clusters without a database.
+   * @default true (false with --quick)
+   */
   diagnostics: z.boolean().optional(),
 });
 /** Validated bench options. */

@@ -63,7 +63,7 @@ function diagnosticRatios(rounds: readonly RoundResult[]): Ratio[] {
   const window = Number(/window (\d+)/.exec(probe.load)?.[1]);
   const pairs: [string, string, string][] = [
     ['deliverylab', 'deliverylab-1worker', 'a second worker (2 workers / 1)'],
-    ['core-path-1proc', 'ceiling-uncorked', "the core's parseFrame (zod) + CommitBatcher vs JSON.parse + RawGroupCommit, 1 process"],
+    ['core-path-1proc', 'ceiling', "the core's parseFrame (zod) + CommitBatcher vs JSON.parse + RawGroupCommit, 1 process, both corked"],
     ['ceiling', 'ceiling-uncorked', 'acks corked per socket vs one uncorked send each, 1 process'],
     ['deliverylab', 'deliverylab-worker-writers', 'one writer (the primary) vs every worker committing on its own connection'],
     ['deliverylab-sync-normal', 'deliverylab', 'synchronous=NORMAL (no fsync per commit) vs FULL'],

@@ -38,7 +38,7 @@ export interface DeliverylabOptions {
   synchronous?: 'FULL' | 'NORMAL' | 'OFF';
 }
 
-/** Starts the real deliverylab cluster: a lab-started redis-server, the primary and `workers` uWS workers, SQLite with the core's default durability. */
+/** Starts the real deliverylab cluster: a lab-started redis-server, the primary and `workers` uWS workers, SQLite with the core's defaults unless `o` changes one. */
 export async function startDeliverylab(o: DeliverylabOptions): Promise<SystemUnderLoad & { slotUrl(slot: number): string; workerPid(slot: number): number | undefined }> {
   const name = o.name ?? 'deliverylab';
   const redisLog = join(o.dir, `redis-${name}.log`);

@@ -14,7 +14,7 @@ export function createMetrics(slot: number) {
     busReceived: new Counter({ name: 'dl_bus_messages_received_total', help: 'Messages received from other workers through Redis.', registers: [registry] }),
     connections: new Gauge({ name: 'dl_connections', help: 'Open WebSocket connections.', registers: [registry] }),
     batchSize: new Histogram({ name: 'dl_commit_batch_size', help: "Sends per commit this worker made: its own group commit (--writer worker), or its request to the primary, the one writer (--writer primary).", buckets: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000], registers: [registry] }),
-    commitSeconds: new Histogram({ name: 'dl_commit_duration_seconds', help: 'Duration of those commits, from submit to outcome (with the primary as writer, the IPC round trip included).', buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.5], registers: [registry] }),
+    commitSeconds: new Histogram({ name: 'dl_commit_duration_seconds', help: 'Duration of those commits, from the start of the batch (with the primary as writer: its request sent) to its outcome.', buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.5], registers: [registry] }),
   };
   return m;
 }

@@ -16,7 +16,7 @@ interface Waiter { send: PendingSend; resolve: (r: CommitResult) => void; reject
 
 /**
  * Group commit: the sends submitted during one event-loop turn (and while a commit is in flight)
- * go into one transaction, so a busy worker makes few, large commits and an idle one commits at once.
+ * go into one transaction, so a busy writer makes few, large commits and an idle one commits at once.
  */
 export class CommitBatcher implements Committer {
   #store: Store;

@@ -22,7 +22,7 @@ export interface PeerOptions {
   processes?: number;
   /** Where the database and logs go. */
   dir: string;
-  /** How the peer persists: `core` (the core's CommitBatcher: the same database work as deliverylab), `raw` (prepared statements), `none`. @default 'core' */
+  /** How the peer persists: `core` (the core's CommitBatcher and schema; each process writes for itself), `raw` (prepared statements), `none`. @default 'core' */
   store?: StoreVariant;
   signal?: AbortSignal;
 }

@@ -29,8 +29,8 @@ interface Queued { send: RawSend; cb: RawCallback }
 /**
  * Group commit the simplest way, straight on better-sqlite3 prepared statements: the sends queued
  * during one event-loop turn go into one `BEGIN IMMEDIATE` transaction (id lookup for retries, per-room
- * seq from `rooms.head`, insert), on the deliverylab schema. The bench's single-process ceiling and
- * its Socket.IO peer both persist through it.
+ * seq from `rooms.head`, insert), on the deliverylab schema. The bench's single-process ceilings
+ * persist through it (and the peer, with `store: 'raw'`).
  */
 export class RawGroupCommit {
   readonly #db: SQLite.Database;
