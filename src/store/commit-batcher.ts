@@ -25,7 +25,7 @@ export class CommitBatcher implements Committer {
   #onBatch: CommitBatcherOptions['onBatch'];
   #queue: Waiter[] = [];
   #scheduled = false;
-  #inFlight = false;
+  /** Sends in the transaction in flight (0: none; a flush never starts an empty one). */
   #inFlightSize = 0;
   #idleWaiters: (() => void)[] = [];
 
@@ -51,12 +51,12 @@ export class CommitBatcher implements Committer {
 
   /** Resolves once nothing is queued or being committed (a graceful stop waits for this). */
   idle(): Promise<void> {
-    if (!this.#inFlight && this.#queue.length === 0) return Promise.resolve();
+    if (this.pending === 0) return Promise.resolve();
     return new Promise((resolve) => this.#idleWaiters.push(resolve));
   }
 
   #schedule(): void {
-    if (this.#scheduled || this.#inFlight) return;
+    if (this.#scheduled || this.#inFlightSize > 0) return;
     this.#scheduled = true;
     setImmediate(() => {
       this.#scheduled = false;
@@ -66,7 +66,6 @@ export class CommitBatcher implements Committer {
 
   async #flush(): Promise<void> {
     if (this.#queue.length === 0) return;
-    this.#inFlight = true;
     const batch = this.#queue.splice(0, this.#maxBatch);
     this.#inFlightSize = batch.length;
     const started = performance.now();
@@ -77,7 +76,6 @@ export class CommitBatcher implements Committer {
     } catch (err) {
       for (const w of batch) w.reject(err);
     } finally {
-      this.#inFlight = false;
       this.#inFlightSize = 0;
       if (this.#queue.length > 0) this.#schedule();
       else for (const w of this.#idleWaiters.splice(0)) w();

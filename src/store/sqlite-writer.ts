@@ -115,14 +115,13 @@ export class SqliteBatchWriter {
       if (results[i]) continue;
       // A later occurrence of an id new in this batch: a retry of its first occurrence.
       const j = firstOf.get(sends[i]!.id)!;
-      const first = results[j]!;
+      // The first occurrence of an id new in this batch always got a row.
+      const first = results[j] as Extract<CommitResult, { kind: 'committed' }>;
       const s = sends[i]!;
       const f = sends[j]!;
-      results[i] = first.kind !== 'committed'
-        ? first
-        : f.room === s.room && f.sender === s.sender && f.body === s.body
-          ? { ...first, duplicate: true }
-          : { kind: 'conflict', existing: { room: f.room, seq: first.seq } };
+      results[i] = f.room === s.room && f.sender === s.sender && f.body === s.body
+        ? { ...first, duplicate: true }
+        : { kind: 'conflict', existing: { room: f.room, seq: first.seq } };
     }
     return results as CommitResult[];
   }

@@ -1,9 +1,9 @@
 /**
  * The peer a user would otherwise pick (a bench child): Socket.IO 4 with @socket.io/redis-adapter,
  * websocket transport only, one process per port. It validates a send with the same zod schema,
- * persists it through a store variant — by default `core`: the core's own CommitBatcher on the
- * same schema (group commit per event-loop turn, synchronous=FULL), so both stacks do the same
- * database work — then acks through a Socket.IO acknowledgement and broadcasts with `io.to(room).emit`.
+ * persists it — by default (`core`) through the core's own CommitBatcher on the same schema (group
+ * commit per event-loop turn, synchronous=FULL; each process writes for itself), or not at all
+ * (`none`) — then acks through a Socket.IO acknowledgement and broadcasts with `io.to(room).emit`.
  */
 import { createServer } from 'node:http';
 import { z } from 'zod';
@@ -19,7 +19,7 @@ const Options = z.object({
   port: z.number().int().min(1).max(65535),
   db: z.string(),
   redisUrl: z.string(),
-  store: z.enum(['core', 'raw', 'none']).default('core'),
+  store: z.enum(['core', 'none']).default('core'),
 });
 const JoinArgs = z.object({ room: RoomName });
 const SendArgs = SendFrame.omit({ type: true });

@@ -5,11 +5,12 @@ import { findFreePort, startRedisServer } from '../../cluster/redis-server.js';
 import type { ChildGroup } from '../children.js';
 import { startServerProcess, type ServerProcess } from '../servers/server-process.js';
 import type { SystemUnderLoad } from '../system-under-load.js';
-import type { StoreVariant } from '../servers/commit-variants.js';
 
-const STORE_TEXT: Record<StoreVariant, string> = {
+/** How the peer persists. */
+type PeerStore = 'core' | 'none';
+
+const STORE_TEXT: Record<PeerStore, string> = {
   core: "persisted through the core's own CommitBatcher (group commit per event-loop turn, FULL, same schema; each process commits on its own connection)",
-  raw: 'persisted through RawGroupCommit (prepared statements, group commit per event-loop turn, FULL, same schema)',
   none: 'no persistence (seqs from memory)',
 };
 
@@ -22,8 +23,8 @@ export interface PeerOptions {
   processes?: number;
   /** Where the database and logs go. */
   dir: string;
-  /** How the peer persists: `core` (the core's CommitBatcher and schema; each process writes for itself), `raw` (prepared statements), `none`. @default 'core' */
-  store?: StoreVariant;
+  /** How the peer persists: `core` (the core's CommitBatcher and schema; each process writes for itself), `none` (no persistence). @default 'core' */
+  store?: PeerStore;
   signal?: AbortSignal;
 }
 
@@ -33,7 +34,7 @@ export interface PeerOptions {
  */
 export async function startPeer(o: PeerOptions): Promise<SystemUnderLoad> {
   const store = o.store ?? 'core';
-  const name = store === 'core' ? 'peer' : `peer-${store === 'raw' ? 'raw-store' : 'nodb'}`;
+  const name = store === 'core' ? 'peer' : 'peer-nodb';
   const n = o.processes ?? 2;
   const dbFile = join(o.dir, `${name}.sqlite`);
   const schema = openSqliteStore(dbFile);
