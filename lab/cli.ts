@@ -5,7 +5,6 @@ import { serveCommand } from './runner/serve-command.js';
 import { runCommand } from './runner/run-command.js';
 import { matrixCommand } from './runner/matrix-command.js';
 import { explainCommand } from './runner/explain-command.js';
-import { benchCommand } from './bench/index.js';
 import { builtinScenarioNames, loadScenario } from './runner/scenario-loader.js';
 
 /** Ctrl-C aborts the current run: its finally-blocks stop every process it started. A second Ctrl-C exits at once. */
@@ -28,7 +27,7 @@ const program = new Command()
 
 program
   .command('serve')
-  .description('run the chat core alone: a primary, N workers, an embedded redis-server unless --redis')
+  .description('run the chat core alone (its own program, src/server/main.ts): a primary, N workers, an embedded redis-server unless --redis')
   .option('--workers <n>', 'worker processes (default: CPU count)')
   .option('--port <port>', 'shared port; worker k also serves port+1+k', '8080')
   .option('--host <host>', 'address to bind', '127.0.0.1')
@@ -38,7 +37,8 @@ program
   .option('--head-interval-ms <ms>', 'how often heads are sent', '1000')
   .option('--synchronous <mode>', 'SQLite synchronous: FULL, NORMAL or OFF', 'FULL')
   .option('--writer <who>', 'who runs the write transactions: primary (one writer, workers commit through it) or worker (each worker, contending for the lock)', 'primary')
-  .action((opts: Record<string, unknown>) => serveCommand(opts));
+  .option('--in-process', 'one process, its own worker and writer, no Redis')
+  .action(() => exitWith(serveCommand(process.argv.slice(process.argv.indexOf('serve') + 1))));
 
 const runOptions = (c: Command) => c
   .option('--seed <n>', 'seed (default: the scenario\'s own)')
@@ -93,7 +93,7 @@ program
   .option('--no-diagnostics', 'skip the diagnostic rounds')
   .action((opts: Record<string, unknown>) => {
     process.on('SIGINT', onSignal).on('SIGTERM', onSignal);
-    return exitWith(benchCommand(opts, interrupt.signal));
+    return exitWith(import('./bench/index.js').then((b) => b.benchCommand(opts, interrupt.signal)));
   });
 
 program

@@ -2,7 +2,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ControlEvent, type ControlRequest, type SemanticsName, type WriterName } from '../../src/protocol/index.js';
+import { coreArgv, CoreEvent, slotPort, wsUrl, type ControlRequest, type SemanticsName, type Synchronous, type WriterName } from '../../src/protocol/index.js';
 import { createServer } from 'node:net';
 
 /** Options of `startCore`. */
@@ -18,11 +18,13 @@ export interface CoreOptions {
   /** Who runs the write transactions (`serve --writer`). @default 'primary' */
   writer?: WriterName;
   /** SQLite synchronous setting (`serve --synchronous`). @default 'FULL' */
-  synchronous?: 'FULL' | 'NORMAL' | 'OFF';
+  synchronous?: Synchronous;
+  /** One process serving as worker 0 and its own writer, no Redis (`--in-process`: the core's send path alone). @default false */
+  inProcess?: boolean;
   /** The core's stdout+stderr go here. @default inherit nothing (discarded) */
   logFile?: string;
   /** Called for every event the primary reports (worker-up, worker-exit, ready, ...). */
-  onEvent?: (e: ControlEvent) => void;
+  onEvent?: (e: CoreEvent) => void;
   /** How long to wait for every worker to listen. @default 30000 */
   startTimeoutMs?: number;
 }
@@ -48,7 +50,8 @@ export interface Core {
   stop(): Promise<void>;
 }
 
-const CLI = fileURLToPath(new URL('../cli.js', import.meta.url));
+/** The core's program: the lab runs it as a deployment would and sees it only through the contract in src/protocol. */
+const CORE_MAIN = fileURLToPath(new URL('../../src/server/main.js', import.meta.url));
 
 /** Lowest port the kernel hands out for outgoing connections (ports above it can be taken at any moment). */
 function ephemeralLow(): number {
@@ -94,7 +97,7 @@ const START_ATTEMPTS = 3;
 const OUTPUT_TAIL_LINES = 15;
 
 /**
- * Starts `deliverylab serve` as a child with an IPC channel and waits until every worker listens.
+ * Starts the core's program as a child with an IPC channel and waits until every worker listens.
  * Workers that die before the core is ready (another process took a port between our probe and
  * their bind) make it try again on other ports, a bounded number of times.
  */
@@ -109,12 +112,11 @@ export async function startCore(opts: CoreOptions): Promise<Core> {
 }
 
 async function startCoreOnce(opts: CoreOptions, port: number): Promise<Core> {
-  const args = ['serve', '--workers', String(opts.workers), '--port', String(port), '--db', opts.db,
-    '--semantics', opts.semantics ?? 'effectively-once', '--head-interval-ms', String(opts.headIntervalMs ?? 500)];
-  if (opts.redisUrls.length) args.push('--redis', opts.redisUrls.join(','));
-  if (opts.writer) args.push('--writer', opts.writer);
-  if (opts.synchronous) args.push('--synchronous', opts.synchronous);
-  const child: ChildProcess = fork(CLI, args, { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], env: { ...process.env, DL_LOG_LEVEL: process.env.DL_LOG_LEVEL ?? 'warn' } });
+  const args = coreArgv({
+    workers: opts.workers, port, db: opts.db, semantics: opts.semantics ?? 'effectively-once', headIntervalMs: opts.headIntervalMs ?? 500,
+    ...(opts.redisUrls.length ? { redis: opts.redisUrls.join(',') } : {}), writer: opts.writer, synchronous: opts.synchronous, inProcess: opts.inProcess,
+  });
+  const child: ChildProcess = fork(CORE_MAIN, args, { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], env: { ...process.env, DL_LOG_LEVEL: process.env.DL_LOG_LEVEL ?? 'warn' } });
   const tail: string[] = [];
   for (const stream of [child.stdout, child.stderr]) {
     stream?.on('data', (d: Buffer) => {
@@ -139,7 +141,7 @@ async function startCoreOnce(opts: CoreOptions, port: number): Promise<Core> {
   const exit = new Promise<void>((resolve) => child.once('exit', () => { exited = true; resolve(); }));
   const ready = new Promise<void>((resolve, reject) => {
     child.on('message', (raw) => {
-      const m = ControlEvent.safeParse(raw);
+      const m = CoreEvent.safeParse(raw);
       if (!m.success) return;
       const e = m.data;
       if (e.type === 'worker-up') pids.set(e.slot, e.pid);
@@ -175,8 +177,8 @@ async function startCoreOnce(opts: CoreOptions, port: number): Promise<Core> {
   }
   const core: Core = {
     port,
-    url: `ws://127.0.0.1:${port}/ws`,
-    slotUrl: (slot) => `ws://127.0.0.1:${port + 1 + slot}/ws`,
+    url: wsUrl('127.0.0.1', port),
+    slotUrl: (slot) => wsUrl('127.0.0.1', slotPort(port, slot)),
     pid: (slot) => pids.get(slot),
     primaryPid: child.pid!,
     control: (req) => { if (child.connected) child.send(req, undefined, {}, () => undefined); },

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { CrashPoint, crashFailpoint } from '../../src/protocol/index.js';
 import { defineFault, slotsOf } from './fault.js';
 import { armFailpoint } from './failpoint-fault.js';
 
@@ -6,10 +7,10 @@ import { armFailpoint } from './failpoint-fault.js';
 export const crashPoint = defineFault({
   doc: 'Arms a crash point (before-commit, after-commit-before-ack, after-ack-before-publish) that SIGKILLs the worker on its nth send.',
   targets: 'workers',
-  params: z.object({ point: z.enum(['before-commit', 'after-commit-before-ack', 'after-ack-before-publish']), nth: z.number().int().min(1).default(5) }).strict(),
+  params: z.object({ point: CrashPoint, nth: z.number().int().min(1).default(5) }).strict(),
   start: async (ctx, target, p) => {
     const before = new Map(slotsOf(target).map((s) => [s, ctx.core.pid(s)]));
-    const disarm = await armFailpoint(ctx, target, `crash.${p.point}`, { nth: p.nth });
+    const disarm = await armFailpoint(ctx, target, crashFailpoint(p.point), { nth: p.nth });
     return async () => {
       // A worker that fired is a new process (armed nothing); one that did not is disarmed.
       await disarm();

@@ -2,7 +2,7 @@ import { FAILPOINTS, SEMANTICS, type FailpointName, type SemanticsName } from '.
 import { INVARIANTS, type InvariantName } from '../checker/index.js';
 import { FAULTS } from '../nemesis/index.js';
 import { UsageError } from './cli-errors.js';
-import { builtinScenarioNames, loadScenario } from './scenario-loader.js';
+import { builtinScenarioNames, loadScenario, SCENARIO_ALIASES } from './scenario-loader.js';
 
 /** `deliverylab explain <name>`: what an invariant, fault, semantics variant, failpoint or scenario is. */
 export async function explainCommand(name: string): Promise<string> {
@@ -17,6 +17,7 @@ export async function explainCommand(name: string): Promise<string> {
   }
   if (name in SEMANTICS) return `semantics ${name}\n  ${SEMANTICS[name as SemanticsName].doc}`;
   if (name in FAILPOINTS) return `failpoint ${name}\n  ${FAILPOINTS[name as FailpointName].doc}`;
+  if (name in SCENARIO_ALIASES) return `${await explainCommand(SCENARIO_ALIASES[name]!)}\n  (formerly called ${name})`;
   if (builtinScenarioNames().includes(name)) {
     const s = await loadScenario(name);
     return `scenario ${name}\n  ${s.description}\n  ${s.cluster.workers} workers, ${s.clients.count} clients in ${s.clients.rooms.join(', ')}, ${s.workload.ratePerSec} sends/s for ${s.workload.durationMs} ms\n` +

@@ -7,6 +7,20 @@ import { describeZodError, UsageError } from './cli-errors.js';
 /** The compiled built-in scenarios folder (dist/scenarios). */
 export const BUILTIN_DIR = fileURLToPath(new URL('../../scenarios/', import.meta.url));
 
+/** Old names of built-in scenarios, each with the name it has now (named for where the crash is). */
+export const SCENARIO_ALIASES: Readonly<Record<string, string>> = {
+  'crash-after-commit': 'crash-after-ack-before-publish',
+  'crash-before-ack': 'crash-after-commit-before-ack',
+};
+
+/** The current name of a built-in scenario given by an old name (saying so on stderr), or the name as given. */
+export function resolveScenarioAlias(ref: string, warn: (line: string) => void = (l) => process.stderr.write(`${l}\n`)): string {
+  const now = SCENARIO_ALIASES[ref];
+  if (now === undefined) return ref;
+  warn(`note: scenario "${ref}" is now called "${now}" (named for where the crash is); running "${now}"`);
+  return now;
+}
+
 /** Names of the built-in scenarios, sorted (baseline first). */
 export function builtinScenarioNames(): string[] {
   if (!existsSync(BUILTIN_DIR)) return [];
@@ -25,6 +39,7 @@ export function validateScenario(raw: unknown, where: string): Scenario {
 export async function loadScenario(ref: string): Promise<Scenario> {
   let file: string;
   if (/^[a-z0-9-]+$/.test(ref) && !existsSync(ref)) {
+    ref = resolveScenarioAlias(ref);
     file = join(BUILTIN_DIR, `${ref}.js`);
     if (!existsSync(file)) throw new UsageError(`unknown scenario "${ref}" (built-in: ${builtinScenarioNames().join(', ')}; or give a path to a .ts, .js or .json file)`);
   } else {

@@ -1,8 +1,11 @@
 import { writeSync } from 'node:fs';
-import { mulberry32, type FailpointName, type FailpointParams } from '../protocol/index.js';
+import { crashFailpoint, mulberry32, type CrashPoint, type FailpointName, type FailpointParams } from '../protocol/index.js';
 
-/** A point on the send path where a crash failpoint can fire. */
-export type CrashPoint = 'before-commit' | 'after-commit-before-ack' | 'after-ack-before-publish';
+/** What failpoints act on besides the send path: the worker's bus (`redis.unsubscribe`). */
+export interface FailpointTargets {
+  /** Drops (true) or restores (false) every Redis subscription while the worker believes it is subscribed. */
+  silenceBus?: (on: boolean) => void;
+}
 
 interface Armed { params: FailpointParams; random: () => number; count: number }
 
@@ -15,9 +18,11 @@ export class Failpoints {
   #onChange: (name: FailpointName, armed: boolean) => void;
   #label: string;
   #onFire: (name: FailpointName, detail: string) => void;
+  #targets: FailpointTargets;
 
-  constructor(label: string, hooks: { onChange?: (name: FailpointName, armed: boolean) => void; onFire?: (name: FailpointName, detail: string) => void } = {}) {
+  constructor(label: string, hooks: { onChange?: (name: FailpointName, armed: boolean) => void; onFire?: (name: FailpointName, detail: string) => void } = {}, targets: FailpointTargets = {}) {
     this.#label = label;
+    this.#targets = targets;
     this.#onChange = hooks.onChange ?? (() => undefined);
     this.#onFire = hooks.onFire ?? (() => undefined);
   }
@@ -25,13 +30,26 @@ export class Failpoints {
   /** Arms a failpoint with its parameters (re-arming resets its counter and its random source). */
   arm(name: FailpointName, params: FailpointParams): void {
     this.#armed.set(name, { params, random: mulberry32(params.seed), count: 0 });
+    this.#apply(name, true);
     this.#onChange(name, true);
   }
 
   /** Disarms one failpoint, or all of them. */
   disarm(name?: FailpointName): void {
     const names = name ? [name] : [...this.#armed.keys()];
-    for (const n of names) if (this.#armed.delete(n)) this.#onChange(n, false);
+    for (const n of names) {
+      if (!this.#armed.delete(n)) continue;
+      this.#apply(n, false);
+      this.#onChange(n, false);
+    }
+  }
+
+  /** Failpoints that change a state rather than a step of the send path take effect on arming and end on disarming. */
+  #apply(name: FailpointName, on: boolean): void {
+    switch (name) {
+      case 'redis.unsubscribe': return this.#targets.silenceBus?.(on);
+      default: return undefined;
+    }
   }
 
   /** The armed failpoint names. */
@@ -41,20 +59,21 @@ export class Failpoints {
 
   /** True when the crash point is armed (the send path makes what precedes it observable first). */
   isArmed(point: CrashPoint): boolean {
-    return this.#armed.has(`crash.${point}` as FailpointName);
+    return this.#armed.has(crashFailpoint(point));
   }
 
   /** Called at each crash point of the send path; dies here on the armed point's nth send. */
   reach(point: CrashPoint, what: string): void {
-    const a = this.#armed.get(`crash.${point}` as FailpointName);
+    const name = crashFailpoint(point);
+    const a = this.#armed.get(name);
     if (!a) return;
     a.count += 1;
     if (a.count < a.params.nth) return;
     const detail = `send #${a.count} (${what})`;
     // Best effort: an IPC write is attempted synchronously, so the primary usually hears of it.
-    this.#onFire(`crash.${point}` as FailpointName, detail);
+    this.#onFire(name, detail);
     // Synchronous on purpose: nothing after this instant may run (no ack, no publish, no flush).
-    writeSync(2, `failpoint crash.${point} fired in ${this.#label} on ${detail}: SIGKILL\n`);
+    writeSync(2, `failpoint ${name} fired in ${this.#label} on ${detail}: SIGKILL\n`);
     process.kill(process.pid, 'SIGKILL');
   }
 

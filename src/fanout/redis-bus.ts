@@ -3,7 +3,7 @@ import { decodeBusMessage, encodeBusMessage, roomChannel, roomOfChannel } from '
 
 /** Options of a RedisBus. */
 export interface RedisBusOptions {
-  /** Redis URL (in the lab: this worker's fault proxy). */
+  /** A redis:// URL or a unix socket path (in the lab: this worker's fault proxy). */
   url: string;
   /** This worker's identity on the bus; its own echoes are ignored. */
   origin: string;
@@ -18,7 +18,7 @@ export interface RedisBusOptions {
 }
 
 /** The bus's view of Redis, for /health and metrics. */
-export interface BusStatus { publisher: string; subscriber: string; rooms: number; probeFailures: number; publishErrors: number }
+export interface BusStatus { publisher: string; subscriber: string; rooms: number; probeFailures: number; publishErrors: number; rejected: number }
 
 /**
  * Redis pub/sub between workers: ephemeral coordination, never truth. A publish that fails is
@@ -32,6 +32,8 @@ export class RedisBus {
   #probe: NodeJS.Timeout;
   #probeFailures = 0;
   #publishErrors = 0;
+  /** Bus messages that failed validation (a foreign publisher, a corrupt payload): dropped, never forwarded. */
+  #rejected = 0;
   #closed = false;
   #silenced = false;
   /** When each connection last proved alive (a message received, a publish answered). */
@@ -62,9 +64,11 @@ export class RedisBus {
     this.#sub.on('messageBuffer', (channel: Buffer, payload: Buffer) => {
       this.#lastHeard.set(this.#sub, performance.now());
       const room = roomOfChannel(channel.toString());
-      const m = decodeBusMessage(payload.toString());
-      if (room === undefined || !m || m.origin === opts.origin) return;
-      opts.onMessage(room, m.frame);
+      const m = room === undefined ? undefined : decodeBusMessage(payload.toString(), room);
+      if (room === undefined || !m) return void (this.#rejected += 1);
+      switch (m.type) {
+        case 'msg': if (m.origin !== opts.origin) opts.onMessage(room, m.frame);
+      }
     });
     this.#probe = setInterval(() => void this.#probeAll(), opts.probeIntervalMs ?? 1000);
     this.#probe.unref();
@@ -110,7 +114,7 @@ export class RedisBus {
 
   /** The state of both connections. */
   get status(): BusStatus {
-    return { publisher: this.#pub.status, subscriber: this.#sub.status, rooms: this.#rooms.size, probeFailures: this.#probeFailures, publishErrors: this.#publishErrors };
+    return { publisher: this.#pub.status, subscriber: this.#sub.status, rooms: this.#rooms.size, probeFailures: this.#probeFailures, publishErrors: this.#publishErrors, rejected: this.#rejected };
   }
 
   /** Closes both connections. */

@@ -1,11 +1,12 @@
 import type * as UWS from 'uWebSockets.js';
 import { roomTopic, serverFlags, MAX_FETCH_LIMIT, type ErrorCode, type FetchFrame, type JoinFrame, type MsgFrame, type SendFrame, type ServerFrame } from '../protocol/index.js';
-import { readAfter, readHeads, type Committer, type MessageRow, type Store } from '../store/index.js';
+import { readAfter, readHeads, type MessageRow, type Store } from '../store/index.js';
 import type { RedisBus } from '../fanout/index.js';
 import type { Failpoints } from '../failpoints/index.js';
 import type { Metrics } from './metrics.js';
 import { parseFrame } from './frame-parser.js';
 import { RateLimiter } from './rate-limiter.js';
+import type { SendBatcher } from './send-batcher.js';
 import type { WorkerOptions } from './worker-options.js';
 
 /** What a worker keeps per WebSocket connection. */
@@ -31,8 +32,8 @@ export function msgFrame(r: Pick<MessageRow, 'id' | 'room' | 'seq' | 'sender' | 
  */
 export class ChatWorker {
   readonly flags: ReturnType<typeof serverFlags>;
-  /** Where sends are committed: the worker's own group commit, or the primary's (the one writer). */
-  readonly batcher: Committer;
+  /** Stage 1 of the send path: this turn's sends, batched for the writer (the primary, or this worker). */
+  readonly batcher: SendBatcher;
   #app: UWS.TemplatedApp;
   #store: Store;
   #bus: RedisBus | undefined;
@@ -42,14 +43,14 @@ export class ChatWorker {
   /** Acks waiting for the end of this microtask checkpoint, to be written corked, once per socket. */
   #pendingAcks = new Map<Socket, string[]>();
 
-  constructor(deps: { app: UWS.TemplatedApp; store: Store; committer: Committer; bus: RedisBus | undefined; failpoints: Failpoints; metrics: Metrics; options: WorkerOptions }) {
+  constructor(deps: { app: UWS.TemplatedApp; store: Store; batcher: SendBatcher; bus: RedisBus | undefined; failpoints: Failpoints; metrics: Metrics; options: WorkerOptions }) {
     this.#app = deps.app;
     this.#store = deps.store;
     this.#bus = deps.bus;
     this.#fp = deps.failpoints;
     this.#metrics = deps.metrics;
     this.flags = serverFlags(deps.options.DL_SEMANTICS);
-    this.batcher = deps.committer;
+    this.batcher = deps.batcher;
   }
 
   /** Rooms with at least one member on this worker. */

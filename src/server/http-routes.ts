@@ -1,5 +1,5 @@
 import type * as UWS from 'uWebSockets.js';
-import { RoomName, Seq, MAX_FETCH_LIMIT } from '../protocol/index.js';
+import { RoomName, Seq, MAX_FETCH_LIMIT, type HealthBody } from '../protocol/index.js';
 import { readAfter, type Store } from '../store/index.js';
 import { z } from 'zod';
 import type { Metrics } from './metrics.js';
@@ -20,7 +20,7 @@ function respondAsync(res: UWS.HttpResponse, work: () => Promise<{ status: strin
 }
 
 /** Mounts /health, /metrics, /history and the web UI on a uWS app. */
-export function mountHttpRoutes(app: UWS.TemplatedApp, deps: { store: Store; metrics: Metrics; health: () => Promise<Record<string, unknown>> }): void {
+export function mountHttpRoutes(app: UWS.TemplatedApp, deps: { store: Store; metrics: Metrics; health: () => Promise<HealthBody> }): void {
   app.get('/health', (res) => respondAsync(res, async () => {
     const h = await deps.health();
     return { status: h.ok ? '200 OK' : '503 Service Unavailable', type: 'application/json', body: JSON.stringify(h) };

@@ -1,8 +1,11 @@
 import cluster, { type Worker } from 'node:cluster';
 import { fileURLToPath } from 'node:url';
 import { once } from 'node:events';
-import { ControlRequest, FAILPOINTS, WorkerReport, type ControlEvent, type SemanticsName, type WriterName, serverFlags } from '../protocol/index.js';
-import { answerCommitRequest, CommitBatcher, CommitRequest, migrate, openSqliteStore } from '../store/index.js';
+import {
+  FAILPOINTS, slotPort, serverFlags, WorkerToPrimary,
+  type CommitReply, type CommitRequest, type ControlRequest, type CoreEvent, type PrimaryToWorker, type SemanticsName, type Synchronous, type WriterName,
+} from '../protocol/index.js';
+import { GroupCommit, migrate, openSqliteStore } from '../store/index.js';
 import { logger } from './logger.js';
 import { loadNativeUws } from './uws.js';
 
@@ -10,39 +13,34 @@ import { loadNativeUws } from './uws.js';
 export interface PrimaryOptions {
   /** Worker processes. */
   workers: number;
-  /** The shared port every worker serves; worker k also serves port + 1 + k. */
+  /** The shared port every worker serves; worker k also serves `slotPort(port, k)`. */
   port: number;
   /** @default '127.0.0.1' */
   host?: string;
   /** SQLite file (created and migrated if missing). */
   db: string;
-  /** Redis URLs; worker k uses redisUrls[k % length] (the lab passes one fault proxy per worker). */
+  /** Redis URLs (or unix socket paths); worker k uses redisUrls[k % length] (the lab passes one fault proxy per worker). */
   redisUrls: string[];
   /** @default 'effectively-once' */
   semantics?: SemanticsName;
   /** How often workers send database heads to their clients. @default 1000 */
   headIntervalMs?: number;
   /** SQLite synchronous setting. @default 'FULL' */
-  synchronous?: 'FULL' | 'NORMAL' | 'OFF';
+  synchronous?: Synchronous;
   /** Who runs the write transactions: this primary, for every worker, or each worker itself. @default 'primary' */
   writer?: WriterName;
   /** Receives worker-up, worker-exit, ready and failpoint events. */
-  onEvent?: (e: ControlEvent) => void;
+  onEvent?: (e: CoreEvent) => void;
 }
 
 /** A running primary. */
 export interface Primary {
   /** Worker pids by slot (the current incarnation). */
   pids(): Map<number, number>;
-  /** Applies a control request (arm, disarm, shutdown). */
-  control(req: ControlRequest): void;
+  /** Applies a control request from the lab (arm, disarm; shutdown is the caller's `stop`). */
+  control(req: Exclude<ControlRequest, { type: 'shutdown' }>): void;
   /** Stops every worker (SIGCONT, SIGTERM, then SIGKILL after a bound) and resolves when all exited. */
   stop(): Promise<void>;
-}
-
-/** Worker k's own port. */
-export function slotPort(port: number, slot: number): number {
-  return port + 1 + slot;
 }
 
 const RESPAWN_DELAY_MAX_MS = 1000;
@@ -64,19 +62,19 @@ export async function startPrimary(opts: PrimaryOptions): Promise<Primary> {
     throw e;
   }
   if (writer === 'worker') await store.close();
-  // The one writer: every worker's sends of a turn go into one group commit here.
-  const batcher = writer === 'primary' ? new CommitBatcher(store, { dedup }) : undefined;
+  // The one writer (stage 2 of the send path): the batches of every worker go into one group commit here.
+  const groupCommit = writer === 'primary' ? new GroupCommit(store, { dedup }) : undefined;
   cluster.setupPrimary({ exec: fileURLToPath(new URL('./worker-main.js', import.meta.url)) });
   const bySlot = new Map<number, Worker>();
   const upSince = new Map<number, number>();
   const failures = new Map<number, number>();
   /** Armed publish/redis failpoints per slot, re-sent to a re-forked worker (crash points fire once and are not). */
-  const armed = new Map<number, Map<string, ControlRequest>>();
-  const send = (w: Worker, req: ControlRequest) => { if (w.isConnected()) w.send(req, undefined, {}, () => undefined); };
+  const armed = new Map<number, Map<string, PrimaryToWorker>>();
+  const send = (w: Worker, m: PrimaryToWorker) => { if (w.isConnected()) w.send(m, undefined, {}, () => undefined); };
   let stopping = false;
   let storeClosed = false;
   let announced = false;
-  const emit = (e: ControlEvent) => opts.onEvent?.(e);
+  const emit = (e: CoreEvent) => opts.onEvent?.(e);
 
   const fork = (slot: number) => {
     const w = cluster.fork({
@@ -89,23 +87,21 @@ export async function startPrimary(opts: PrimaryOptions): Promise<Primary> {
     const pid = w.process.pid!;
     w.on('error', () => undefined); // an IPC write to a worker that just died
     w.on('message', (raw) => {
-      if (batcher && (raw as { type?: unknown } | null)?.type === 'commit') {
-        const r = CommitRequest.safeParse(raw);
-        if (!r.success) return log.warn({ slot, issue: r.error.issues[0]?.message }, 'ignored an invalid commit request');
-        // A worker that died meanwhile loses the answer: its sends are committed, unacked, and a retry gets duplicate: true.
-        return void answerCommitRequest(batcher, r.data).then((reply) => { if (w.isConnected()) w.send(reply, undefined, {}, () => undefined); });
-      }
-      const m = WorkerReport.safeParse(raw);
-      if (!m.success) return;
-      if (m.data.type === 'listening') {
-        upSince.set(slot, Date.now());
-        for (const req of armed.get(slot)?.values() ?? []) send(w, req);
-        emit({ type: 'worker-up', slot, pid, port: m.data.port, slotPort: m.data.slotPort });
-        if (!announced && [...bySlot.keys()].every((s) => upSince.has(s)) && bySlot.size === opts.workers) {
-          announced = true;
-          emit({ type: 'ready', port: opts.port, workers: opts.workers, redisUrl: opts.redisUrls.join(','), dbFile: opts.db, pid: process.pid });
+      const m = WorkerToPrimary.safeParse(raw);
+      if (!m.success) return log.warn({ slot, issue: m.error.issues[0]?.message }, 'ignored an invalid message from a worker');
+      switch (m.data.type) {
+        case 'commit': return void commit(m.data).then((reply) => send(w, reply)); // a worker that died meanwhile loses the answer: its sends are committed, unacked, and a retry gets duplicate: true
+        case 'failpoint-fired': return emit(m.data);
+        case 'listening': {
+          upSince.set(slot, Date.now());
+          for (const req of armed.get(slot)?.values() ?? []) send(w, req);
+          emit({ type: 'worker-up', slot, pid, port: m.data.port, slotPort: m.data.slotPort });
+          if (!announced && [...bySlot.keys()].every((s) => upSince.has(s)) && bySlot.size === opts.workers) {
+            announced = true;
+            emit({ type: 'ready', port: opts.port, workers: opts.workers, redisUrl: opts.redisUrls.join(','), dbFile: opts.db, pid: process.pid });
+          }
         }
-      } else emit(m.data);
+      }
     });
     w.on('exit', (code, signal) => {
       emit({ type: 'worker-exit', slot, pid, code, signal });
@@ -122,11 +118,20 @@ export async function startPrimary(opts: PrimaryOptions): Promise<Primary> {
   };
   for (let slot = 0; slot < opts.workers; slot++) fork(slot);
 
+  /** Answers a worker's commit request through the group commit. */
+  const commit = async (r: CommitRequest): Promise<CommitReply> => {
+    if (!groupCommit) return { type: 'commit-failed', req: r.req, error: 'this primary is not the writer (--writer worker)' };
+    try {
+      return { type: 'committed', req: r.req, results: await groupCommit.commit(r.sends) };
+    } catch (e) {
+      return { type: 'commit-failed', req: r.req, error: e instanceof Error ? e.message : String(e) };
+    }
+  };
+
   const primary: Primary = {
     pids: () => new Map([...bySlot].map(([slot, w]) => [slot, w.process.pid!])),
     control: (req) => {
-      if (req.type === 'shutdown') return void primary.stop();
-      const table = armed.get(req.slot) ?? new Map<string, ControlRequest>();
+      const table = armed.get(req.slot) ?? new Map<string, PrimaryToWorker>();
       armed.set(req.slot, table);
       if (req.type === 'arm' && FAILPOINTS[req.failpoint].kind !== 'crash') table.set(req.failpoint, req);
       if (req.type === 'disarm') {
@@ -150,9 +155,9 @@ export async function startPrimary(opts: PrimaryOptions): Promise<Primary> {
         await exited;
         clearTimeout(t);
       }));
-      if (batcher && !storeClosed) {
+      if (groupCommit && !storeClosed) {
         storeClosed = true;
-        await batcher.idle();
+        await groupCommit.idle();
         await store.close();
       }
     },

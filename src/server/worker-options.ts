@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { SemanticsName, WriterName } from '../protocol/index.js';
+import { SemanticsName, Synchronous, WriterName } from '../protocol/index.js';
 
 /** A worker's start-up options, passed by the primary through its environment (validated here). */
 export const WorkerOptions = z.object({
@@ -7,10 +7,11 @@ export const WorkerOptions = z.object({
   DL_PORT: z.coerce.number().int().min(1).max(65535),
   DL_SLOT_PORT: z.coerce.number().int().min(1).max(65535),
   DL_DB: z.string().min(1),
+  /** A redis:// URL or a unix socket path; empty: no bus. */
   DL_REDIS_URL: z.string().default(''),
   DL_SEMANTICS: SemanticsName.default('effectively-once'),
   DL_HEAD_INTERVAL_MS: z.coerce.number().int().min(50).default(1000),
-  DL_SYNCHRONOUS: z.enum(['FULL', 'NORMAL', 'OFF']).default('FULL'),
+  DL_SYNCHRONOUS: Synchronous.default('FULL'),
   DL_WRITER: WriterName.default('primary'),
   DL_HOST: z.string().default('127.0.0.1'),
 });

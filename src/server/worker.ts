@@ -1,13 +1,16 @@
-import { ControlRequest, MAX_FRAME_BYTES, serverFlags, type ServerFrame, type WorkerReport } from '../protocol/index.js';
-import { CommitBatcher, openSqliteStore, RemoteCommitter, type Committer } from '../store/index.js';
+import { MAX_FRAME_BYTES, PrimaryToWorker, serverFlags, type HealthBody, type ServerFrame } from '../protocol/index.js';
+import { GroupCommit, openSqliteStore, probe, type Writer } from '../store/index.js';
 import { RedisBus } from '../fanout/index.js';
 import { Failpoints } from '../failpoints/index.js';
 import { loadNativeUws } from './uws.js';
 import { createMetrics } from './metrics.js';
-import { ChatWorker, type Session } from './chat-worker.js';
+import { ChatWorker, type Session, type Socket } from './chat-worker.js';
 import { mountHttpRoutes } from './http-routes.js';
 import { RateLimiter } from './rate-limiter.js';
-import { WorkerOptions } from './worker-options.js';
+import { PrimaryWriter } from './primary-writer.js';
+import { SendBatcher } from './send-batcher.js';
+import type { WorkerChannel } from './worker-channel.js';
+import type { WorkerOptions } from './worker-options.js';
 import { logger } from './logger.js';
 
 /** Frames per second a connection may send on average, and its burst. */
@@ -16,35 +19,37 @@ const RATE_BURST = 10_000;
 /** How long a graceful stop waits for commits in flight. */
 const STOP_DRAIN_MS = 2000;
 
-function report(msg: WorkerReport): void {
-  process.send?.(msg);
+/** A running worker. */
+export interface RunningWorker {
+  /** Drains the commits in flight, closes every connection and the store; resolves when done. */
+  stop(why: string): Promise<void>;
 }
 
-/** Runs one cluster worker: a uWS app on the shared port and on its slot port. */
-export async function runWorker(env: NodeJS.ProcessEnv = process.env): Promise<void> {
-  const opts = WorkerOptions.parse(env);
+/** Runs one worker: a uWS app on the shared port and on its slot port, reporting to its primary over `channel`. */
+export async function runWorker(opts: WorkerOptions, channel: WorkerChannel, hooks: { onStopped?: () => void } = {}): Promise<RunningWorker> {
   const uws = loadNativeUws();
   const slot = opts.DL_SLOT;
   const origin = `w${slot}:${process.pid}`;
   const log = logger.child({ worker: slot, pid: process.pid });
   const metrics = createMetrics(slot);
   const store = openSqliteStore(opts.DL_DB, { synchronous: opts.DL_SYNCHRONOUS });
+  let bus: RedisBus | undefined;
   const failpoints = new Failpoints(`worker ${slot} (pid ${process.pid})`, {
     onChange: (name, armed) => log.info({ failpoint: name, armed }, 'failpoint'),
-    onFire: (failpoint, detail) => report({ type: 'failpoint-fired', slot, pid: process.pid, failpoint, detail }),
-  });
-  const onBatch = (size: number, ms: number) => {
+    onFire: (failpoint, detail) => channel.send({ type: 'failpoint-fired', slot, pid: process.pid, failpoint, detail }),
+  }, { silenceBus: (on) => bus?.silence(on) });
+  const onCommit = (size: number, ms: number) => {
     metrics.batchSize.observe(size);
     metrics.commitSeconds.observe(ms / 1000);
   };
-  const remote = opts.DL_WRITER === 'primary'
-    ? new RemoteCommitter({ send: (r) => process.connected && (process.send?.(r, undefined, {}, () => undefined), true), onBatch })
-    : undefined;
-  const dedup = serverFlags(opts.DL_SEMANTICS).dedup;
-  const committer: Committer = remote ?? new CommitBatcher(store, { dedup, onBatch });
+  // Stage 2 of the send path: the primary (the one writer) over IPC, or this worker's own group commit.
+  const primaryWriter = opts.DL_WRITER === 'primary' ? new PrimaryWriter({ send: (r) => channel.send(r) }) : undefined;
+  const ownWriter = primaryWriter ? undefined : new GroupCommit(store, { dedup: serverFlags(opts.DL_SEMANTICS).dedup, onCommit });
+  const writer: Writer = primaryWriter ?? ownWriter!;
+  const batcher = new SendBatcher(primaryWriter ? timed(writer, onCommit) : writer);
   const app = uws.App();
   let chat: ChatWorker | undefined;
-  const bus = opts.DL_SEMANTICS !== 'local-only' && opts.DL_REDIS_URL
+  bus = opts.DL_SEMANTICS !== 'local-only' && opts.DL_REDIS_URL
     ? new RedisBus({
         url: opts.DL_REDIS_URL,
         origin,
@@ -55,9 +60,9 @@ export async function runWorker(env: NodeJS.ProcessEnv = process.env): Promise<v
         onResubscribed: () => void chat?.broadcastHeads().catch(() => undefined),
       })
     : undefined;
-  chat = new ChatWorker({ app, store, committer, bus, failpoints, metrics, options: opts });
+  chat = new ChatWorker({ app, store, batcher, bus, failpoints, metrics, options: opts });
   const worker = chat;
-  const sockets = new Set<import('./chat-worker.js').Socket>();
+  const sockets = new Set<Socket>();
 
   app.ws<Session>('/ws', {
     maxPayloadLength: 4 * MAX_FRAME_BYTES,
@@ -92,58 +97,72 @@ export async function runWorker(env: NodeJS.ProcessEnv = process.env): Promise<v
   mountHttpRoutes(app, {
     store,
     metrics,
-    health: async () => {
+    health: async (): Promise<HealthBody> => {
       let db = 'ok';
-      try { await store.db.selectFrom('rooms').select('name').limit(1).execute(); } catch (e) { db = `error: ${String(e)}`; }
+      try { await probe(store); } catch (e) { db = `error: ${String(e)}`; }
       const redis = bus?.status ?? { publisher: 'disabled', subscriber: 'disabled' };
-      return { ok: db === 'ok', worker: slot, pid: process.pid, connections: sockets.size, semantics: opts.DL_SEMANTICS, db, redis, failpoints: failpoints.armed, rooms: worker.localRooms.length };
+      return { ok: db === 'ok', worker: slot, pid: process.pid, connections: sockets.size, semantics: opts.DL_SEMANTICS, writer: opts.DL_WRITER, db, redis, failpoints: failpoints.armed, rooms: worker.localRooms.length };
     },
   });
 
   // Handlers first: a primary gone (or a failpoint armed) while the ports are still opening must not be missed.
-  process.on('message', (raw) => {
-    if (remote?.onMessage(raw)) return;
-    const m = ControlRequest.safeParse(raw);
-    if (!m.success) return log.warn({ raw }, 'ignored an invalid control message');
+  channel.onMessage((raw) => {
+    const m = PrimaryToWorker.safeParse(raw);
+    if (!m.success) return log.warn({ issue: m.error.issues[0]?.message }, 'ignored an invalid message from the primary');
     const c = m.data;
-    if (c.type === 'arm') {
-      if (c.failpoint === 'redis.unsubscribe') bus?.silence(true);
-      failpoints.arm(c.failpoint, c.params);
-    } else if (c.type === 'disarm') {
-      if (!c.failpoint || c.failpoint === 'redis.unsubscribe') bus?.silence(false);
-      failpoints.disarm(c.failpoint);
+    switch (c.type) {
+      case 'committed':
+      case 'commit-failed': return primaryWriter?.onReply(c);
+      case 'arm': return failpoints.arm(c.failpoint, c.params);
+      case 'disarm': return failpoints.disarm(c.failpoint);
     }
   });
 
   let listenSockets: unknown[] = [];
   let headTimer: NodeJS.Timeout | undefined;
-  let stopping = false;
-  const stop = async (why: string) => {
-    if (stopping) return;
-    stopping = true;
-    log.info({ why }, 'worker stopping');
-    if (headTimer) clearInterval(headTimer);
-    headTimer = undefined;
-    for (const s of listenSockets) uws.us_listen_socket_close(s as never);
-    // Commits in flight finish and are acked before the sockets close (bounded: a stop must not hang).
-    await Promise.race([worker.batcher.idle(), new Promise((r) => setTimeout(r, STOP_DRAIN_MS))]);
-    for (const ws of [...sockets]) ws.end(1001, 'worker stopping');
-    await bus?.close();
-    await store.close();
-    process.exit(0);
+  let stopping: Promise<void> | undefined;
+  const stop = (why: string) => {
+    stopping ??= (async () => {
+      log.info({ why }, 'worker stopping');
+      if (headTimer) clearInterval(headTimer);
+      headTimer = undefined;
+      for (const s of listenSockets) uws.us_listen_socket_close(s as never);
+      // Commits in flight finish and are acked before the sockets close (bounded: a stop must not hang).
+      await Promise.race([batcher.idle(), new Promise((r) => setTimeout(r, STOP_DRAIN_MS))]);
+      for (const ws of [...sockets]) ws.end(1001, 'worker stopping');
+      await bus?.close();
+      await ownWriter?.idle();
+      await store.close();
+      hooks.onStopped?.();
+    })();
+    return stopping;
   };
-  process.on('SIGTERM', () => void stop('SIGTERM'));
-  process.on('SIGINT', () => undefined); // the primary decides; Ctrl-C reaches the whole group
-  process.on('disconnect', () => {
-    remote?.failAll('the primary (the writer) is gone');
+  channel.onGone(() => {
+    primaryWriter?.failAll('the primary (the writer) is gone');
     void stop('primary gone');
   });
-  if (!process.connected && process.send) return void stop('primary gone before start');
+  if (!channel.connected) {
+    await stop('primary gone before start');
+    return { stop };
+  }
   listenSockets = await Promise.all([opts.DL_PORT, opts.DL_SLOT_PORT].map((port) => new Promise<unknown>((resolve, reject) => {
     app.listen(opts.DL_HOST, port, (s) => (s ? resolve(s) : reject(new Error(`worker ${slot} could not listen on ${opts.DL_HOST}:${port} (port in use?)`))));
   })));
-  if (stopping) return;
+  if (stopping) return { stop };
   if (worker.flags.heads) headTimer = setInterval(() => void worker.broadcastHeads().catch((e) => log.warn({ err: String(e) }, 'head broadcast failed')), opts.DL_HEAD_INTERVAL_MS);
-  report({ type: 'listening', slot, pid: process.pid, port: opts.DL_PORT, slotPort: opts.DL_SLOT_PORT });
-  log.info({ port: opts.DL_PORT, slotPort: opts.DL_SLOT_PORT, semantics: opts.DL_SEMANTICS }, 'worker listening');
+  channel.send({ type: 'listening', slot, pid: process.pid, port: opts.DL_PORT, slotPort: opts.DL_SLOT_PORT });
+  log.info({ port: opts.DL_PORT, slotPort: opts.DL_SLOT_PORT, semantics: opts.DL_SEMANTICS, writer: opts.DL_WRITER }, 'worker listening');
+  return { stop };
+}
+
+/** A writer whose every batch is reported to `onCommit` with its round trip (the worker's view of a remote writer). */
+function timed(writer: Writer, onCommit: (size: number, ms: number) => void): Writer {
+  return {
+    commit: async (sends) => {
+      const started = performance.now();
+      const r = await writer.commit(sends);
+      onCommit(sends.length, performance.now() - started);
+      return r;
+    },
+  };
 }

@@ -1,5 +1,7 @@
-export { openSqliteStore, type Store, type Database, type MessagesTable, type RoomsTable, type SqliteStoreOptions } from './database.js';
+// The database truth: the only module that imports kysely and a database driver.
+export type { Store, Database, MessagesTable, RoomsTable } from './database.js';
+export { openSqliteStore, WriteLockTimeoutError, type SqliteStoreOptions } from './sqlite-store.js';
 export { migrate, type MigrationOptions } from './migrations/index.js';
-export { commitBatch, readAfter, readHeads, WriteLockTimeoutError, type PendingSend, type CommitResult, type MessageRow } from './message-repository.js';
-export { CommitBatcher, type CommitBatcherOptions } from './commit-batcher.js';
-export { RemoteCommitter, answerCommitRequest, CommitRequest, CommitReply, WriterUnavailableError, type Committer, type RemoteCommitterOptions } from './remote-commit.js';
+export { readAfter, readHeads, probe, type MessageRow } from './message-repository.js';
+export type { Writer } from './writer.js';
+export { GroupCommit, type GroupCommitOptions } from './group-commit.js';

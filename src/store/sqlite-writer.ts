@@ -1,7 +1,7 @@
 import type SQLite from 'better-sqlite3';
 import { sql, type Kysely } from 'kysely';
 import type { Database, MessagesTable } from './database.js';
-import type { CommitResult, PendingSend } from './message-repository.js';
+import type { CommitResult, PendingSend } from '../protocol/index.js';
 
 type Known = Pick<MessagesTable, 'room' | 'seq' | 'sender' | 'body' | 'created_at'>;
 

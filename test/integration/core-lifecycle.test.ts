@@ -1,6 +1,7 @@
 /**
- * `deliverylab serve` as a user runs it: without --redis it starts its own redis-server, and
- * SIGTERM or SIGINT stops everything it started; a bad flag exits 2 naming the flag.
+ * The core's program (src/server/main.ts) as a deployment runs it: without --redis it starts its own
+ * redis-server, and SIGTERM or SIGINT stops everything it started; a bad flag exits 2 naming the
+ * flag. `deliverylab serve` runs the same program.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -8,7 +9,8 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { DIST_CLI_PATH } from '../support/dist-core.js';
+import { DIST_CLI_PATH, DIST_CORE_MAIN_PATH } from '../support/dist-core.js';
+import { HealthBody, slotPort } from '../../src/protocol/index.js';
 import { waitFor } from '../support/wait-for.js';
 
 const WORKERS = 2;
@@ -94,8 +96,8 @@ afterEach(async () => {
   dir = undefined;
 });
 
-function serve(args: string[]): Served {
-  const child = spawn(process.execPath, [DIST_CLI_PATH, 'serve', ...args], {
+function serve(args: string[], via: 'main' | 'cli' = 'main'): Served {
+  const child = spawn(process.execPath, via === 'main' ? [DIST_CORE_MAIN_PATH, ...args] : [DIST_CLI_PATH, 'serve', ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
     env: { ...process.env, DL_LOG_LEVEL: 'warn' },
@@ -122,7 +124,7 @@ async function within<T>(promise: Promise<T>, timeoutMs: number, what: string): 
   }
 }
 
-describe('deliverylab serve lifecycle', () => {
+describe('the core program lifecycle', () => {
   it.each(['SIGTERM', 'SIGINT'] as const)('without --redis it runs its own redis-server, and %s stops everything', async (signal) => {
     dir = mkdtempSync(join(tmpdir(), 'dl-core-lifecycle-'));
     const port = await freePortRange(WORKERS + 1);
@@ -131,12 +133,12 @@ describe('deliverylab serve lifecycle', () => {
 
     const banner = await waitFor(() => {
       expect(s.child.exitCode, `serve exited early: ${s.stderr()}`).toBeNull();
-      const m = /deliverylab serving on ws:\/\/127\.0\.0\.1:(\d+)\/ws[\s\S]*redis redis:\/\/127\.0\.0\.1:(\d+) \(embedded, pid (\d+)\)/.exec(s.stdout());
+      const m = /deliverylab serving on ws:\/\/127\.0\.0\.1:(\d+)\/ws[\s\S]*redis embedded \(pid (\d+), unix socket ([^)]+)\)/.exec(s.stdout());
       expect(m, 'the serving banner').not.toBeNull();
-      return { port: Number(m![1]), redisPort: Number(m![2]), redisPid: Number(m![3]) };
+      return { port: Number(m![1]), redisPid: Number(m![2]), redisSocket: m![3]! };
     }, READY_TIMEOUT_MS, 50);
     expect(banner.port).toBe(port);
-    for (let k = 0; k < WORKERS; k++) expect(s.stdout()).toContain(`worker ${k}: ws://127.0.0.1:${port + 1 + k}/ws`);
+    for (let k = 0; k < WORKERS; k++) expect(s.stdout()).toContain(`worker ${k}: ws://127.0.0.1:${slotPort(port, k)}/ws`);
 
     // Its redis-server is its own child, and each worker's /health names the worker's pid.
     const children = childrenOf(servePid);
@@ -145,8 +147,8 @@ describe('deliverylab serve lifecycle', () => {
     const workerPids: number[] = [];
     for (let k = 0; k < WORKERS; k++) {
       const health = await waitFor(async () => {
-        const res = await fetch(`http://127.0.0.1:${port + 1 + k}/health`);
-        const body = (await res.json()) as { worker: number; pid: number; redis: { publisher: string } };
+        const res = await fetch(`http://127.0.0.1:${slotPort(port, k)}/health`);
+        const body = HealthBody.parse(await res.json());
         expect(body.redis.publisher).toBe('ready');
         return body;
       }, READY_TIMEOUT_MS);
@@ -181,5 +183,22 @@ describe('deliverylab serve lifecycle', () => {
     expect(exit).toEqual({ code: 2, signal: null });
     expect(s.stderr()).toMatch(new RegExp(`\\b${field}\\b`));
     expect(s.stdout()).not.toContain('serving on');
+  });
+
+  it('deliverylab serve runs the same program, and SIGTERM stops it and everything it started', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'dl-core-lifecycle-'));
+    const port = await freePortRange(2);
+    const s = serve(['--in-process', '--port', String(port), '--db', join(dir, 'db.sqlite')], 'cli');
+    await waitFor(() => {
+      expect(s.child.exitCode, `serve exited early: ${s.stderr()}`).toBeNull();
+      expect(s.stdout()).toContain(`deliverylab serving on ws://127.0.0.1:${port}/ws`);
+    }, READY_TIMEOUT_MS, 50);
+    const core = childrenOf(s.child.pid!).filter((c) => c.comm === 'node');
+    expect(core, 'the core program is a child of serve').toHaveLength(1);
+    const health = HealthBody.parse(await (await fetch(`http://127.0.0.1:${slotPort(port, 0)}/health`)).json());
+    expect(health).toMatchObject({ ok: true, worker: 0, pid: core[0]!.pid, writer: 'worker', redis: { publisher: 'disabled' } });
+    process.kill(s.child.pid!, 'SIGTERM');
+    expect(await within(s.exit, EXIT_TIMEOUT_MS, 'serve did not exit on SIGTERM'), s.stderr()).toEqual({ code: 0, signal: null });
+    expect(isRunning(core[0]!.pid), 'the core program still runs').toBe(false);
   });
 });

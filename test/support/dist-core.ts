@@ -1,11 +1,12 @@
 /**
- * The core under test runs from `dist/` (it forks `dist/lab/cli.js`): load the compiled
+ * The core under test runs from `dist/` (the lab forks `dist/src/server/main.js`): load the compiled
  * `startCore`, typed by its source module, and say what to run when the build is missing.
  */
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type * as CoreProcess from '../../lab/cluster/core-process.js';
 import type { Core } from '../../lab/cluster/core-process.js';
+import { HealthBody } from '../../src/protocol/index.js';
 
 export type { Core, CoreOptions } from '../../lab/cluster/core-process.js';
 
@@ -22,6 +23,8 @@ export async function loadCoreProcess(): Promise<typeof CoreProcess> {
 
 /** The compiled CLI's path, for tests that spawn `deliverylab` themselves. */
 export const DIST_CLI_PATH = fileURLToPath(DIST_CLI);
+/** The compiled core program's path (what a deployment runs). */
+export const DIST_CORE_MAIN_PATH = fileURLToPath(new URL('../../dist/src/server/main.js', import.meta.url));
 
 /** The http:// URL of `path` on worker `slot`'s own port, from the core's ws URL of that slot. */
 export function slotHttpUrl(slotWsUrl: string, path: string): string {
@@ -29,20 +32,10 @@ export function slotHttpUrl(slotWsUrl: string, path: string): string {
   return `http://${u.host}${path}`;
 }
 
-/** A worker's /health answer, the fields tests read. */
-export interface WorkerHealth {
-  ok: boolean;
-  worker: number;
-  pid: number;
-  connections: number;
-  db: string;
-  redis: { publisher: string; subscriber: string; rooms?: number };
-}
-
-/** Fetches worker `slot`'s /health. */
-export async function workerHealth(core: Core, slot: number): Promise<WorkerHealth> {
+/** Fetches worker `slot`'s /health, validated against the contract's schema. */
+export async function workerHealth(core: Core, slot: number): Promise<HealthBody> {
   const res = await fetch(slotHttpUrl(core.slotUrl(slot), '/health'));
-  return (await res.json()) as WorkerHealth;
+  return HealthBody.parse(await res.json());
 }
 
 /**

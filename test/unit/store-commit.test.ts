@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import SQLite from 'better-sqlite3';
-import { CommitBatcher, commitBatch, migrate, openSqliteStore, readAfter, readHeads, WriteLockTimeoutError, type Store } from '../../src/store/index.js';
+import { GroupCommit, migrate, openSqliteStore, readAfter, readHeads, WriteLockTimeoutError, type Store } from '../../src/store/index.js';
 
 const stores: Store[] = [];
 async function freshStore(dedup = true): Promise<Store> {
@@ -16,52 +16,52 @@ afterEach(async () => { for (const s of stores.splice(0)) await s.close(); });
 
 const send = (id: string, room = 'r', body = `body of ${id}`, sender = 'alice') => ({ id, room, sender, body });
 
-describe('commitBatch', () => {
+describe('Store.commit (one write transaction)', () => {
   it('allocates consecutive seqs per room in arrival order and moves each head', async () => {
     const store = await freshStore();
-    const r = await commitBatch(store, [send('a', 'r1'), send('b', 'r2'), send('c', 'r1')], { dedup: true });
+    const r = await store.commit([send('a', 'r1'), send('b', 'r2'), send('c', 'r1')], { dedup: true });
     expect(r).toMatchObject([{ kind: 'committed', seq: 1, duplicate: false }, { kind: 'committed', seq: 1 }, { kind: 'committed', seq: 2 }]);
-    const again = await commitBatch(store, [send('d', 'r1')], { dedup: true });
+    const again = await store.commit([send('d', 'r1')], { dedup: true });
     expect(again[0]).toMatchObject({ seq: 3 });
     expect(Object.fromEntries(await readHeads(store, ['r1', 'r2', 'none']))).toEqual({ r1: 3, r2: 1 });
   });
 
   it('a retried id gets its original seq back with duplicate: true, in a later batch and within one batch', async () => {
     const store = await freshStore();
-    await commitBatch(store, [send('a'), send('b')], { dedup: true });
-    const r = await commitBatch(store, [send('b'), send('c'), send('c')], { dedup: true });
+    await store.commit([send('a'), send('b')], { dedup: true });
+    const r = await store.commit([send('b'), send('c'), send('c')], { dedup: true });
     expect(r).toMatchObject([{ seq: 2, duplicate: true }, { seq: 3, duplicate: false }, { seq: 3, duplicate: true }]);
     expect((await readAfter(store, 'r', 0, 100)).map((m) => m.id)).toEqual(['a', 'b', 'c']);
   });
 
   it('the same id with another body or room is a conflict and stores nothing', async () => {
     const store = await freshStore();
-    await commitBatch(store, [send('a', 'r', 'one')], { dedup: true });
-    const r = await commitBatch(store, [send('a', 'r', 'two'), send('a', 'other', 'one'), send('x', 'r', 'p'), send('x', 'r', 'q')], { dedup: true });
+    await store.commit([send('a', 'r', 'one')], { dedup: true });
+    const r = await store.commit([send('a', 'r', 'two'), send('a', 'other', 'one'), send('x', 'r', 'p'), send('x', 'r', 'q')], { dedup: true });
     expect(r.map((x) => x.kind)).toEqual(['conflict', 'conflict', 'committed', 'conflict']);
     expect(await readAfter(store, 'r', 0, 100)).toHaveLength(2);
   });
 
   it('every later occurrence of a committed id is judged against its row, not against the batch', async () => {
     const store = await freshStore();
-    await commitBatch(store, [send('x', 'r', 'C')], { dedup: true });
-    const r = await commitBatch(store, [send('x', 'r', 'D'), send('x', 'r', 'C'), send('y')], { dedup: true });
+    await store.commit([send('x', 'r', 'C')], { dedup: true });
+    const r = await store.commit([send('x', 'r', 'D'), send('x', 'r', 'C'), send('y')], { dedup: true });
     expect(r).toMatchObject([{ kind: 'conflict', existing: { room: 'r', seq: 1 } }, { kind: 'committed', seq: 1, duplicate: true }, { kind: 'committed', seq: 2 }]);
   });
 
   it('a batch that fails rolls back whole, and the next one commits with the heads untouched', async () => {
     const store = await freshStore();
-    await commitBatch(store, [send('a')], { dedup: true });
+    await store.commit([send('a')], { dedup: true });
     // Without the id lookup, the second row of id a violates the primary key inside the transaction.
-    await expect(commitBatch(store, [send('b'), send('a')], { dedup: false })).rejects.toThrow(/UNIQUE/);
-    expect(await commitBatch(store, [send('c')], { dedup: true })).toMatchObject([{ kind: 'committed', seq: 2, duplicate: false }]);
+    await expect(store.commit([send('b'), send('a')], { dedup: false })).rejects.toThrow(/UNIQUE/);
+    expect(await store.commit([send('c')], { dedup: true })).toMatchObject([{ kind: 'committed', seq: 2, duplicate: false }]);
     expect((await readAfter(store, 'r', 0, 100)).map((m) => m.id)).toEqual(['a', 'c']);
   });
 
   it('without dedup (the no-dedup seeded bug) a retried id becomes a second row', async () => {
     const store = await freshStore(false);
-    await commitBatch(store, [send('a')], { dedup: false });
-    const r = await commitBatch(store, [send('a')], { dedup: false });
+    await store.commit([send('a')], { dedup: false });
+    const r = await store.commit([send('a')], { dedup: false });
     expect(r[0]).toMatchObject({ seq: 2, duplicate: false });
     expect((await readAfter(store, 'r', 0, 100)).map((m) => m.id)).toEqual(['a', 'a']);
   });
@@ -79,7 +79,7 @@ describe('the write lock held by another process', () => {
     holder.prepare("INSERT INTO rooms(name, head) VALUES ('r', 1)").run();
     holder.prepare("INSERT INTO messages(id, room, seq, sender, body, created_at) VALUES ('h', 'r', 1, 'bob', 'held', 0)").run();
     let settled = false;
-    const commit = commitBatch(store, [send('a')], { dedup: true }).finally(() => { settled = true; });
+    const commit = store.commit([send('a')], { dedup: true }).finally(() => { settled = true; });
     // The event loop keeps turning while the lock is held: timers fire, the commit waits.
     for (let i = 0; i < 5; i++) await new Promise((r) => setTimeout(r, 5));
     expect(settled).toBe(false);
@@ -95,20 +95,40 @@ describe('the write lock held by another process', () => {
     await migrate(store.db, { dedup: true });
     const holder = new SQLite(file);
     holder.exec('BEGIN IMMEDIATE');
-    await expect(commitBatch(store, [send('a')], { dedup: true })).rejects.toBeInstanceOf(WriteLockTimeoutError);
+    await expect(store.commit([send('a')], { dedup: true })).rejects.toBeInstanceOf(WriteLockTimeoutError);
     holder.exec('ROLLBACK');
     holder.close();
   });
 });
 
-describe('CommitBatcher', () => {
-  it('sends submitted in one turn share one transaction, and idle() waits for it', async () => {
+describe('GroupCommit', () => {
+  it('an idle writer commits a batch on its own; batches that arrive during a transaction share the next one', async () => {
     const store = await freshStore();
     const sizes: number[] = [];
-    const b = new CommitBatcher(store, { onBatch: (n) => sizes.push(n) });
-    const results = Promise.all(Array.from({ length: 50 }, (_, i) => b.submit(send(`m${i}`))));
-    await b.idle();
-    expect((await results).map((r) => (r.kind === 'committed' ? r.seq : -1))).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
-    expect(sizes).toEqual([50]);
+    const g = new GroupCommit(store, { onCommit: (n) => sizes.push(n) });
+    const first = g.commit([send('a'), send('b')]);
+    await first;
+    const later = await Promise.all([g.commit([send('c')]), g.commit([send('d'), send('c')]), g.commit([send('e', 'other')])]);
+    await g.idle();
+    expect((await first).map((r) => (r.kind === 'committed' ? r.seq : -1))).toEqual([1, 2]);
+    expect(later).toMatchObject([[{ seq: 3, duplicate: false }], [{ seq: 4 }, { seq: 3, duplicate: true }], [{ seq: 1 }]]);
+    expect(sizes).toEqual([2, 4]);
+  });
+
+  it('a failed transaction rejects every batch in it and the next one commits', async () => {
+    const store = await freshStore();
+    const g = new GroupCommit(store, { dedup: false });
+    await g.commit([send('a')]);
+    const failed = Promise.all([g.commit([send('b')]), g.commit([send('a')])]);
+    await expect(failed).rejects.toThrow(/UNIQUE/);
+    await expect(new GroupCommit(store).commit([send('c')])).resolves.toMatchObject([{ kind: 'committed', seq: 2 }]);
+  });
+
+  it('never puts more than maxSends in one transaction, and never splits a batch', async () => {
+    const store = await freshStore();
+    const sizes: number[] = [];
+    const g = new GroupCommit(store, { maxSends: 3, onCommit: (n) => sizes.push(n) });
+    await Promise.all([g.commit([send('a'), send('b')]), g.commit([send('c'), send('d')]), g.commit([send('e')]), g.commit([send('f'), send('g'), send('h'), send('i')])]);
+    expect(sizes).toEqual([2, 3, 4]);
   });
 });

@@ -1,0 +1,93 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+
+/** How long the embedded redis-server may take to answer. */
+const START_TIMEOUT_MS = 10_000;
+const STOP_GRACE_MS = 3000;
+
+/** The redis-server a core starts for itself when it is given no Redis URL. */
+export interface EmbeddedRedis {
+  /** The unix socket the workers connect to (ioredis takes a path where it takes a URL). */
+  readonly path: string;
+  readonly pid: number;
+  /** SIGTERM, then SIGKILL after a bound; resolves once it exited and its directory is gone. */
+  stop(): Promise<void>;
+}
+
+/** Thrown when redis-server is missing or does not answer; the message says what to do. */
+export class EmbeddedRedisError extends Error {
+  constructor(why: string) {
+    super(`could not start the embedded redis-server: ${why}. Install Redis 7 (apt-get install -y redis-server) or pass --redis redis://host:port`);
+    this.name = 'EmbeddedRedisError';
+  }
+}
+
+/**
+ * Starts a private redis-server for this core: no TCP port (a unix socket in a directory only this
+ * user can enter), no persistence (the bus is ephemeral by design). It dies with this process: on a
+ * clean exit it is stopped, and a watchdog (a shell blocked reading a pipe from us) SIGKILLs it when
+ * this process dies any other way.
+ */
+export async function startEmbeddedRedis(): Promise<EmbeddedRedis> {
+  const dir = mkdtempSync(join(tmpdir(), 'deliverylab-redis-'));
+  const path = join(dir, 'redis.sock');
+  const child = spawn('redis-server', ['--port', '0', '--unixsocket', path, '--unixsocketperm', '700', '--save', '', '--appendonly', 'no',
+    '--dir', dir, '--client-output-buffer-limit', 'pubsub 256mb 128mb 60', '--loglevel', 'warning'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr?.on('data', (d: Buffer) => { stderr = (stderr + d.toString()).slice(-2000); });
+  const spawned = await new Promise<Error | undefined>((resolve) => { child.once('spawn', () => resolve(undefined)); child.once('error', resolve); });
+  if (spawned) {
+    rmSync(dir, { recursive: true, force: true });
+    throw new EmbeddedRedisError((spawned as NodeJS.ErrnoException).code === 'ENOENT' ? 'redis-server is not on PATH' : spawned.message);
+  }
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const guard = watchdog(child);
+  const onExit = () => { try { child.kill('SIGKILL'); } catch { /* gone */ } };
+  process.once('exit', onExit);
+  const stop = async () => {
+    process.removeListener('exit', onExit);
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGTERM');
+      const t = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS);
+      await exited;
+      clearTimeout(t);
+    }
+    guard.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  };
+  const probe = new Redis(path, { lazyConnect: true, maxRetriesPerRequest: 0, enableOfflineQueue: false, retryStrategy: () => null });
+  probe.on('error', () => undefined);
+  const deadline = performance.now() + START_TIMEOUT_MS;
+  try {
+    for (;;) {
+      if (child.exitCode !== null || child.signalCode !== null) throw new EmbeddedRedisError(`it exited (${stderr.trim() || `code ${child.exitCode}`})`);
+      if (performance.now() > deadline) throw new EmbeddedRedisError(`it did not answer within ${START_TIMEOUT_MS} ms`);
+      try {
+        if (probe.status !== 'ready') await probe.connect();
+        if ((await probe.ping()) === 'PONG') break;
+      } catch {
+        probe.disconnect();
+        await new Promise((r) => setTimeout(r, 25));
+      }
+    }
+  } catch (e) {
+    await stop();
+    throw e;
+  } finally {
+    probe.disconnect();
+  }
+  return { path, pid: child.pid!, stop };
+}
+
+/** A shell that SIGKILLs `child` once the pipe from this process closes, i.e. once this process is gone, however it died. */
+function watchdog(child: ChildProcess): ChildProcess {
+  const dog = spawn('sh', ['-c', 'read _; kill -9 "$0" 2>/dev/null', String(child.pid)], { stdio: ['pipe', 'ignore', 'ignore'] });
+  dog.on('error', () => undefined);
+  dog.stdin?.on('error', () => undefined);
+  dog.unref();
+  (dog.stdin as unknown as { unref?: () => void } | null)?.unref?.();
+  return dog;
+}

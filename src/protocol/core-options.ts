@@ -1,0 +1,53 @@
+import { z } from 'zod';
+import { SemanticsName, Synchronous, WriterName } from './semantics.js';
+
+/**
+ * The options of the core's program (`node dist/src/server/main.js --workers 2 --port 8080 …`), as
+ * flags. The program validates them with this schema; the lab and `deliverylab serve` build the
+ * flags with `coreArgv`, so both sides agree on one list.
+ */
+export const CoreOptions = z.object({
+  /** Worker processes. @default the machine's CPU count */
+  workers: z.coerce.number().int().min(1).max(64).optional(),
+  /** The shared port; worker k also serves port + 1 + k (`slotPort`). @default 8080 */
+  port: z.coerce.number().int().min(1).max(65000).default(8080),
+  /** Address to bind. @default '127.0.0.1' */
+  host: z.string().min(1).default('127.0.0.1'),
+  /** SQLite file (created and migrated if missing). @default 'data/deliverylab.sqlite' */
+  db: z.string().min(1).default('data/deliverylab.sqlite'),
+  /** Redis URL, or one per worker (comma-separated); without it the core starts its own redis-server. */
+  redis: z.string().regex(/^redis:\/\/[^,\s]+(,redis:\/\/[^,\s]+)*$/, 'a redis:// URL, or several separated by commas (one per worker)').optional(),
+  /** @default 'effectively-once' */
+  semantics: SemanticsName.default('effectively-once'),
+  /** How often workers send each local room its database head. @default 1000 */
+  headIntervalMs: z.coerce.number().int().min(50).max(60_000).default(1000),
+  /** @default 'FULL' */
+  synchronous: Synchronous.default('FULL'),
+  /** Who runs the write transactions. @default 'primary' */
+  writer: WriterName.default('primary'),
+  /**
+   * One process: no cluster, no Redis; the process serves as worker 0 and commits itself (the core's
+   * send path with nothing between the socket and the database). @default false
+   */
+  inProcess: z.union([z.boolean(), z.enum(['true', 'false']).transform((s) => s === 'true')]).default(false),
+}).strict();
+/** The core's options with defaults applied. */
+export type CoreOptions = z.infer<typeof CoreOptions>;
+/** The core's options as a caller writes them. */
+export type CoreOptionsInput = z.input<typeof CoreOptions>;
+
+/** The flag of each option (`headIntervalMs` → `--head-interval-ms`). */
+export function coreFlag(key: keyof CoreOptions): string {
+  return `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+}
+
+/** The command-line flags that give the core these options (only those set). */
+export function coreArgv(o: CoreOptionsInput): string[] {
+  const args: string[] = [];
+  for (const [k, v] of Object.entries(o) as [keyof CoreOptions, unknown][]) {
+    if (v === undefined || v === false) continue;
+    args.push(coreFlag(k));
+    if (v !== true) args.push(String(v));
+  }
+  return args;
+}

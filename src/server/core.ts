@@ -1,0 +1,124 @@
+/**
+ * The core as one unit: its flags, validated, and how it starts: a primary that forks the workers
+ * (or, with --in-process, one process that is its own worker), with the embedded redis-server when
+ * no Redis URL is given. `main.ts` is the program that runs it.
+ */
+import { mkdirSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { dirname, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { CoreOptions, coreFlag, serverFlags, slotPort, type ControlRequest, type CoreEvent, type WorkerToPrimary } from '../protocol/index.js';
+import { startEmbeddedRedis, type EmbeddedRedis } from '../fanout/index.js';
+import { migrate, openSqliteStore } from '../store/index.js';
+import { startPrimary } from './primary.js';
+import { runWorker, type RunningWorker } from './worker.js';
+import type { WorkerChannel } from './worker-channel.js';
+
+/** Thrown for a bad flag: the message names it; the program exits 2. */
+export class CoreUsageError extends Error {
+  override readonly name = 'CoreUsageError';
+}
+
+/** Parses and validates the program's flags (the names come from `CoreOptions`, one list for both sides). */
+export function parseCoreArgv(argv: string[]): CoreOptions {
+  const keys = Object.keys(CoreOptions.shape) as (keyof CoreOptions)[];
+  const flagOf = new Map(keys.map((k) => [coreFlag(k).slice(2), k]));
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    values = parseArgs({ args: argv, strict: true, options: Object.fromEntries([...flagOf].map(([flag, k]) => [flag, { type: k === 'inProcess' ? 'boolean' : 'string' }])) }).values as Record<string, string | boolean | undefined>;
+  } catch (e) {
+    throw new CoreUsageError(e instanceof Error ? e.message : String(e));
+  }
+  const raw = Object.fromEntries(Object.entries(values).map(([flag, v]) => [flagOf.get(flag)!, v]));
+  const r = CoreOptions.safeParse(raw);
+  if (!r.success) {
+    const i = r.error.issues[0]!;
+    const key = i.path[0] as keyof CoreOptions | undefined;
+    throw new CoreUsageError(`${key ? coreFlag(key) : 'options'}: ${i.message}`);
+  }
+  return r.data;
+}
+
+/** A running core: one primary and its workers, or one in-process worker, and the redis-server it started. */
+export interface RunningCore {
+  /** The embedded redis-server, when the core started one. */
+  readonly redis: EmbeddedRedis | undefined;
+  /** Arms or disarms a failpoint on a worker. */
+  control(req: Exclude<ControlRequest, { type: 'shutdown' }>): void;
+  /** Stops every worker (their commits in flight drain first), then the embedded redis-server. */
+  stop(): Promise<void>;
+}
+
+interface Running {
+  control(req: Exclude<ControlRequest, { type: 'shutdown' }>): void;
+  stop(): Promise<void>;
+}
+
+/** Starts the core with validated options; `emit` receives its events (`ready` once every worker listens). */
+export async function startCore(o: CoreOptions, emit: (e: CoreEvent, core: { redis: EmbeddedRedis | undefined }) => void): Promise<RunningCore> {
+  const db = resolve(o.db);
+  mkdirSync(dirname(db), { recursive: true });
+  const workers = o.inProcess ? 1 : (o.workers ?? availableParallelism());
+  let redis: EmbeddedRedis | undefined;
+  let redisUrls = o.redis ? o.redis.split(',') : [];
+  if (!o.redis && !o.inProcess && serverFlags(o.semantics).redis) {
+    redis = await startEmbeddedRedis();
+    redisUrls = [redis.path];
+  }
+  const onEvent = (e: CoreEvent) => emit(e, { redis });
+  let running: Running;
+  try {
+    running = o.inProcess
+      ? await startInProcess(o, db, redisUrls, onEvent)
+      : await startPrimary({
+          workers, port: o.port, host: o.host, db, redisUrls, semantics: o.semantics,
+          headIntervalMs: o.headIntervalMs, synchronous: o.synchronous, writer: o.writer, onEvent,
+        });
+  } catch (e) {
+    await redis?.stop();
+    throw e;
+  }
+  return {
+    redis,
+    control: (req) => running.control(req),
+    stop: async () => {
+      await running.stop();
+      await redis?.stop();
+    },
+  };
+}
+
+/** One process, its own worker 0 and its own writer: the core's send path with no IPC and no cluster. */
+async function startInProcess(o: CoreOptions, db: string, redisUrls: string[], emit: (e: CoreEvent) => void): Promise<Running> {
+  const store = openSqliteStore(db, { synchronous: o.synchronous });
+  try {
+    await migrate(store.db, { dedup: serverFlags(o.semantics).dedup });
+  } finally {
+    await store.close();
+  }
+  const handlers: ((raw: unknown) => void)[] = [];
+  const channel: WorkerChannel = {
+    send: (m: WorkerToPrimary) => {
+      switch (m.type) {
+        case 'listening':
+          emit({ type: 'worker-up', slot: 0, pid: process.pid, port: m.port, slotPort: m.slotPort });
+          emit({ type: 'ready', port: o.port, workers: 1, redisUrl: redisUrls.join(','), dbFile: db, pid: process.pid });
+          return true;
+        case 'failpoint-fired': emit(m); return true;
+        case 'commit': return false; // this process is its own writer
+      }
+    },
+    onMessage: (h) => void handlers.push(h),
+    onGone: () => undefined,
+    connected: true,
+  };
+  const worker: RunningWorker = await runWorker({
+    DL_SLOT: 0, DL_PORT: o.port, DL_SLOT_PORT: slotPort(o.port, 0), DL_DB: db, DL_REDIS_URL: redisUrls[0] ?? '', DL_SEMANTICS: o.semantics,
+    DL_HEAD_INTERVAL_MS: o.headIntervalMs, DL_SYNCHRONOUS: o.synchronous, DL_WRITER: 'worker', DL_HOST: o.host,
+  }, channel);
+  return {
+    control: (req) => { for (const h of handlers) h(req); },
+    stop: () => worker.stop('stop'),
+  };
+}
+

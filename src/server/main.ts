@@ -1,0 +1,62 @@
+#!/usr/bin/env node
+/**
+ * The core's program: what a deployment runs (`node dist/src/server/main.js --workers 2 --port 8080`).
+ * Started by the lab as a child with an IPC channel, it reports `CoreEvent`s there and takes
+ * `ControlRequest`s; on a terminal it prints where it serves. Exit codes: 0 stopped, 2 bad flags or
+ * could not start.
+ */
+import { ControlRequest, slotPort, wsUrl, type CoreEvent } from '../protocol/index.js';
+import type { EmbeddedRedis } from '../fanout/index.js';
+import { CoreUsageError, parseCoreArgv, startCore, type RunningCore } from './core.js';
+
+/** Runs the program: flags from `argv`, events to the IPC parent (the lab) or a summary on stdout. */
+async function main(argv: string[]): Promise<void> {
+  let o: ReturnType<typeof parseCoreArgv>;
+  try {
+    o = parseCoreArgv(argv);
+  } catch (e) {
+    if (!(e instanceof CoreUsageError)) throw e;
+    process.stderr.write(`deliverylab core: ${e.message}\n`);
+    process.exit(2);
+  }
+  const ipc = typeof process.send === 'function';
+  let stopping: Promise<void> | undefined;
+  let core: RunningCore | undefined;
+  const emit = (e: CoreEvent, c: { redis: EmbeddedRedis | undefined }) => {
+    if (ipc) { if (process.connected) process.send?.(e, undefined, {}, () => undefined); } // the lab may be gone already
+    else if (e.type === 'ready') {
+      const slots = Array.from({ length: e.workers }, (_, k) => `worker ${k}: ${wsUrl(o.host, slotPort(o.port, k))}`).join('\n  ');
+      const redis = c.redis ? `embedded (pid ${c.redis.pid}, unix socket ${c.redis.path})` : (o.redis ?? 'none');
+      process.stdout.write(`deliverylab serving on ${wsUrl(o.host, o.port)} (web UI http://${o.host}:${o.port}/)\n  ${slots}\n` +
+        `  database ${e.dbFile}\n  redis ${redis}\n  semantics ${o.semantics}, writer ${o.inProcess ? 'this process' : o.writer}\nCtrl-C stops everything.\n`);
+    } else if (e.type === 'worker-exit' && !stopping) process.stdout.write(`worker ${e.slot} (pid ${e.pid}) exited (${e.signal ?? `code ${e.code}`}); re-forking\n`);
+  };
+  const stop = () => {
+    stopping ??= (async () => {
+      await core?.stop();
+      process.exit(0);
+    })();
+    return stopping;
+  };
+  process.on('SIGINT', () => void stop());
+  process.on('SIGTERM', () => void stop());
+  if (ipc) {
+    process.on('message', (raw) => {
+      const m = ControlRequest.safeParse(raw);
+      if (!m.success) return;
+      switch (m.data.type) {
+        case 'shutdown': return void stop();
+        case 'arm':
+        case 'disarm': return core?.control(m.data);
+      }
+    });
+    process.on('disconnect', () => void stop());
+  }
+  core = await startCore(o, emit);
+  if (stopping) await stop(); // a signal that arrived while it was starting
+}
+
+main(process.argv.slice(2)).catch((err: unknown) => {
+  process.stderr.write(`deliverylab core: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(2);
+});
