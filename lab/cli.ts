@@ -69,6 +69,8 @@ program
   .description('run semantics variants × scenarios and show which invariant each variant breaks')
   .option('--semantics <list>', 'comma-separated variants (default: all)')
   .option('--scenarios <list>', 'comma-separated scenarios (default: all built-in)')
+  .option('--check', "run exactly the cells the scenarios declare (their catches) plus the default everywhere; exit 1 when a declared catch does not happen or the default breaks")
+  .option('--jobs <n>', 'runs at once (default: 1, or 2 with --check)')
   .option('--seed <n>', 'seed for every run')
   .option('--writer <who>', 'who runs the write transactions: primary (default) or worker')
   .option('--json <file>', 'write the cells as JSON')

@@ -1,6 +1,15 @@
+import type { CoreTrace } from '../../src/protocol/index.js';
+
 /**
- * The events of a run's history: every client event and every fault, with `t` in milliseconds
- * of monotonic time since the run started. One JSON object per line when written to disk.
+ * The events of a run's history, with `t` in milliseconds since the run started (one clock for
+ * every process: the core's trace events are stamped in epoch milliseconds and converted). One JSON
+ * object per line when written to disk. Four layers, each observed where it happens:
+ * - the application: what each simulated application did and saw (`invoke`, `ack`, `send-fail`,
+ *   `send-info`, `deliver`). The checkers judge this view.
+ * - the SDK's report of itself (`onEvent`): connects, joins, send attempts, `sdk-ack`, `sdk-deliver`,
+ *   duplicates dropped, gap fetches. Detail for the report, compared with the application by `app-matches-sdk`.
+ * - the wire: every frame a client received (`frame`), tapped from its WebSocket below the SDK.
+ * - the core: its own trace events (`trace`), when tracing is on; and faults, worker exits, phases.
  */
 
 /** Fields every event has. */
@@ -17,16 +26,49 @@ export interface DisconnectEvent extends Base { type: 'disconnect'; client: stri
 export interface JoinEvent extends Base { type: 'join'; client: string; room: string; after: number; worker: number | null }
 /** The server finished a join's replay; head is the room's head then. */
 export interface JoinedEvent extends Base { type: 'joined'; client: string; room: string; head: number; worker: number | null }
-/** A send attempt (attempt 1 is the first; later ones are retries with the same id). */
+/** The SDK wrote a send attempt (attempt 1 is the first; later ones are retries with the same id). */
 export interface SendEvent extends Base { type: 'send'; client: string; room: string; id: string; body: string; attempt: number; worker: number | null }
-/** The server acked a send. */
-export interface AckEvent extends Base { type: 'ack'; client: string; room: string; id: string; seq: number; duplicate: boolean; worker: number | null }
-/** The server answered a send with an error; definite means the send certainly had no effect. */
+/** The SDK says the server acked a send (its own report). */
+export interface SdkAckEvent extends Base { type: 'sdk-ack'; client: string; room: string; id: string; seq: number; duplicate: boolean; worker: number | null }
+/** The SDK says the server answered a send with an error; definite means the send certainly had no effect. */
 export interface SendErrorEvent extends Base { type: 'send-error'; client: string; room: string; id: string; code: string; definite: boolean }
-/** A send given up without an ack (its outcome is unknown: "info" in Maelstrom's terms). */
+/** The SDK says it gave up a send without an ack (its outcome is unknown). */
 export interface SendAbandonedEvent extends Base { type: 'send-abandoned'; client: string; room: string; id: string; reason: string }
-/** A message handed to the client's application (after the reorder buffer and dedup). */
-export interface DeliverEvent extends Base { type: 'deliver'; client: string; room: string; id: string; seq: number; sender: string; body: string; worker: number | null }
+/** The SDK says it handed a message to the application. */
+export interface SdkDeliverEvent extends Base { type: 'sdk-deliver'; client: string; room: string; id: string; seq: number; sender: string; body: string; worker: number | null }
+
+/** How a copy of a message reached a client, as its wire shows it: live, in a join's replay, or in a fetch answer. */
+export type WirePath = 'live' | 'replay' | 'fetch';
+
+/** The application called `send()` with an id it made itself (Jepsen's invoke). */
+export interface InvokeEvent extends Base { type: 'invoke'; client: string; room: string; id: string; body: string }
+/** The application's `send()` resolved: acked with this seq (Jepsen's ok). `worker` is the connection the ack frame came on. */
+export interface AckEvent extends Base { type: 'ack'; client: string; room: string; id: string; seq: number; duplicate: boolean; worker: number | null }
+/** The application's `send()` rejected with a definite error: certainly not committed (Jepsen's fail). */
+export interface SendFailEvent extends Base { type: 'send-fail'; client: string; room: string; id: string; code: string }
+/** The application's `send()` rejected with its outcome unknown: abandoned, or the client closed first (Jepsen's info). */
+export interface SendInfoEvent extends Base { type: 'send-info'; client: string; room: string; id: string; reason: string }
+/** The application's message callback received a message; `worker` and `path` are those of the frame that carried it. */
+export interface DeliverEvent extends Base { type: 'deliver'; client: string; room: string; id: string; seq: number; sender: string; body: string; worker: number | null; path: WirePath | null }
+
+/** A frame a client received on its WebSocket (below the SDK), with the worker of that connection. */
+export interface FrameEvent extends Base {
+  type: 'frame';
+  client: string;
+  worker: number | null;
+  /** The frame's type: msg, ack, head, joined, fetched, error, left. */
+  frame: string;
+  room?: string;
+  id?: string;
+  seq?: number;
+  duplicate?: boolean;
+  code?: string;
+  /** msg frames: live, or inside a join's replay or a fetch answer. */
+  path?: WirePath;
+}
+
+/** A trace event the core emitted about itself (with tracing on), stamped on the run's clock. */
+export interface TraceEvent extends Base { type: 'trace'; trace: CoreTrace }
 /** The client dropped a message it had already delivered (seq <= cursor). */
 export interface DuplicateDroppedEvent extends Base { type: 'duplicate-dropped'; client: string; room: string; id: string; seq: number; worker: number | null }
 /** The client fetched a gap (after, up to and including `upto` if known). */
@@ -46,9 +88,11 @@ export interface PhaseEvent extends Base { type: 'phase'; phase: 'start' | 'work
 
 /** Any history event. */
 export type HistoryEvent =
-  | ConnectEvent | DisconnectEvent | JoinEvent | JoinedEvent | SendEvent | AckEvent | SendErrorEvent
-  | SendAbandonedEvent | DeliverEvent | DuplicateDroppedEvent | GapFetchEvent | FaultStartEvent
-  | FaultHealEvent | WorkerExitEvent | WorkerUpEvent | FailpointFiredEvent | PhaseEvent;
+  | InvokeEvent | AckEvent | SendFailEvent | SendInfoEvent | DeliverEvent
+  | ConnectEvent | DisconnectEvent | JoinEvent | JoinedEvent | SendEvent | SdkAckEvent | SendErrorEvent
+  | SendAbandonedEvent | SdkDeliverEvent | DuplicateDroppedEvent | GapFetchEvent
+  | FrameEvent | TraceEvent
+  | FaultStartEvent | FaultHealEvent | WorkerExitEvent | WorkerUpEvent | FailpointFiredEvent | PhaseEvent;
 
 /** The type tag of a history event. */
 export type HistoryEventType = HistoryEvent['type'];

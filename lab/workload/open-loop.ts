@@ -18,11 +18,13 @@ const ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789';
 
 /**
  * Sends at a fixed rate whatever the system does (open loop: a slow or failing system does not
- * slow the offered load down); each send goes from a seeded-random client to one of its rooms.
+ * slow the offered load down); each send goes from a seeded-random sender (listeners never send) to one of its rooms.
  * Resolves when the duration is over or the signal aborts; the sends' outcomes are in the history.
  */
 export async function runOpenLoop(o: OpenLoopOptions): Promise<number> {
   const started = performance.now();
+  const senders = o.clients.filter((c) => c.role === 'sender');
+  if (senders.length === 0) return 0;
   let issued = 0;
   await new Promise<void>((resolve) => {
     const timer = setInterval(tick, TICK_MS);
@@ -32,10 +34,10 @@ export async function runOpenLoop(o: OpenLoopOptions): Promise<number> {
       const elapsed = Math.min(performance.now() - started, o.durationMs);
       const due = Math.floor((elapsed * o.ratePerSec) / 1000);
       while (issued < due) {
-        const c = o.clients[Math.floor(o.random() * o.clients.length)]!;
+        const c = senders[Math.floor(o.random() * senders.length)]!;
         const room = c.rooms[Math.floor(o.random() * c.rooms.length)]!;
         issued += 1;
-        c.client.send(room, body(c.name, issued, o.bodyBytes, o.random)).catch(() => undefined);
+        void c.send(room, body(c.name, issued, o.bodyBytes, o.random));
         o.onSend?.();
       }
       if (elapsed >= o.durationMs || o.signal?.aborted) stop();

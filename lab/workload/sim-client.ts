@@ -1,15 +1,29 @@
-import WebSocket from 'ws';
-import { DeliveryClient, type ClientOptions } from '../../src/client/index.js';
+import { monotonicFactory } from 'ulid';
+import { DeliveryClient, SendError, type ClientOptions } from '../../src/client/index.js';
 import type { ClientSemanticsFlags } from '../../src/protocol/index.js';
+import type { WirePath } from '../history/events.js';
 import type { HistoryRecorder } from '../history/recorder.js';
+import { tappedWebSocket } from './wire-tap.js';
 
-/** A simulated user: the client SDK over a real WebSocket, every observation recorded in the history. */
+/**
+ * A simulated application on the client SDK over a real WebSocket. Its history is observed where a
+ * user stands: what its `send()` calls did and how each settled, what its message callback received
+ * (the view the checkers judge); the SDK's report of itself; and every frame on its socket.
+ */
 export interface SimClient {
   readonly name: string;
   /** The worker slot it was placed on first. */
   readonly home: number;
   readonly rooms: string[];
+  /** `listener` clients never send. */
+  readonly role: 'sender' | 'listener';
   readonly client: DeliveryClient;
+  /** The application sends a message (with an id it makes, or `id` to reuse one); resolves once it settled, never rejects. */
+  send(room: string, body: string, id?: string): Promise<void>;
+  /** Messages this application sent and saw acked, newest last (what an id-reuse fault reuses). */
+  readonly acked: readonly { id: string; room: string; body: string }[];
+  /** Drops the connection and keeps the client's network down for `forMs` (no new connection succeeds meanwhile). */
+  goOffline(forMs: number): void;
 }
 
 /** Options of `startSimClient`. */
@@ -22,15 +36,49 @@ export interface SimClientOptions {
   semantics: ClientSemanticsFlags;
   history: HistoryRecorder;
   random: () => number;
+  /** @default 'sender' */
+  role?: 'sender' | 'listener';
   /** Extra client options (timeouts). */
   tuning?: Partial<Pick<ClientOptions, 'retryIntervalMs' | 'heartbeatIntervalMs' | 'heartbeatTimeoutMs' | 'connectTimeoutMs' | 'backoff'>>;
 }
 
 /** Starts a simulated client; it connects, joins its rooms and records everything it sees. */
 export function startSimClient(o: SimClientOptions): SimClient {
+  const h = o.history;
+  const name = o.name;
+  /** The worker and path of the last frame that carried each (room, seq), and the worker of each ack frame. */
+  const carriedBy = new Map<string, { worker: number | null; path: WirePath | null }>();
+  const ackWorker = new Map<string, number | null>();
+  let offlineUntil = 0;
+  const WebSocket = tappedWebSocket({
+    offline: () => performance.now() < offlineUntil,
+    onFrame: ({ frame: f, worker, path }) => {
+      switch (f.type) {
+        case 'welcome':
+        case 'pong':
+          return;
+        case 'msg':
+          carriedBy.set(`${f.room}\n${f.seq}`, { worker, path: path ?? null });
+          return void h.record({ type: 'frame', client: name, worker, frame: 'msg', room: f.room, id: f.id, seq: f.seq, ...(path ? { path } : {}) });
+        case 'ack':
+          ackWorker.set(f.id, worker);
+          return void h.record({ type: 'frame', client: name, worker, frame: 'ack', room: f.room, id: f.id, seq: f.seq, duplicate: f.duplicate });
+        case 'error':
+          return void h.record({ type: 'frame', client: name, worker, frame: 'error', code: f.code, ...(f.ref !== undefined ? { id: f.ref } : {}) });
+        case 'head':
+          return void h.record({ type: 'frame', client: name, worker, frame: 'head', room: f.room, seq: f.seq });
+        case 'joined':
+          return void h.record({ type: 'frame', client: name, worker, frame: 'joined', room: f.room, seq: f.head });
+        case 'fetched':
+          return void h.record({ type: 'frame', client: name, worker, frame: 'fetched', room: f.room, seq: f.after });
+        case 'left':
+          return void h.record({ type: 'frame', client: name, worker, frame: 'left', room: f.room });
+      }
+    },
+  });
   const client = new DeliveryClient({
-    urls: o.urls.map((u) => `${u}?user=${encodeURIComponent(o.name)}`),
-    user: o.name,
+    urls: o.urls.map((u) => `${u}?user=${encodeURIComponent(name)}`),
+    user: name,
     rooms: o.rooms,
     semantics: o.semantics,
     WebSocket: WebSocket as unknown as NonNullable<ClientOptions['WebSocket']>,
@@ -41,7 +89,42 @@ export function startSimClient(o: SimClientOptions): SimClient {
     connectTimeoutMs: 2000,
     backoff: { initialMs: 25, maxMs: 500 },
     ...o.tuning,
-    onEvent: (e) => void o.history.record({ ...e, client: o.name }),
+    // The application's own view: its message callback.
+    onMessage: (m) => {
+      const via = carriedBy.get(`${m.room}\n${m.seq}`);
+      h.record({ type: 'deliver', client: name, room: m.room, id: m.id, seq: m.seq, sender: m.sender, body: m.body, worker: via?.worker ?? null, path: via?.path ?? null });
+    },
+    // The SDK's report of itself: kept apart from the application's view (sdk-ack, sdk-deliver).
+    onEvent: (e) => {
+      if (e.type === 'deliver') return void h.record({ ...e, type: 'sdk-deliver', client: name });
+      if (e.type === 'ack') return void h.record({ ...e, type: 'sdk-ack', client: name });
+      h.record({ ...e, client: name });
+    },
   });
-  return { name: o.name, home: o.home, rooms: o.rooms, client };
+  const newId = monotonicFactory(o.random);
+  const acked: { id: string; room: string; body: string }[] = [];
+  return {
+    name,
+    home: o.home,
+    rooms: o.rooms,
+    role: o.role ?? 'sender',
+    client,
+    acked,
+    send: async (room, body, reuse) => {
+      const id = reuse ?? newId();
+      h.record({ type: 'invoke', client: name, room, id, body });
+      try {
+        const ack = await client.send(room, body, { id });
+        h.record({ type: 'ack', client: name, room, id, seq: ack.seq, duplicate: ack.duplicate, worker: ackWorker.get(id) ?? null });
+        acked.push({ id, room, body });
+      } catch (e) {
+        if (e instanceof SendError) h.record({ type: 'send-fail', client: name, room, id, code: e.code });
+        else h.record({ type: 'send-info', client: name, room, id, reason: e instanceof Error ? `${e.name}: ${e.message}` : String(e) });
+      }
+    },
+    goOffline: (forMs) => {
+      offlineUntil = performance.now() + forMs;
+      client.closeAbruptly();
+    },
+  };
 }

@@ -35,10 +35,10 @@ export class DeliveryClient {
 
   constructor(options: ClientOptions) {
     this.#o = resolveOptions(options);
-    const { dedup, replay, fetch } = this.#o.semantics;
+    const { dedup, replay, fetch, reorder } = this.#o.semantics;
     for (const name of this.#o.rooms) {
       const cursor = this.#o.cursors[name] ?? 0;
-      this.#rooms.set(name, new RoomState(name, new ReorderBuffer<Incoming>({ cursor, dedup, skipGaps: !fetch && !replay })));
+      this.#rooms.set(name, new RoomState(name, new ReorderBuffer<Incoming>({ cursor, dedup, skipGaps: !reorder || (!fetch && !replay) })));
     }
     this.#waiters = new CaughtUpWaiters(this.#o.timers, (room) => this.cursor(room));
     this.#connect();
@@ -69,10 +69,16 @@ export class DeliveryClient {
     return this.#rooms.get(room)?.buffer.cursor ?? this.#o.cursors[room] ?? 0;
   }
 
-  /** Send a message; resolves with its ack, resent with the same id until acked (see `semantics.retry`). */
-  send(room: string, body: string): Promise<Ack> {
+  /**
+   * Send a message; resolves with its ack, resent with the same id until acked (see `semantics.retry`).
+   * `options.id` is the message's id when the application makes it itself (an idempotency key it
+   * already stored, say); reusing an id with other content is refused with `id_conflict`.
+   * @default a new id from `idFactory`
+   */
+  send(room: string, body: string, options: { id?: string } = {}): Promise<Ack> {
     if (this.#closing !== null) return Promise.reject(new ClientClosedError(`send to room ${room}`));
-    const id = this.#o.idFactory();
+    const id = options.id ?? this.#o.idFactory();
+    if (this.#outbox.get(id) !== undefined) return Promise.reject(new SendError(id, room, 'bad_frame', 'a send with this id is already waiting for its ack'));
     const frame = SendFrame.safeParse({ type: 'send', id, room, body });
     if (!frame.success) {
       const message = frame.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');

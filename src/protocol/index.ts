@@ -19,3 +19,4 @@ export * from './ports.js';
 export * from './health.js';
 export * from './core-options.js';
 export * from './prng.js';
+export * from './trace.js';

@@ -6,41 +6,96 @@ import { z } from 'zod';
  */
 export const SEMANTICS = {
   'effectively-once': {
-    doc: 'All mechanisms on: commit, ack, publish, replay, fetch, retry and client dedup.',
+    kind: 'default',
+    doc: 'All mechanisms on: commit, ack, publish, replay, fetch, retry, database heads, reorder buffer and client dedup.',
     server: {},
     client: {},
   },
+  // Ablations: each turns off one mechanism of the default, to show that a named scenario needs it.
+  'no-retry': {
+    kind: 'ablation',
+    doc: 'The client never writes a send a second time: a send in flight when its connection or worker dies is never settled.',
+    server: {},
+    client: { retry: false },
+  },
+  'no-replay': {
+    kind: 'ablation',
+    doc: 'A join asks for no replay: a client that reconnects misses what was committed while it was away, unless a head or a gap reveals it.',
+    server: {},
+    client: { replay: false },
+  },
+  'no-heads': {
+    kind: 'ablation',
+    doc: 'Workers send no periodic database heads: a message missed live is only found when a later one reveals the gap.',
+    server: { heads: false },
+    client: {},
+  },
+  'heads-from-live': {
+    kind: 'ablation',
+    doc: 'Heads are taken from the highest seq the worker saw live instead of from the database: a worker cut off from Redis announces a stale head.',
+    server: { headsFrom: 'live' },
+    client: {},
+  },
+  'no-fetch': {
+    kind: 'ablation',
+    doc: 'The client never fetches a gap or a tail: it waits for the missing seq to arrive by itself.',
+    server: {},
+    client: { fetch: false },
+  },
+  'no-reorder-buffer': {
+    kind: 'ablation',
+    doc: 'The client hands a message beyond a gap to the application at once and gives the gap up (no reorder buffer).',
+    server: {},
+    client: { reorder: false },
+  },
+  'no-client-dedup': {
+    kind: 'ablation',
+    doc: 'The client does not drop copies at or below its cursor: a replayed, fetched or duplicated copy reaches the application again.',
+    server: {},
+    client: { dedup: false },
+  },
+  // Teaching variants: weaker delivery modes, for comparison.
   'at-least-once': {
+    kind: 'teaching',
     doc: 'No dedup at the client: retries, replays and duplicate publishes reach the application twice.',
     server: {},
     client: { dedup: false },
   },
   'at-most-once': {
+    kind: 'teaching',
     doc: 'Plain pub/sub: no replay on join, no gap fetch, no retry of an unacked send.',
     server: {},
     client: { replay: false, fetch: false, retry: false },
   },
   'local-only': {
+    kind: 'teaching',
     doc: 'No Redis and no head announcements: each worker broadcasts to its own clients only; others see a message only when they (re)join.',
     server: { redis: false, heads: false },
     client: {},
   },
+  // Seeded bugs.
   'publish-before-commit': {
+    kind: 'seeded-bug',
     doc: 'Seeded bug: publish to Redis before the commit, so a crash in between delivers a message that never existed.',
     server: { order: 'publish-commit-ack' },
     client: {},
   },
   'ack-before-commit': {
+    kind: 'seeded-bug',
     doc: 'Seeded bug: ack before the commit, so a crash in between loses a message the client was told is safe.',
     server: { order: 'ack-commit-publish' },
     client: {},
   },
   'no-dedup': {
+    kind: 'seeded-bug',
     doc: 'Seeded bug: no primary key on the message id, so a retried send becomes a second row.',
     server: { dedup: false },
     client: {},
   },
-} as const satisfies Record<string, { doc: string; server: ServerSemanticsFlags; client: ClientSemanticsFlags }>;
+} as const satisfies Record<string, { kind: SemanticsKind; doc: string; server: ServerSemanticsFlags; client: ClientSemanticsFlags }>;
+
+/** What a semantics variant is: the default, an ablation of one mechanism, a teaching variant, or a seeded bug. */
+export type SemanticsKind = 'default' | 'ablation' | 'teaching' | 'seeded-bug';
 
 /** Server-side switches a semantics variant sets. */
 export interface ServerSemanticsFlags {
@@ -48,6 +103,7 @@ export interface ServerSemanticsFlags {
   /** @default 'commit-ack-publish' */ order?: 'commit-ack-publish' | 'publish-commit-ack' | 'ack-commit-publish';
   /** @default true */ dedup?: boolean;
   /** Periodic `head` frames read from the database. @default true */ heads?: boolean;
+  /** Where heads come from: the database, or the highest seq the worker saw live (an ablation). @default 'db' */ headsFrom?: 'db' | 'live';
 }
 /** Client-side switches a semantics variant sets. */
 export interface ClientSemanticsFlags {
@@ -55,6 +111,7 @@ export interface ClientSemanticsFlags {
   /** @default true */ replay?: boolean;
   /** @default true */ fetch?: boolean;
   /** @default true */ retry?: boolean;
+  /** Hold messages beyond a gap until it is filled; false hands them on at once and gives the gap up. @default true */ reorder?: boolean;
 }
 
 /** A semantics variant name. */
@@ -76,11 +133,11 @@ export const DEFAULT_SEMANTICS: SemanticsName = 'effectively-once';
 
 /** Resolved server flags of a variant. */
 export function serverFlags(name: SemanticsName): Required<ServerSemanticsFlags> {
-  return { redis: true, order: 'commit-ack-publish', dedup: true, heads: true, ...SEMANTICS[name].server };
+  return { redis: true, order: 'commit-ack-publish', dedup: true, heads: true, headsFrom: 'db', ...SEMANTICS[name].server };
 }
 /** Resolved client flags of a variant. */
 export function clientFlags(name: SemanticsName): Required<ClientSemanticsFlags> {
-  return { dedup: true, replay: true, fetch: true, retry: true, ...SEMANTICS[name].client };
+  return { dedup: true, replay: true, fetch: true, retry: true, reorder: true, ...SEMANTICS[name].client };
 }
 
 /** SQLite's `synchronous` setting: `FULL` makes an ack mean "on disk". */

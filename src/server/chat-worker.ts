@@ -40,6 +40,8 @@ export class ChatWorker {
   #fp: Failpoints;
   #metrics: Metrics;
   #members = new Map<string, number>();
+  /** heads-from-live only: the highest seq seen live per room. */
+  #liveHeads = new Map<string, number>();
   /** Acks waiting for the end of this microtask checkpoint, to be written corked, once per socket. */
   #pendingAcks = new Map<Socket, string[]>();
 
@@ -85,15 +87,22 @@ export class ChatWorker {
 
   /** Fans a serialized msg frame out to this worker's members of the room. */
   fanOut(room: string, frame: string): void {
+    if (this.flags.headsFrom === 'live') this.#sawLive(room, frame);
     this.#app.publish(roomTopic(room), frame, false);
   }
 
-  /** Sends every local room its committed head, read from the database (never from Redis). */
+  /** Sends every local room its committed head, read from the database (never from Redis; the heads-from-live ablation excepted). */
   async broadcastHeads(): Promise<void> {
     const rooms = this.localRooms;
     if (rooms.length === 0) return;
-    const heads = await readHeads(this.#store, rooms);
+    const heads = this.flags.headsFrom === 'live' ? new Map(rooms.flatMap((r) => (this.#liveHeads.has(r) ? [[r, this.#liveHeads.get(r)!] as const] : []))) : await readHeads(this.#store, rooms);
     for (const [room, seq] of heads) this.fanOut(room, JSON.stringify({ type: 'head', room, seq } satisfies ServerFrame));
+  }
+
+  /** The heads-from-live ablation: the highest seq this worker has seen go by, per room. */
+  #sawLive(room: string, frame: string): void {
+    const f = JSON.parse(frame) as { type?: string; seq?: number };
+    if (f.type === 'msg' && typeof f.seq === 'number' && f.seq > (this.#liveHeads.get(room) ?? 0)) this.#liveHeads.set(room, f.seq);
   }
 
   async #join(ws: Socket, f: JoinFrame): Promise<void> {
