@@ -6,14 +6,15 @@ import type { CheckInput, Example, InvariantResult } from './types.js';
 import { workerName } from './workers.js';
 import { faultsText, ms, quote, withWorker } from './words.js';
 
-/** Every ack names a database row with the acked room and seq and the body the client sent. */
+/** Every ack the application got names a database row with the acked room and seq and the body it sent. */
 export function ackedDurable({ history, db }: CheckInput): InvariantResult {
   const tally = new Tally('acked-durable');
   const rows = rowIndex(db.messages);
   const bodies = new Map<string, string>();
   const acks: AckEvent[] = [];
   for (const e of history) {
-    if (e.type === 'send') {
+    // The body the application asked to send (its invoke), not what the SDK says it wrote.
+    if (e.type === 'invoke') {
       if (!bodies.has(e.id)) bodies.set(e.id, e.body);
     } else if (e.type === 'ack') acks.push(e);
   }

@@ -5,6 +5,9 @@ import { exactlyOnceEffect } from './exactly-once-effect.js';
 import { noPhantoms } from './no-phantoms.js';
 import { perRoomOrder } from './per-room-order.js';
 import { uniqueIds } from './unique-ids.js';
+import { sendsSettled } from './sends-settled.js';
+import { appMatchesSdk } from './app-matches-sdk.js';
+import { idConflict } from './id-conflict.js';
 import { computeStats, type Stats } from './stats.js';
 import type { CheckInput, Checker, InvariantResult } from './types.js';
 
@@ -62,6 +65,36 @@ export const INVARIANTS = {
       'head announcements: a client only hears messages sent through its own worker, and misses everything sent ' +
       'through the others until it happens to rejoin).',
   },
+  'sends-settled': {
+    check: sendsSettled,
+    doc: "Every send() the application made settled by the end: acked, or refused with a definite error.",
+    explain:
+      'This is the leg from the application to the database. A send() is a promise to the application that it will ' +
+      'learn whether its message is in the room: an ack (with its seq) or a definite refusal. The checker pairs every ' +
+      'invoke the application recorded with how the promise settled; one still pending at the end, or given up with ' +
+      'its outcome unknown, is a violation, with each attempt (worker, time, faults then) and whether the id is in the ' +
+      'database. The no-retry ablation and the at-most-once variant break it: a send in flight when its worker dies is ' +
+      'never written again, so it stays unsettled, and if the crash came before the commit the message is simply gone.',
+  },
+  'app-matches-sdk': {
+    check: appMatchesSdk,
+    doc: 'The application received exactly what the SDK says it delivered, and no more, in the same order.',
+    explain:
+      "The SDK's own report of what it delivered (its onEvent) is not evidence that the application got it. The " +
+      "checker compares, per client and room, the messages the application's callback received with the deliveries " +
+      'the SDK reported, position by position, and says whether a missing message was at least on the wire (lost ' +
+      'inside the SDK) or never arrived. No semantics variant breaks it; a failure means a bug in the SDK.',
+  },
+  'id-conflict': {
+    check: idConflict,
+    doc: 'A send whose id is already committed with other content gets id_conflict, never an ack.',
+    explain:
+      'A message id is the idempotency key of a send: the same id with the same content is a retry (acked with the ' +
+      'original seq, duplicate: true); the same id with other content is a different message, and the database holds ' +
+      'the first. The checker takes every send whose id the database holds with another room, sender or body, and ' +
+      'requires that it was refused with id_conflict. A core that answered such a send as a duplicate would tell the ' +
+      'application its new message is in the room when the room holds the old one.',
+  },
   'exactly-once-effect': {
     check: exactlyOnceEffect,
     doc: "No client's application stream holds the same message id twice in a room.",
@@ -117,6 +150,9 @@ export { atLeastOnce } from './at-least-once.js';
 export { exactlyOnceEffect } from './exactly-once-effect.js';
 export { perRoomOrder } from './per-room-order.js';
 export { databaseIntegrity } from './database-integrity.js';
+export { sendsSettled } from './sends-settled.js';
+export { appMatchesSdk } from './app-matches-sdk.js';
+export { idConflict } from './id-conflict.js';
 
 /** The verdicts of the checked invariants and the run's measured stats. */
 export interface CheckOutcome {

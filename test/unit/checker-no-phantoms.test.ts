@@ -7,8 +7,8 @@ describe('no-phantoms', () => {
     expect(noPhantoms(lab().input())).toMatchObject({ ok: true, checked: 0, violations: 0 });
   });
 
-  it('every delivery and dropped duplicate is a database row', () => {
-    const r = noPhantoms(happy().dropped('c2', 'r1', 'm2', 2).input());
+  it('every delivery and every copy on the wire is a database row', () => {
+    const r = noPhantoms(happy().frame('c2', 'msg', { room: 'r1', id: 'm2', seq: 2 }).input());
     expect(r).toMatchObject({ ok: true, checked: 5, violations: 0 });
   });
 
@@ -19,14 +19,14 @@ describe('no-phantoms', () => {
       .send('c1', 'r1', 'm3', 'ghost')
       .deliver('c2', 'r1', 'm3', 3, 'ghost')
       .heal('f1')
-      .dropped('c2', 'r1', 'm3', 3);
+      .frame('c2', 'msg', { room: 'r1', id: 'm3', seq: 3 });
     const r = noPhantoms(h.input());
     expect(r).toMatchObject({ ok: false, checked: 6, violations: 2 });
     expect(r.examples[0]).toMatchObject({ id: 'm3', room: 'r1', seq: 3, client: 'c2', worker: 1, faults: ['crash-point w0'] });
     expect(r.examples[0]?.text).toBe(
-      'message m3 (room r1, seq 3) delivered to client c2 on worker 1 at 720 ms does not exist in the database; active faults then: crash-point w0',
+      'message m3 (room r1, seq 3) delivered to the application of client c2 on worker 1 at 720 ms does not exist in the database; active faults then: crash-point w0',
     );
-    expect(r.examples[1]?.text).toContain('received (and dropped as a duplicate) by client c2');
+    expect(r.examples[1]?.text).toContain('received on the wire by client c2');
     expect(r.examples[1]?.faults).toEqual([]);
   });
 

@@ -23,6 +23,11 @@ export class Lab {
     return this;
   }
 
+  /** Records an event at the current time without moving the clock (the first of a pair observed at one instant). */
+  #same(e: HistoryEvent): void {
+    this.events.push(e);
+  }
+
   #w(client: string): number | null {
     return this.#workers.get(client) ?? null;
   }
@@ -42,12 +47,51 @@ export class Lab {
     return this.#push({ type: 'join', t: this.#t, client, room, after, worker: this.#w(client) });
   }
 
+  /** The application's send() with its id (attempt 1 on the wire follows unless `attempt` says otherwise). */
+  invoke(client: string, room: string, id: string, body: string): this {
+    return this.#push({ type: 'invoke', t: this.#t, client, room, id, body });
+  }
+
+  /** The application calls send() and the SDK writes attempt `attempt` (attempt 1 also records the invoke). */
   send(client: string, room: string, id: string, body: string, attempt = 1): this {
+    if (attempt === 1) this.#same({ type: 'invoke', t: this.#t, client, room, id, body });
+    return this.attempt(client, room, id, body, attempt);
+  }
+
+  /** The SDK writes one attempt of a send (no invoke). */
+  attempt(client: string, room: string, id: string, body: string, attempt: number): this {
     return this.#push({ type: 'send', t: this.#t, client, room, id, body, attempt, worker: this.#w(client) });
   }
 
-  ack(client: string, room: string, id: string, seq: number, duplicate = false): this {
+  /** The application's send() resolved with an ack; the SDK reported the same (sdk-ack) unless `sdk` is false. */
+  ack(client: string, room: string, id: string, seq: number, duplicate = false, sdk = true): this {
+    if (sdk) this.#same({ type: 'sdk-ack', t: this.#t, client, room, id, seq, duplicate, worker: this.#w(client) });
     return this.#push({ type: 'ack', t: this.#t, client, room, id, seq, duplicate, worker: this.#w(client) });
+  }
+
+  /** The application's send() rejected with a definite error. */
+  sendFail(client: string, room: string, id: string, code: string): this {
+    return this.#push({ type: 'send-fail', t: this.#t, client, room, id, code });
+  }
+
+  /** The application's send() rejected with its outcome unknown. */
+  sendInfo(client: string, room: string, id: string, reason: string): this {
+    return this.#push({ type: 'send-info', t: this.#t, client, room, id, reason });
+  }
+
+  /** A frame a client received on the wire. */
+  frame(client: string, frame: string, fields: { room?: string; id?: string; seq?: number; code?: string } = {}): this {
+    return this.#push({ type: 'frame', t: this.#t, client, worker: this.#w(client), frame, ...fields });
+  }
+
+  /** The SDK says it delivered a message (no application delivery). */
+  sdkDeliver(client: string, room: string, id: string, seq: number, body: string, sender = 'c1'): this {
+    return this.#push({ type: 'sdk-deliver', t: this.#t, client, room, id, seq, sender, body, worker: this.#w(client) });
+  }
+
+  /** The application's callback got a message the SDK did not report (no sdk-deliver). */
+  appOnly(client: string, room: string, id: string, seq: number, body: string, sender = 'c1'): this {
+    return this.#push({ type: 'deliver', t: this.#t, client, room, id, seq, sender, body, worker: this.#w(client), path: 'live' });
   }
 
   /** Adds a database row (no event). */
@@ -61,8 +105,10 @@ export class Lab {
     return this.send(client, room, id, body).commit(id, room, seq, body, client).ack(client, room, id, seq);
   }
 
+  /** The SDK delivers a message and the application's callback receives it. */
   deliver(client: string, room: string, id: string, seq: number, body: string, sender = 'c1'): this {
-    return this.#push({ type: 'deliver', t: this.#t, client, room, id, seq, sender, body, worker: this.#w(client) });
+    this.#same({ type: 'sdk-deliver', t: this.#t, client, room, id, seq, sender, body, worker: this.#w(client) });
+    return this.appOnly(client, room, id, seq, body, sender);
   }
 
   /** Delivers a committed row to each of the clients. */

@@ -1,0 +1,44 @@
+import type { HistoryEvent } from '../history/events.js';
+import { activeFaults } from './faults.js';
+import { Tally } from './tally.js';
+import type { CheckInput, InvariantResult } from './types.js';
+import { clientExample, ms } from './words.js';
+
+type Delivery = Extract<HistoryEvent, { type: 'deliver' | 'sdk-deliver' }>;
+
+/**
+ * The application received exactly what the SDK says it delivered, and no more: per client and room,
+ * the messages the application's callback got are the SDK's reported deliveries, in the same order.
+ */
+export function appMatchesSdk({ history }: CheckInput): InvariantResult {
+  const tally = new Tally('app-matches-sdk');
+  const byStream = new Map<string, { app: Delivery[]; sdk: Delivery[] }>();
+  const wire = new Set<string>();
+  for (const e of history) {
+    if (e.type === 'frame' && e.frame === 'msg') wire.add(`${e.client}\n${e.room}\n${e.id}`);
+    if (e.type !== 'deliver' && e.type !== 'sdk-deliver') continue;
+    const k = `${e.client}\n${e.room}`;
+    let s = byStream.get(k);
+    if (s === undefined) byStream.set(k, (s = { app: [], sdk: [] }));
+    (e.type === 'deliver' ? s.app : s.sdk).push(e);
+  }
+  for (const { app, sdk } of byStream.values()) {
+    const n = Math.max(app.length, sdk.length);
+    for (let i = 0; i < n; i++) {
+      tally.checked++;
+      const a = app[i];
+      const d = sdk[i];
+      if (a !== undefined && d !== undefined && a.id === d.id && a.seq === d.seq) continue;
+      tally.fail(() => {
+        const e = (d ?? a)!;
+        const onWire = wire.has(`${e.client}\n${e.room}\n${e.id}`) ? 'it was on the wire' : 'it never came on the wire';
+        let text: string;
+        if (a === undefined) text = `the SDK says it delivered message ${d!.id} (room ${d!.room}, seq ${d!.seq}) to client ${d!.client}'s application at ${ms(d!.t)}, but the application never received it (${onWire}): lost inside the SDK`;
+        else if (d === undefined) text = `client ${a.client}'s application received message ${a.id} (room ${a.room}, seq ${a.seq}) at ${ms(a.t)} that the SDK never reported delivering (${onWire})`;
+        else text = `in room ${a.room}, client ${a.client}'s application received message ${a.id} (seq ${a.seq}) at ${ms(a.t)} where the SDK reports message ${d.id} (seq ${d.seq}) as its delivery #${i + 1}`;
+        return clientExample(e, text, activeFaults(history, e.t));
+      });
+    }
+  }
+  return tally.result();
+}

@@ -1,0 +1,79 @@
+import type { HistoryEvent, InvokeEvent, SendEvent } from '../history/events.js';
+import { activeFaults, endOf } from './faults.js';
+import { Tally } from './tally.js';
+import type { CheckInput, InvariantResult } from './types.js';
+import { workerName } from './workers.js';
+import { faultsText, ms } from './words.js';
+
+/** How one `send()` ended, from the application's view. */
+type Settlement = { kind: 'ack' | 'fail' | 'info'; t: number; reason?: string };
+
+/** The application's sends paired with how each settled, in order, per (client, id). */
+function settlements(history: readonly HistoryEvent[]): { invoke: InvokeEvent; settled: Settlement | undefined }[] {
+  const open = new Map<string, { invoke: InvokeEvent; settled: Settlement | undefined }[]>();
+  const all: { invoke: InvokeEvent; settled: Settlement | undefined }[] = [];
+  for (const e of history) {
+    if (e.type === 'invoke') {
+      const op = { invoke: e, settled: undefined };
+      all.push(op);
+      const k = `${e.client}\n${e.id}`;
+      const q = open.get(k);
+      if (q === undefined) open.set(k, [op]);
+      else q.push(op);
+    } else if (e.type === 'ack' || e.type === 'send-fail' || e.type === 'send-info') {
+      const op = open.get(`${e.client}\n${e.id}`)?.find((o) => o.settled === undefined);
+      if (op === undefined) continue;
+      op.settled = e.type === 'ack' ? { kind: 'ack', t: e.t } : e.type === 'send-fail' ? { kind: 'fail', t: e.t, reason: e.code } : { kind: 'info', t: e.t, reason: e.reason };
+    }
+  }
+  return all;
+}
+
+/** Each attempt of a send as a phrase: `#2 on worker 1 at 2147 ms (faults: none)`. */
+function attemptsText(history: readonly HistoryEvent[], attempts: readonly SendEvent[]): string {
+  if (attempts.length === 0) return 'no attempt was ever written to a socket';
+  return attempts.map((a) => `#${a.attempt} on ${workerName(a.worker)} at ${ms(a.t)} (faults: ${faultsText(activeFaults(history, a.t))})`).join(', ');
+}
+
+/**
+ * Every `send()` the application made settled by the end: acked, or refused with a definite error.
+ * A send still pending at the end, or given up with its outcome unknown, is a violation: the
+ * application was never told whether its message is in the room.
+ */
+export function sendsSettled({ history, db }: CheckInput): InvariantResult {
+  const tally = new Tally('sends-settled');
+  const ops = settlements(history);
+  let attemptsById: Map<string, SendEvent[]> | undefined;
+  let stored: Set<string> | undefined;
+  let end: number | undefined;
+  let pending = 0;
+  let unknown = 0;
+  for (const { invoke, settled } of ops) {
+    tally.checked++;
+    if (settled?.kind === 'ack' || settled?.kind === 'fail') continue;
+    if (settled === undefined) pending++;
+    else unknown++;
+    tally.fail(() => {
+      if (attemptsById === undefined) {
+        attemptsById = new Map();
+        for (const e of history) if (e.type === 'send') (attemptsById.get(e.id) ?? attemptsById.set(e.id, []).get(e.id)!).push(e);
+      }
+      stored ??= new Set(db.messages.map((m) => m.id));
+      end ??= endOf(history);
+      const attempts = (attemptsById.get(invoke.id) ?? []).filter((a) => a.client === invoke.client && a.t >= invoke.t);
+      const how = settled === undefined ? `was still pending at the end (${ms(end)})` : `was given up at ${ms(settled.t)} with its outcome unknown (${settled.reason ?? 'no reason'})`;
+      const where = stored!.has(invoke.id) ? 'the id IS in the database, so the message was committed but the application was never told' : 'the id is NOT in the database: the message is lost and the application was never told';
+      const faults = activeFaults(history, attempts.at(-1)?.t ?? invoke.t);
+      return {
+        text: `client ${invoke.client}'s send of message ${invoke.id} (room ${invoke.room}) made at ${ms(invoke.t)} ${how}; attempts: ${attemptsText(history, attempts)}; ${where}; active faults at its last attempt: ${faultsText(faults)}`,
+        id: invoke.id,
+        room: invoke.room,
+        client: invoke.client,
+        ...(attempts.at(-1)?.worker != null ? { worker: attempts.at(-1)!.worker! } : {}),
+        faults,
+      };
+    });
+  }
+  const notes = tally.violations > 0 ? [`${pending} send(s) still pending at the end, ${unknown} given up with the outcome unknown`] : undefined;
+  return tally.result(notes);
+}
