@@ -16,8 +16,8 @@ export const BenchOptions = z.object({
   /** Idle connections opened against one worker. @default 10000 (1000 with --quick) */
   idleConnections: z.coerce.number().int().min(1).max(60_000).optional(),
   /**
-   * Run the diagnostic rounds: the core's send path in one process, the prototype with uncorked acks, the core
-   * on 1 worker, with per-worker writers, with synchronous NORMAL and OFF, and both clusters without a database.
+   * Run the diagnostic rounds, each varying one thing of the real core: 1 worker, per-worker writers,
+   * synchronous NORMAL and OFF; and the peer without a database.
    * @default true (false with --quick)
    */
   diagnostics: z.boolean().optional(),

@@ -6,12 +6,15 @@ import type { IdleResult } from './idle-connections.js';
 import type { RoundResult } from './load-session.js';
 import { ROOM_SIZES } from './bench-options.js';
 
+/** The single-process reference's name: the core's own send path in one process (`startCore({ inProcess: true })`). */
+export const ONE_PROCESS = 'deliverylab-one-process';
+
 /** The round of a system, room size and label, if it ran. */
 export function findRound(rounds: readonly RoundResult[], system: string, roomSize: number, label: RoundResult['label']): RoundResult | undefined {
   return rounds.find((r) => r.system === system && r.roomSize === roomSize && r.label === label);
 }
 
-/** Every ratio of the run: deliverylab against the peer and against each ceiling, per room size. */
+/** Every ratio of the run: deliverylab against the peer, the core in one process and the fan-out ceiling, per room size. */
 export function computeRatios(rounds: readonly RoundResult[], c: { sqlite: SqliteCeiling; redis: RedisCeiling }): Ratio[] {
   const out: Ratio[] = [];
   const sat = (system: string, size: number) => findRound(rounds, system, size, 'saturation');
@@ -20,15 +23,15 @@ export function computeRatios(rounds: readonly RoundResult[], c: { sqlite: Sqlit
     if (!dl) continue;
     const where = `rooms of ${size}, saturation`;
     const peer = sat('peer', size);
-    const ceiling = sat('ceiling', size);
+    const one = sat(ONE_PROCESS, size);
     const fanout = sat('fanout', size);
     if (peer) {
       out.push(ratio(`deliverylab / peer: msgs/s, ${where}`, dl.msgsPerSec, peer.msgsPerSec));
       out.push(ratio(`deliverylab / peer: deliveries/s, ${where}`, dl.deliveriesPerSec, peer.deliveriesPerSec));
     }
-    if (ceiling) {
-      out.push(ratio(`deliverylab / ceiling: msgs/s, ${where}`, dl.msgsPerSec, ceiling.msgsPerSec));
-      if (peer) out.push(ratio(`peer / ceiling: msgs/s, ${where}`, peer.msgsPerSec, ceiling.msgsPerSec));
+    if (one) {
+      out.push(ratio(`deliverylab / ${ONE_PROCESS}: msgs/s, ${where}`, dl.msgsPerSec, one.msgsPerSec));
+      if (peer) out.push(ratio(`peer / ${ONE_PROCESS}: msgs/s, ${where}`, peer.msgsPerSec, one.msgsPerSec));
     }
     if (fanout) out.push(ratio(`deliverylab / fanout: deliveries/s, ${where}`, dl.deliveriesPerSec, fanout.deliveriesPerSec));
     const dlHalf = findRound(rounds, 'deliverylab', size, 'half');
@@ -36,6 +39,8 @@ export function computeRatios(rounds: readonly RoundResult[], c: { sqlite: Sqlit
     if (dlHalf && peerHalf) out.push(ratio(`peer / deliverylab: p99 latency ms, rooms of ${size}, each at half of its own saturation`, peerHalf.latencyMs.p99, dlHalf.latencyMs.p99));
     const peerAtDl = findRound(rounds, 'peer', size, 'fixed-rate');
     if (dlHalf && peerAtDl) out.push(ratio(`peer / deliverylab: p99 latency ms, rooms of ${size}, both at deliverylab's half-saturation rate`, peerAtDl.latencyMs.p99, dlHalf.latencyMs.p99));
+    const oneAtDl = findRound(rounds, ONE_PROCESS, size, 'fixed-rate');
+    if (dlHalf && oneAtDl) out.push(ratio(`deliverylab / ${ONE_PROCESS}: p99 latency ms, rooms of ${size}, both at deliverylab's half-saturation rate`, dlHalf.latencyMs.p99, oneAtDl.latencyMs.p99));
   }
   const dl2 = sat('deliverylab', 2);
   if (dl2) {
@@ -47,36 +52,40 @@ export function computeRatios(rounds: readonly RoundResult[], c: { sqlite: Sqlit
   return out;
 }
 
-/** The closed-loop round of a system at a given window per connection, rooms of 2 (saturation or probe). */
-function atWindow(rounds: readonly RoundResult[], system: string, window: number): RoundResult | undefined {
-  return rounds.find((r) => r.system === system && r.roomSize === 2 && r.load === `closed, window ${window}/conn`);
+/** The closed-loop rounds of a system, rooms of 2, by their window per connection. */
+function byWindow(rounds: readonly RoundResult[], system: string): Map<number, RoundResult> {
+  const out = new Map<number, RoundResult>();
+  for (const r of rounds) {
+    const w = /^closed, window (\d+)\/conn$/.exec(r.load)?.[1];
+    if (r.system === system && r.roomSize === 2 && w !== undefined) out.set(Number(w), r);
+  }
+  return out;
 }
 
 /**
- * The diagnostics, each dividing two systems that differ in one thing: throughput at the same
- * closed-loop window, and p99 latency at the same open-loop rate (deliverylab's half of saturation).
+ * The diagnostics, each dividing two systems that differ in one thing: throughput at a closed-loop
+ * window both ran (the diagnostics run the plan's middle one), and p99 latency at the same open-loop
+ * rate (deliverylab's half of saturation).
  */
 function diagnosticRatios(rounds: readonly RoundResult[]): Ratio[] {
   const out: Ratio[] = [];
-  const probe = rounds.find((r) => r.system === 'core-path-1proc' && r.roomSize === 2 && r.label !== 'fixed-rate');
-  if (!probe) return out;
-  const window = Number(/window (\d+)/.exec(probe.load)?.[1]);
   const pairs: [string, string, string][] = [
     ['deliverylab', 'deliverylab-1worker', 'a second worker (2 workers / 1)'],
-    ['core-path-1proc', 'ceiling', "the core's parseFrame (zod) + CommitBatcher vs JSON.parse + RawGroupCommit, 1 process, both corked"],
-    ['ceiling', 'ceiling-uncorked', 'acks corked per socket vs one uncorked send each, 1 process'],
+    ['deliverylab-1worker', ONE_PROCESS, 'the primary, its IPC and the Redis hop around one worker vs the core alone in one process'],
     ['deliverylab', 'deliverylab-worker-writers', 'one writer (the primary) vs every worker committing on its own connection'],
     ['deliverylab-sync-normal', 'deliverylab', 'synchronous=NORMAL (no fsync per commit) vs FULL'],
     ['deliverylab-sync-off', 'deliverylab', 'synchronous=OFF (no fsync at all) vs FULL'],
-    ['proto-cluster-nodb', 'deliverylab', 'the Redis hop alone (no persistence) vs the core'],
-    ['proto-cluster-nodb', 'peer-nodb', 'uWS + ioredis vs Socket.IO + redis-adapter, both without persistence'],
+    ['peer-nodb', 'peer', "the peer without persistence vs through the core's store (FULL)"],
   ];
+  // deliverylab's own half-saturation round, and every other system's round at that rate.
+  const halfOf = (system: string) => findRound(rounds, system, 2, system === 'deliverylab' ? 'half' : 'fixed-rate');
   for (const [a, b, what] of pairs) {
-    const ra = atWindow(rounds, a, window);
-    const rb = atWindow(rounds, b, window);
-    if (ra && rb) out.push(ratio(`${a} / ${b}: msgs/s at window ${window}/conn, rooms of 2 — ${what}`, ra.msgsPerSec, rb.msgsPerSec));
-    const la = a === 'deliverylab' ? findRound(rounds, a, 2, 'half') : findRound(rounds, a, 2, 'fixed-rate');
-    const lb = b === 'deliverylab' ? findRound(rounds, b, 2, 'half') : findRound(rounds, b, 2, 'fixed-rate');
+    const wa = byWindow(rounds, a);
+    const wb = byWindow(rounds, b);
+    const window = [...wa.keys()].find((w) => wb.has(w));
+    if (window !== undefined) out.push(ratio(`${a} / ${b}: msgs/s at window ${window}/conn, rooms of 2 — ${what}`, wa.get(window)!.msgsPerSec, wb.get(window)!.msgsPerSec));
+    const la = halfOf(a);
+    const lb = halfOf(b);
     if (la && lb) out.push(ratio(`${a} / ${b}: p99 latency ms at deliverylab's half-saturation rate, rooms of 2`, la.latencyMs.p99, lb.latencyMs.p99));
   }
   return out;
@@ -88,10 +97,10 @@ export function ratioValue(all: readonly Ratio[], name: string): number {
 }
 
 /** The issue's targets, judged on this run's figures. */
-export function checkTargets(f: { vsPeer: number; vsCeiling: number; latencyMs: LatencyMs; idle: IdleResult; checkerEventsPerSec: number; lost: number }): TargetCheck[] {
+export function checkTargets(f: { vsPeer: number; vsOneProcess: number; latencyMs: LatencyMs; idle: IdleResult; checkerEventsPerSec: number; lost: number }): TargetCheck[] {
   return [
     { name: 'throughput vs Socket.IO + redis-adapter (msgs/s, rooms of 2)', target: '≥ 3×', measured: f.vsPeer, met: f.vsPeer >= 3 },
-    { name: 'throughput vs single-process group-commit ceiling (rooms of 2)', target: '≥ 0.6', measured: f.vsCeiling, met: f.vsCeiling >= 0.6 },
+    { name: "throughput vs the core's send path in one process (rooms of 2)", target: '≥ 0.6', measured: f.vsOneProcess, met: f.vsOneProcess >= 0.6 },
     { name: 'p99 delivery latency at half of saturation (rooms of 2)', target: '< 20 ms', measured: f.latencyMs.p99, met: f.latencyMs.count > 0 && f.latencyMs.p99 < 20 },
     { name: 'RSS per idle connection on a worker', target: '≤ 2048 B', measured: f.idle.rssPerConnectionBytes, met: f.idle.opened > 0 && f.idle.rssPerConnectionBytes <= 2048 },
     { name: 'checker throughput', target: '≥ 1,000,000 events/s', measured: f.checkerEventsPerSec, met: f.checkerEventsPerSec >= 1_000_000 },

@@ -34,8 +34,8 @@ export interface BenchResult {
   ratios: {
     /** deliverylab / Socket.IO peer. */
     vsPeer: number;
-    /** deliverylab / the single-process group-commit ceiling. */
-    vsCeiling: number;
+    /** deliverylab / the core's own send path in one process (`deliverylab-one-process`). */
+    vsOneProcess: number;
     /** Every ratio the table prints, with the figures it divides. */
     all: Ratio[];
   };

@@ -4,7 +4,8 @@ import { startRedisServer } from '../cluster/redis-server.js';
 import type { ChildGroup } from './children.js';
 import { ROOM_SIZES, type BenchPlan } from './bench-options.js';
 import type { BenchResult } from './bench-result.js';
-import { checkTargets, computeRatios, findRound, ratioValue } from './bench-ratios.js';
+import { checkTargets, computeRatios, findRound, ONE_PROCESS, ratioValue } from './bench-ratios.js';
+import { startFanoutCeiling } from './ceilings/fanout-ceiling.js';
 import { measureRedisPublish } from './ceilings/redis-publish.js';
 import { measureSqliteInserts } from './ceilings/sqlite-inserts.js';
 import { startDeliverylab } from './deliverylab-system.js';
@@ -13,7 +14,6 @@ import { LoadSession, type RoundResult, type RunTiming } from './load-session.js
 import { runMicroSuite } from './micro/micro-suite.js';
 import { startPeer } from './peer/start-peer.js';
 import { openFileLimit } from './proc-stats.js';
-import { startCeiling } from './servers/ceiling-system.js';
 import type { SystemUnderLoad } from './system-under-load.js';
 
 /** The closed-loop window the diagnostic systems run at (the middle of the plan's windows for rooms of 2). */
@@ -124,7 +124,7 @@ export async function runBenchSuite(plan: BenchPlan, dir: string, group: ChildGr
   const loadAverageAtStart = loadavg().map((x) => Math.round(x * 100) / 100);
   const ctx: Ctx = { plan, dir, group, say, signal, rounds: [], systems: [], tags: 0 };
 
-  say('ceilings: SQLite batched inserts (1000 rows/txn, FULL), Redis PUBLISH');
+  say('ceilings: SQLite plain batched INSERTs (1000 rows/txn, FULL), Redis PUBLISH');
   const sqlite = await measureSqliteInserts(join(dir, 'sqlite-ceiling.sqlite'), { durationMs: plan.sqliteCeilingMs, bodyBytes: plan.bodyBytes });
   const redisServer = await startRedisServer({ logFile: join(dir, 'redis-ceiling.log') });
   let redis;
@@ -147,21 +147,19 @@ export async function runBenchSuite(plan: BenchPlan, dir: string, group: ChildGr
       say(`  idle: ${idle.opened} open, ${idle.rssPerConnectionBytes} B RSS per connection${idle.note ? ` (${idle.note})` : ''}`);
     },
   });
-  await measureSystem(ctx, () => startCeiling({ group, dir, store: 'raw', ...sig }), { sizes: ROOM_SIZES, withHalf: false });
-  await measureSystem(ctx, () => startCeiling({ group, dir, store: 'none', ...sig }), { sizes: ROOM_SIZES, withHalf: false });
   const dlRate = (size: 2 | 10) => findRound(ctx.rounds, 'deliverylab', size, 'half')?.msgsPerSec;
+  // The single-process reference: the core's own send path in one process, at saturation and at deliverylab's half-saturation rate.
+  await measureSystem(ctx, () => startDeliverylab({ workers: 1, dir, name: ONE_PROCESS, inProcess: true }), { sizes: ROOM_SIZES, withHalf: false, fixedRate: dlRate });
+  await measureSystem(ctx, () => startFanoutCeiling({ group, dir, ...sig }), { sizes: ROOM_SIZES, withHalf: false });
   await measureSystem(ctx, () => startPeer({ group, dir, processes: plan.workers, ...sig }), { sizes: ROOM_SIZES, withHalf: true, fixedRate: dlRate });
   if (plan.diagnostics) {
-    // Each isolates one cost (see bench-ratios.ts): rooms of 2 at the plan's middle window, then at deliverylab's half-saturation rate.
+    // Each varies one thing of the real core (see bench-ratios.ts): rooms of 2 at the plan's middle window, then at deliverylab's half-saturation rate.
     const one: Measure = { sizes: [2], withHalf: false, fixedRate: dlRate, windows: { 2: [diagnosticWindow(plan)], 10: [] } };
-    await measureSystem(ctx, () => startCeiling({ group, dir, store: 'core', ...sig }), one);
-    await measureSystem(ctx, () => startCeiling({ group, dir, store: 'raw', corkReplies: false, ...sig }), one);
     if (plan.workers > 1) {
       await measureSystem(ctx, () => startDeliverylab({ workers: 1, dir, name: 'deliverylab-1worker' }), one);
       await measureSystem(ctx, () => startDeliverylab({ workers: plan.workers, dir, name: 'deliverylab-worker-writers', writer: 'worker' }), one);
       await measureSystem(ctx, () => startDeliverylab({ workers: plan.workers, dir, name: 'deliverylab-sync-normal', synchronous: 'NORMAL' }), one);
       await measureSystem(ctx, () => startDeliverylab({ workers: plan.workers, dir, name: 'deliverylab-sync-off', synchronous: 'OFF' }), one);
-      await measureSystem(ctx, () => startCeiling({ group, dir, store: 'none', processes: plan.workers, ...sig }), one);
       await measureSystem(ctx, () => startPeer({ group, dir, processes: plan.workers, store: 'none', ...sig }), one);
     }
   }
@@ -173,7 +171,7 @@ export async function runBenchSuite(plan: BenchPlan, dir: string, group: ChildGr
   const ceilings = { sqlite, redis };
   const all = computeRatios(ctx.rounds, ceilings);
   const vsPeer = ratioValue(all, 'deliverylab / peer: msgs/s, rooms of 2, saturation');
-  const vsCeiling = ratioValue(all, 'deliverylab / ceiling: msgs/s, rooms of 2, saturation');
+  const vsOneProcess = ratioValue(all, `deliverylab / ${ONE_PROCESS}: msgs/s, rooms of 2, saturation`);
   const latencyMs = findRound(ctx.rounds, 'deliverylab', 2, 'half')?.latencyMs ?? { p50: 0, p99: 0, max: 0, count: 0 };
   const lostBySystem = Object.fromEntries([...new Set(ctx.rounds.map((r) => r.system))].map((s) => [s, lostOf(ctx.rounds, s)]));
   const lost = lostBySystem['deliverylab'] ?? 0;
@@ -184,7 +182,7 @@ export async function runBenchSuite(plan: BenchPlan, dir: string, group: ChildGr
     startedAt,
     durationMs: Math.round(performance.now() - started),
     machine: { cpus: cpus().length, node: process.version, platform: `${process.platform} ${process.arch}`, fdLimit: openFileLimit(), loadAverageAtStart },
-    ratios: { vsPeer, vsCeiling, all },
+    ratios: { vsPeer, vsOneProcess, all },
     latencyMs,
     idle: idleResult,
     checker: micro.checker,
@@ -194,6 +192,6 @@ export async function runBenchSuite(plan: BenchPlan, dir: string, group: ChildGr
     rounds: ctx.rounds,
     ceilings,
     micro: micro.results,
-    targets: checkTargets({ vsPeer, vsCeiling, latencyMs, idle: idleResult, checkerEventsPerSec: micro.checker.eventsPerSec, lost }),
+    targets: checkTargets({ vsPeer, vsOneProcess, latencyMs, idle: idleResult, checkerEventsPerSec: micro.checker.eventsPerSec, lost }),
   };
 }

@@ -1,5 +1,6 @@
 import type { BenchResult } from './bench-result.js';
-import { findRound } from './bench-ratios.js';
+import { ROOM_SIZES } from './bench-options.js';
+import { findRound, ONE_PROCESS } from './bench-ratios.js';
 import type { RoundResult } from './load-session.js';
 
 function table(header: string[], rows: string[][], rightAligned: ReadonlySet<number>): string {
@@ -18,12 +19,12 @@ function cpuText(cpu: Record<string, number>): string {
 
 function roundRows(res: BenchResult): string[][] {
   return res.rounds.map((r: RoundResult) => {
-    // Ratios to a ceiling only mean something for closed-loop rounds (an open-loop round runs at a rate it was given).
+    // Ratios to a reference only mean something for closed-loop rounds (an open-loop round runs at a rate it was given).
     const closed = r.label === 'saturation' || r.label === 'probe';
-    const ceiling = closed ? findRound(res.rounds, 'ceiling', r.roomSize, 'saturation') : undefined;
+    const one = closed ? findRound(res.rounds, ONE_PROCESS, r.roomSize, 'saturation') : undefined;
     const fanout = closed ? findRound(res.rounds, 'fanout', r.roomSize, 'saturation') : undefined;
     return [
-      r.system, String(r.roomSize), r.label, r.load, n(r.msgsPerSec), ceiling && r.system !== 'fanout' ? r3(r.msgsPerSec / ceiling.msgsPerSec) : '-',
+      r.system, String(r.roomSize), r.label, r.load, n(r.msgsPerSec), one && r.system !== 'fanout' ? r3(r.msgsPerSec / one.msgsPerSec) : '-',
       n(r.deliveriesPerSec), fanout ? r3(r.deliveriesPerSec / fanout.deliveriesPerSec) : '-',
       ms(r.latencyMs.p50), ms(r.latencyMs.p99), ms(r.latencyMs.max), String(r.verification.missedLive), String(r.verification.lost), String(r.errors), cpuText(r.cpuPercent),
     ];
@@ -37,14 +38,15 @@ export function formatBenchTable(res: BenchResult): string {
   out.push(`deliverylab bench — ${res.quick ? 'quick' : 'full'} run, ${m.cpus} CPUs, node ${m.node}, load average at start ${m.loadAverageAtStart.join(' ')}, ${(res.durationMs / 1000).toFixed(0)} s`);
   out.push('');
   out.push('Systems');
-  for (const s of res.systems) out.push(`  ${s.name.padEnd(18)} ${s.description}`);
+  const width = Math.max(0, ...res.systems.map((s) => s.name.length));
+  for (const s of res.systems) out.push(`  ${s.name.padEnd(width)}  ${s.description}`);
   out.push('');
   out.push('End-to-end rounds: msgs/s = acked (committed) per second; deliveries/s = received by every member, sender included;');
-  out.push('latency = delivery to the other members of messages sent in the window; "of ceiling" = msgs/s ÷ ceiling msgs/s, "of fanout" = deliveries/s ÷ fan-out ceiling, same room size;');
+  out.push(`latency = delivery to the other members of messages sent in the window; "of 1 proc" = msgs/s ÷ ${ONE_PROCESS} msgs/s, "of fanout" = deliveries/s ÷ fan-out ceiling, same room size;`);
   out.push('"missed live" = (message, member) pairs not delivered live, fetched from the database at the end (the SDK does this on gaps and heads); "lost" = acked messages still missing');
   out.push('from the database or a member after that (both cumulative over a session). CPU = % of one core over the measured window ("other" = the rest of the machine).');
   out.push(table(
-    ['system', 'room', 'round', 'load', 'msgs/s', 'of ceiling', 'deliveries/s', 'of fanout', 'p50 ms', 'p99 ms', 'max ms', 'missed live', 'lost', 'errors', 'CPU %'],
+    ['system', 'room', 'round', 'load', 'msgs/s', 'of 1 proc', 'deliveries/s', 'of fanout', 'p50 ms', 'p99 ms', 'max ms', 'missed live', 'lost', 'errors', 'CPU %'],
     roundRows(res), new Set([1, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13]),
   ));
   out.push('');
@@ -60,8 +62,10 @@ export function formatBenchTable(res: BenchResult): string {
   out.push('');
   const c = res.ceilings;
   out.push('Raw ceilings');
-  out.push(`  SQLite batched inserts (${c.sqlite.rowsPerTxn} rows/txn, synchronous=FULL, in-process): ${n(c.sqlite.rowsPerSec)} rows/s`);
+  out.push(`  SQLite plain batched INSERTs (${c.sqlite.rowsPerTxn} rows/txn, no id lookup, no room head, synchronous=FULL, in-process): ${n(c.sqlite.rowsPerSec)} rows/s`);
   out.push(`  Redis PUBLISH: ioredis auto-pipelined ${n(c.redis.ioredisAutoPipelinedPerSec)}/s; redis-benchmark 50 clients ${c.redis.redisBenchmarkPerSec === null ? 'n/a' : `${n(c.redis.redisBenchmarkPerSec)}/s`}, pipelined ×16 ${c.redis.redisBenchmarkPipelinedPerSec === null ? 'n/a' : `${n(c.redis.redisBenchmarkPipelinedPerSec)}/s`}${c.redis.note ? ` (${c.redis.note})` : ''}`);
+  const fanout = ROOM_SIZES.map((size) => findRound(res.rounds, 'fanout', size, 'saturation')).filter((r) => r !== undefined);
+  if (fanout.length) out.push(`  uWS fan-out (no persistence, one process): ${fanout.map((r) => `${n(r.deliveriesPerSec)} deliveries/s in rooms of ${r.roomSize}`).join(', ')} (the \`fanout\` rounds above)`);
   out.push('');
   const i = res.idle;
   out.push(`Idle connections on worker 0: ${n(i.opened)} opened (${i.failed} failed), RSS ${n(i.rssBeforeBytes)} → ${n(i.rssAfterBytes)} B: ${n(i.rssPerConnectionBytes)} B per connection; open-file limit ${i.fdLimit}${i.note ? `; ${i.note}` : ''}`);
@@ -69,7 +73,7 @@ export function formatBenchTable(res: BenchResult): string {
   out.push('Micro-benchmarks (tinybench)');
   out.push(table(['benchmark', 'ops/s', 'µs/op', 'items/s', 'item', '±%'], res.micro.map((x) => [x.name, n(x.opsPerSec), x.perOpUs.toFixed(3), n(x.itemsPerSec), x.unit, x.rmePercent.toFixed(1)]), new Set([1, 2, 3, 5])));
   out.push('');
-  out.push(`Headline: vsPeer ${r3(res.ratios.vsPeer)}, vsCeiling ${r3(res.ratios.vsCeiling)}, latency at half saturation p50/p99/max ${ms(res.latencyMs.p50)}/${ms(res.latencyMs.p99)}/${ms(res.latencyMs.max)} ms, idle ${n(i.rssPerConnectionBytes)} B/conn, checker ${n(res.checker.eventsPerSec)} events/s, lost ${res.lost}`);
+  out.push(`Headline: vsPeer ${r3(res.ratios.vsPeer)}, vsOneProcess ${r3(res.ratios.vsOneProcess)}, latency at half saturation p50/p99/max ${ms(res.latencyMs.p50)}/${ms(res.latencyMs.p99)}/${ms(res.latencyMs.max)} ms, idle ${n(i.rssPerConnectionBytes)} B/conn, checker ${n(res.checker.eventsPerSec)} events/s, lost ${res.lost}`);
   out.push('Targets (issue 4)');
   for (const t of res.targets) out.push(`  ${t.met ? '✔' : '✘'} ${t.name}: ${t.target}, measured ${Number.isInteger(t.measured) ? n(t.measured) : t.measured.toFixed(3)}`);
   return out.join('\n');

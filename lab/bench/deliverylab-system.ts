@@ -1,23 +1,27 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startCore } from '../cluster/core-process.js';
-import { startRedisServer } from '../cluster/redis-server.js';
+import { startRedisServer, type RedisServerHandle } from '../cluster/redis-server.js';
 import type { SystemUnderLoad } from './system-under-load.js';
-import type { WriterName } from '../../src/protocol/index.js';
+import { HealthBody, type WriterName } from '../../src/protocol/index.js';
 
 /** Bound on every worker's Redis connections becoming ready. */
 const BUS_READY_TIMEOUT_MS = 20_000;
 
+/** Worker `slotWsUrl`'s GET /health, read with the core's own schema. */
+async function readHealth(slotWsUrl: string): Promise<HealthBody> {
+  return HealthBody.parse(await (await fetch(`http://${new URL(slotWsUrl).host}/health`)).json());
+}
+
 /** Waits until worker `slotWsUrl`'s /health says both Redis connections are ready (a worker listens before they are). */
 async function waitBusReady(slotWsUrl: string): Promise<void> {
-  const u = new URL(slotWsUrl);
   const deadline = performance.now() + BUS_READY_TIMEOUT_MS;
   let last = '';
   while (performance.now() < deadline) {
     try {
-      const h = (await (await fetch(`http://${u.host}/health`)).json()) as { redis?: { publisher?: string; subscriber?: string } };
-      if (h.redis?.publisher === 'ready' && h.redis.subscriber === 'ready') return;
-      last = JSON.stringify(h.redis);
+      const { redis } = await readHealth(slotWsUrl);
+      if (redis.publisher === 'ready' && redis.subscriber === 'ready') return;
+      last = JSON.stringify(redis);
     } catch (e) {
       last = String(e);
     }
@@ -36,31 +40,52 @@ export interface DeliverylabOptions {
   writer?: WriterName;
   /** @default the core's ('FULL') */
   synchronous?: 'FULL' | 'NORMAL' | 'OFF';
+  /**
+   * The core's send path in one process (`startCore({ inProcess: true })`): it serves as worker 0 and
+   * commits itself; no primary, no IPC, no Redis. `workers` must be 1. @default false
+   */
+  inProcess?: boolean;
 }
 
-/** Starts the real deliverylab cluster: a lab-started redis-server, the primary and `workers` uWS workers, SQLite with the core's defaults unless `o` changes one. */
+function describe(o: DeliverylabOptions): string {
+  const sync = `SQLite WAL synchronous=${o.synchronous ?? 'FULL'}`;
+  if (o.inProcess) return `ONE process, the core's own send path (--in-process): uWS → parseFrame → GroupCommit → ${sync} → ack → uWS topic fan-out; no primary, no IPC, no Redis`;
+  const writer = (o.writer ?? 'primary') === 'primary' ? 'one writer (the primary commits for every worker)' : 'every worker commits on its own connection (write-lock contention)';
+  return `${o.workers} uWS worker${o.workers > 1 ? 's' : ''} (node:cluster) + redis-server + ${sync}, ${writer}`;
+}
+
+/**
+ * Starts the real core with `startCore`: a lab-started redis-server, the primary and `workers` uWS
+ * workers, SQLite with the core's defaults unless `o` changes one; or, with `inProcess`, the core alone
+ * in one process (no redis-server is started).
+ */
 export async function startDeliverylab(o: DeliverylabOptions): Promise<SystemUnderLoad & { slotUrl(slot: number): string; workerPid(slot: number): number | undefined }> {
+  if (o.inProcess && o.workers !== 1) throw new Error('the in-process core is one process: workers must be 1');
   const name = o.name ?? 'deliverylab';
   const redisLog = join(o.dir, `redis-${name}.log`);
-  const redis = await startRedisServer({ logFile: redisLog });
+  const redis: RedisServerHandle | undefined = o.inProcess ? undefined : await startRedisServer({ logFile: redisLog });
   try {
     const dbFile = join(o.dir, `${name}.sqlite`);
     const core = await startCore({
-      workers: o.workers, db: dbFile, redisUrls: [redis.url], logFile: join(o.dir, `${name}-core.log`),
-      ...(o.writer ? { writer: o.writer } : {}), ...(o.synchronous ? { synchronous: o.synchronous } : {}),
+      workers: o.workers, db: dbFile, redisUrls: redis ? [redis.url] : [], logFile: join(o.dir, `${name}-core.log`),
+      ...(o.writer ? { writer: o.writer } : {}), ...(o.synchronous ? { synchronous: o.synchronous } : {}), ...(o.inProcess ? { inProcess: true } : {}),
     });
     try {
-      for (let k = 0; k < o.workers; k++) await waitBusReady(core.slotUrl(k));
+      if (redis) for (let k = 0; k < o.workers; k++) await waitBusReady(core.slotUrl(k));
     } catch (e) {
       await core.stop();
       throw e;
     }
-    const processes = new Map<string, number>([['primary', core.primaryPid]]);
-    for (let k = 0; k < o.workers; k++) processes.set(`worker-${k}`, core.pid(k)!);
-    processes.set('redis', redis.pid);
+    const processes = new Map<string, number>();
+    if (o.inProcess) processes.set('core', core.primaryPid);
+    else {
+      processes.set('primary', core.primaryPid);
+      for (let k = 0; k < o.workers; k++) processes.set(`worker-${k}`, core.pid(k)!);
+    }
+    if (redis) processes.set('redis', redis.pid);
     return {
       name,
-      description: `${o.workers} uWS worker${o.workers > 1 ? 's' : ''} (node:cluster) + redis-server + SQLite WAL synchronous=${o.synchronous ?? 'FULL'}, ${(o.writer ?? 'primary') === 'primary' ? 'one writer (the primary commits for every worker)' : 'every worker commits on its own connection (write-lock contention)'}`,
+      description: describe(o),
       dialect: 'wire',
       urls: Array.from({ length: o.workers }, (_, k) => core.slotUrl(k)),
       dbFile,
@@ -69,27 +94,26 @@ export async function startDeliverylab(o: DeliverylabOptions): Promise<SystemUnd
       health: async () => {
         const out: Record<string, unknown> = {};
         for (let k = 0; k < o.workers; k++) {
-          const u = new URL(core.slotUrl(k));
           try {
-            const h = (await (await fetch(`http://${u.host}/health`)).json()) as { redis?: { probeFailures?: number; publishErrors?: number } };
-            out[`worker-${k}`] = { redisProbeFailures: h.redis?.probeFailures ?? 0, redisPublishErrors: h.redis?.publishErrors ?? 0 };
+            const h = await readHealth(core.slotUrl(k));
+            out[`worker-${k}`] = { redisProbeFailures: h.redis.probeFailures ?? 0, redisPublishErrors: h.redis.publishErrors ?? 0 };
           } catch (e) {
             out[`worker-${k}`] = { error: String(e) };
           }
         }
         // Redis closes a subscriber that lags too far behind (client-output-buffer-limit pubsub): its messages are gone.
-        const log = existsSync(redisLog) ? readFileSync(redisLog, 'utf8') : '';
-        out['redis'] = { subscribersClosedForOutputBuffer: log.split('\n').filter((l) => l.includes('overcoming of output buffer limits')).length };
+        const log = redis && existsSync(redisLog) ? readFileSync(redisLog, 'utf8') : '';
+        if (redis) out['redis'] = { subscribersClosedForOutputBuffer: log.split('\n').filter((l) => l.includes('overcoming of output buffer limits')).length };
         return out;
       },
       workerPid: (slot) => core.pid(slot),
       stop: async () => {
         await core.stop().catch(() => undefined);
-        await redis.stop().catch(() => undefined);
+        await redis?.stop().catch(() => undefined);
       },
     };
   } catch (e) {
-    await redis.stop().catch(() => undefined);
+    await redis?.stop().catch(() => undefined);
     throw e;
   }
 }

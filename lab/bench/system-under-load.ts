@@ -2,7 +2,7 @@ import type { Dialect } from './load-messages.js';
 
 /** A system the bench drives with its load clients: where to connect, what to verify against, which processes to watch. */
 export interface SystemUnderLoad {
-  /** Name in the table and the JSON (`deliverylab`, `peer`, `ceiling`, ...). */
+  /** Name in the table and the JSON (`deliverylab`, `deliverylab-one-process`, `peer`, `fanout`, ...). */
   readonly name: string;
   /** One line saying what runs. */
   readonly description: string;

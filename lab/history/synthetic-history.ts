@@ -32,7 +32,9 @@ export function syntheticHistory(events: number, rooms = 5, perRoom = 10): Check
     messages.push({ id, room, seq, sender, body, created_at: t });
     history.push({ type: 'ack', t: t + 1, client: sender, room, id, seq, duplicate: false, worker: 0 });
     for (let c = 0; c < perRoom; c++) {
-      history.push({ type: 'deliver', t: t + 2 + c / 10, client: `c${r * perRoom + c}`, room, id, seq, sender, body, worker: c % 2, path: 'live' });
+      const client = `c${r * perRoom + c}`;
+      history.push({ type: 'sdk-deliver', t: t + 2 + c / 10, client, room, id, seq, sender, body, worker: c % 2 });
+      history.push({ type: 'deliver', t: t + 2 + c / 10, client, room, id, seq, sender, body, worker: c % 2, path: 'live' });
     }
   }
   history.push({ type: 'fault-heal', t, fault: 'k1', kind: 'worker-kill', target: 'w1' });

@@ -17,6 +17,11 @@ const DIST_BENCH = new URL('../../dist/lab/bench/index.js', import.meta.url);
 const QUICK_RUN_TIMEOUT_MS = 240_000;
 /** Deliveries are counted in the same run as the acks, after a drain: they match exactly unless a drain timed out. */
 const DELIVERY_TOLERANCE = 0.01;
+/** The single-process reference: the core's own send path in one process. */
+const ONE_PROCESS = 'deliverylab-one-process';
+/** The systems a quick run measures (no diagnostics), in order; the first three persist and are verified against their database. */
+const QUICK_SYSTEMS = ['deliverylab', ONE_PROCESS, 'fanout', 'peer'];
+const PERSISTED = ['deliverylab', ONE_PROCESS, 'peer'];
 
 async function loadBench(): Promise<typeof Bench> {
   if (!existsSync(DIST_BENCH)) throw new Error(`${fileURLToPath(DIST_BENCH)} is missing: run \`npx tsc -p tsconfig.json\` first (the bench runs from dist/)`);
@@ -58,18 +63,32 @@ describe('deliverylab bench --quick', () => {
     expect(bad).toEqual([]);
   });
 
+  it('measures the cluster, the core in one process, the fan-out ceiling and the peer, and nothing else', () => {
+    expect(res.systems.map((s) => s.name)).toEqual(QUICK_SYSTEMS);
+    expect([...new Set(res.rounds.map((r) => r.system))].sort()).toEqual([...QUICK_SYSTEMS].sort());
+    expect(Object.keys(res.ratios).sort()).toEqual(['all', 'vsOneProcess', 'vsPeer']);
+    // The one-process reference is the core: one process, no primary, no Redis.
+    for (const r of res.rounds.filter((x) => x.system === ONE_PROCESS)) {
+      expect(r.cpuPercent).toHaveProperty('core');
+      expect(Object.keys(r.cpuPercent).filter((k) => k === 'primary' || k === 'redis' || k.startsWith('worker-'))).toEqual([]);
+    }
+    for (const r of res.rounds.filter((x) => x.system === 'deliverylab')) expect(r.cpuPercent).toHaveProperty('redis');
+  });
+
   it('has the headline keys', () => {
     expect(res.ratios.vsPeer).toBeGreaterThan(0);
-    expect(res.ratios.vsCeiling).toBeGreaterThan(0);
+    expect(res.ratios.vsOneProcess).toBeGreaterThan(0);
     expect(res.latencyMs.count).toBeGreaterThan(0);
     expect(res.idle.opened).toBeGreaterThan(0);
     expect(res.checker.eventsPerSec).toBeGreaterThan(0);
     expect(res.lost).toBe(0);
   });
 
-  it('loses nothing in deliverylab rounds: every acked message is in the database and reached every member', () => {
-    for (const r of res.rounds.filter((x) => x.system === 'deliverylab')) {
-      expect(r.verification, `rooms of ${r.roomSize} ${r.label}`).toMatchObject({ lost: 0, lostFromDb: 0, missingDeliveries: 0, phantoms: 0, unacked: 0, checkedDb: true });
+  it('loses nothing in the core\'s rounds (cluster and one process): every acked message is in the database and reached every member', () => {
+    const core = res.rounds.filter((x) => x.system === 'deliverylab' || x.system === ONE_PROCESS);
+    expect(core.filter((x) => x.system === ONE_PROCESS).map((x) => x.label).sort()).toEqual(['fixed-rate', 'fixed-rate', 'saturation', 'saturation']);
+    for (const r of core) {
+      expect(r.verification, `${r.system} rooms of ${r.roomSize} ${r.label}`).toMatchObject({ lost: 0, lostFromDb: 0, missingDeliveries: 0, phantoms: 0, unacked: 0, checkedDb: true });
       expect(r.verification.recoveredByFetch).toBe(r.verification.missedLive);
     }
   });
@@ -78,7 +97,7 @@ describe('deliverylab bench --quick', () => {
     for (const r of res.rounds) {
       const v = r.verification;
       expect(r.errors, `${r.system} ${r.roomSize} ${r.label}: ${r.firstError}`).toBe(0);
-      expect(v.checkedDb).toBe(['deliverylab', 'ceiling', 'peer'].includes(r.system));
+      expect(v.checkedDb).toBe(PERSISTED.includes(r.system));
       expect(v.recoveredByFetch).toBeLessThanOrEqual(v.missedLive);
       expect(v.lost).toBeGreaterThanOrEqual(v.lostFromDb);
     }
@@ -97,7 +116,13 @@ describe('deliverylab bench --quick', () => {
     for (const q of res.ratios.all) expect(q.ratio, q.name).toBeCloseTo(q.numerator / q.denominator, 3);
     const dl = round(res, 'deliverylab', 2, 'saturation');
     expect(res.ratios.vsPeer).toBeCloseTo(dl.msgsPerSec / round(res, 'peer', 2, 'saturation').msgsPerSec, 3);
-    expect(res.ratios.vsCeiling).toBeCloseTo(dl.msgsPerSec / round(res, 'ceiling', 2, 'saturation').msgsPerSec, 3);
+    expect(res.ratios.vsOneProcess).toBeCloseTo(dl.msgsPerSec / round(res, ONE_PROCESS, 2, 'saturation').msgsPerSec, 3);
+    const names = res.ratios.all.map((q) => q.name);
+    for (const size of [2, 10]) {
+      expect(names).toContain(`deliverylab / ${ONE_PROCESS}: msgs/s, rooms of ${size}, saturation`);
+      expect(names).toContain(`deliverylab / fanout: deliveries/s, rooms of ${size}, saturation`);
+    }
+    expect(names.filter((x) => /ceiling/.test(x))).toEqual([]);
     expect(res.latencyMs).toEqual(round(res, 'deliverylab', 2, 'half').latencyMs);
   });
 
@@ -111,12 +136,15 @@ describe('deliverylab bench --quick', () => {
     expect(Math.abs(i.rssPerConnectionBytes - expected)).toBeLessThanOrEqual(1);
   });
 
-  it('runs the open-loop round at half of the saturation it measured', () => {
+  it('runs the open-loop round at half of the saturation it measured, and the fixed-rate rounds at the rate deliverylab reached there', () => {
     for (const system of ['deliverylab', 'peer']) {
       for (const size of [2, 10]) {
         const sat = round(res, system, size, 'saturation');
         expect(round(res, system, size, 'half').load).toBe(`open, ${Math.round(sat.msgsPerSec / 2)}/s`);
       }
+    }
+    for (const system of [ONE_PROCESS, 'peer']) {
+      for (const size of [2, 10]) expect(round(res, system, size, 'fixed-rate').load).toBe(`open, ${Math.round(round(res, 'deliverylab', size, 'half').msgsPerSec)}/s`);
     }
   });
 
@@ -124,6 +152,8 @@ describe('deliverylab bench --quick', () => {
     const byName = new Map(res.targets.map((t) => [t.name, t]));
     expect(res.targets).toHaveLength(6);
     expect([...byName.values()].find((t) => t.name.startsWith('acked messages lost'))).toMatchObject({ measured: 0, met: true });
+    const vsOne = [...byName.values()].find((t) => t.name.includes('in one process'));
+    expect(vsOne).toMatchObject({ measured: res.ratios.vsOneProcess, met: res.ratios.vsOneProcess >= 0.6 });
     for (const t of res.targets) expect(typeof t.met).toBe('boolean');
   });
 });

@@ -1,10 +1,12 @@
 import { join } from 'node:path';
-import SQLite from 'better-sqlite3';
-import { commitBatch, migrate, openSqliteStore, type PendingSend, type Store } from '../../../src/store/index.js';
+import type { PendingSend } from '../../../src/protocol/index.js';
+import { GroupCommit, migrate, openSqliteStore, type Store } from '../../../src/store/index.js';
 import { MessageIds } from '../message-ids.js';
 import type { MicroTask } from './micro-result.js';
 
 const ROOMS = 10;
+/** Sends per transaction in the batched tasks. */
+const BATCH = 100;
 
 /** Opened stores the commit tasks use; close them after the run. */
 export interface CommitFixture {
@@ -13,50 +15,27 @@ export interface CommitFixture {
 }
 
 /**
- * Commit batching on temp SQLite files (WAL, synchronous=FULL): the core's `commitBatch` with
- * batches of 1 and 100 sends, and the same 100-send transaction written directly on better-sqlite3
- * prepared statements for contrast (the core's statements are compiled by kysely, then prepared once).
+ * The core's send-path transaction on a temp SQLite file (WAL, synchronous=FULL), timed through the
+ * store itself: `Store.commit` with 1 and 100 sends per transaction, and `GroupCommit` handed 100
+ * batches of one send at once (as a writer is by the workers), which it merges into one transaction.
+ * The raw ceiling without id lookup and room heads is `ceilings/sqlite-inserts.ts`.
  */
 export async function commitTasks(dir: string, bodyBytes: number): Promise<CommitFixture> {
   const store: Store = openSqliteStore(join(dir, 'micro-commit.sqlite'), { synchronous: 'FULL' });
   await migrate(store.db, { dedup: true });
+  const group = new GroupCommit(store, { dedup: true });
   const ids = new MessageIds('mc');
   const body = 'x'.repeat(bodyBytes);
   const sends = (n: number): PendingSend[] => Array.from({ length: n }, (_, i) => ({ id: ids.next(), room: `micro-r${i % ROOMS}`, sender: 'u', body }));
-
-  const rawFile = join(dir, 'micro-raw.sqlite');
-  const rawStore = openSqliteStore(rawFile);
-  await migrate(rawStore.db, { dedup: true });
-  await rawStore.close();
-  const raw = new SQLite(rawFile);
-  raw.pragma('journal_mode = WAL');
-  raw.pragma('synchronous = FULL');
-  const select = raw.prepare('SELECT seq FROM messages WHERE id = ?');
-  const bump = raw.prepare<[string, number], { head: number }>('INSERT INTO rooms (name, head) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET head = rooms.head + excluded.head RETURNING head');
-  const insert = raw.prepare('INSERT INTO messages (id, room, seq, sender, body, created_at) VALUES (?, ?, ?, ?, ?, ?)');
-  const rawBatch = raw.transaction((batch: PendingSend[]) => {
-    const byRoom = new Map<string, PendingSend[]>();
-    for (const s of batch) {
-      if (select.get(s.id)) continue;
-      const l = byRoom.get(s.room);
-      if (l) l.push(s);
-      else byRoom.set(s.room, [s]);
-    }
-    const now = Date.now();
-    for (const [room, list] of byRoom) {
-      let seq = bump.get(room, list.length)!.head - list.length;
-      for (const s of list) insert.run(s.id, room, ++seq, s.sender, s.body, now);
-    }
-  });
   return {
     tasks: [
-      { name: 'commitBatch (core): 1 send per transaction', fn: () => commitBatch(store, sends(1), { dedup: true }), itemsPerOp: 1, unit: 'rows' },
-      { name: 'commitBatch (core): 100 sends per transaction', fn: () => commitBatch(store, sends(100), { dedup: true }), itemsPerOp: 100, unit: 'rows' },
-      { name: 'raw better-sqlite3 statements: 100 sends per transaction', fn: () => rawBatch.immediate(sends(100)), itemsPerOp: 100, unit: 'rows' },
+      { name: 'Store.commit (core): 1 send per transaction', fn: () => store.commit(sends(1), { dedup: true }), itemsPerOp: 1, unit: 'rows' },
+      { name: `Store.commit (core): ${BATCH} sends per transaction`, fn: () => store.commit(sends(BATCH), { dedup: true }), itemsPerOp: BATCH, unit: 'rows' },
+      { name: `GroupCommit (core): ${BATCH} batches of 1 send, merged`, fn: () => Promise.all(sends(BATCH).map((s) => group.commit([s]))), itemsPerOp: BATCH, unit: 'rows' },
     ],
     close: async () => {
+      await group.idle();
       await store.close();
-      raw.close();
     },
   };
 }

@@ -1,5 +1,4 @@
-import { parseFrame } from '../../../src/server/frame-parser.js';
-import { msgFrame } from '../../../src/server/chat-worker.js';
+import { msgFrame, parseFrame } from '../../../src/server/index.js';
 import type { MicroTask } from './micro-result.js';
 
 /** Frame validation (the worker's parseFrame: size check, UTF-8 decode, JSON.parse, zod) and msg serialization. */

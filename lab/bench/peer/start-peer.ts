@@ -3,15 +3,15 @@ import { fileURLToPath } from 'node:url';
 import { migrate, openSqliteStore } from '../../../src/store/index.js';
 import { findFreePort, startRedisServer } from '../../cluster/redis-server.js';
 import type { ChildGroup } from '../children.js';
-import { startServerProcess, type ServerProcess } from '../servers/server-process.js';
+import { startServerProcess, type ServerProcess } from '../server-process.js';
 import type { SystemUnderLoad } from '../system-under-load.js';
 
 /** How the peer persists. */
 type PeerStore = 'core' | 'none';
 
 const STORE_TEXT: Record<PeerStore, string> = {
-  core: "persisted through the core's own CommitBatcher (group commit per event-loop turn, FULL, same schema; each process commits on its own connection)",
-  none: 'no persistence (seqs from memory)',
+  core: "persisted through the core's own store and GroupCommit (FULL, same schema; each process commits on its own connection)",
+  none: 'no persistence (a message counter per room in each process)',
 };
 
 const PEER_SERVER = fileURLToPath(new URL('./socketio-server.js', import.meta.url));
@@ -23,7 +23,7 @@ export interface PeerOptions {
   processes?: number;
   /** Where the database and logs go. */
   dir: string;
-  /** How the peer persists: `core` (the core's CommitBatcher and schema; each process writes for itself), `none` (no persistence). @default 'core' */
+  /** How the peer persists: `core` (the core's store and GroupCommit; each process writes for itself), `none` (no persistence). @default 'core' */
   store?: PeerStore;
   signal?: AbortSignal;
 }

@@ -1,6 +1,6 @@
 import type { ChildProcess } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
-import { awaitMessage, type ChildGroup } from '../children.js';
+import { awaitMessage, type ChildGroup } from './children.js';
 
 /** What a bench server child reports once it listens. */
 export interface ListeningReport {
