@@ -6,4 +6,5 @@ export default defineScenario({
   cluster: { workers: 2 },
   clients: { count: 6, rooms: ['lobby', 'dev'] },
   workload: { ratePerSec: 100, durationMs: 4000 },
+  catches: { 'local-only': ['at-least-once'] },
 });

@@ -6,4 +6,5 @@ export default defineScenario({
   clients: { count: 6, rooms: ['lobby', 'dev'] },
   workload: { ratePerSec: 100, durationMs: 4000 },
   faults: [{ kind: 'crash-point', atMs: 1000, forMs: 2000, target: 'worker:0', params: { point: 'after-commit-before-ack', nth: 15 } }],
+  catches: { 'no-dedup': ['unique-ids'], 'no-retry': ['sends-settled'] },
 });

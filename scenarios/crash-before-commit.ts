@@ -6,4 +6,10 @@ export default defineScenario({
   clients: { count: 6, rooms: ['lobby', 'dev'] },
   workload: { ratePerSec: 100, durationMs: 4000 },
   faults: [{ kind: 'crash-point', atMs: 1000, forMs: 2000, target: 'worker:0', params: { point: 'before-commit', nth: 15 } }],
+  catches: {
+    'no-retry': ['sends-settled'],
+    'at-most-once': ['sends-settled'],
+    'ack-before-commit': ['acked-durable'],
+    'publish-before-commit': ['no-phantoms'],
+  },
 });

@@ -6,4 +6,5 @@ export default defineScenario({
   clients: { count: 6, rooms: ['lobby', 'dev'] },
   workload: { ratePerSec: 100, durationMs: 4000 },
   faults: [{ kind: 'duplicate-publish', atMs: 0, forMs: 4000, target: 'all-workers', params: { probability: 0.5 } }],
+  catches: { 'no-client-dedup': ['exactly-once-effect'], 'at-least-once': ['exactly-once-effect'] },
 });

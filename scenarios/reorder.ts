@@ -6,4 +6,5 @@ export default defineScenario({
   clients: { count: 6, rooms: ['lobby', 'dev'] },
   workload: { ratePerSec: 100, durationMs: 4000 },
   faults: [{ kind: 'reorder', atMs: 0, forMs: 4000, target: 'all-workers', params: { windowMs: 300 } }],
+  catches: { 'no-reorder-buffer': ['per-room-order'] },
 });

@@ -21,9 +21,11 @@ export interface CoreOptions {
   synchronous?: Synchronous;
   /** One process serving as worker 0 and its own writer, no Redis (`--in-process`: the core's send path alone). @default false */
   inProcess?: boolean;
+  /** The core emits its own trace events (`--trace`), delivered to `onEvent` as `trace` events. @default false */
+  trace?: boolean;
   /** The core's stdout+stderr go here. @default inherit nothing (discarded) */
   logFile?: string;
-  /** Called for every event the primary reports (worker-up, worker-exit, ready, ...). */
+  /** Called for every event the primary reports (worker-up, worker-exit, ready, trace, ...). */
   onEvent?: (e: CoreEvent) => void;
   /** How long to wait for every worker to listen. @default 30000 */
   startTimeoutMs?: number;
@@ -114,7 +116,7 @@ export async function startCore(opts: CoreOptions): Promise<Core> {
 async function startCoreOnce(opts: CoreOptions, port: number): Promise<Core> {
   const args = coreArgv({
     workers: opts.workers, port, db: opts.db, semantics: opts.semantics ?? 'effectively-once', headIntervalMs: opts.headIntervalMs ?? 500,
-    ...(opts.redisUrls.length ? { redis: opts.redisUrls.join(',') } : {}), writer: opts.writer, synchronous: opts.synchronous, inProcess: opts.inProcess,
+    ...(opts.redisUrls.length ? { redis: opts.redisUrls.join(',') } : {}), writer: opts.writer, synchronous: opts.synchronous, inProcess: opts.inProcess, trace: opts.trace,
   });
   const child: ChildProcess = fork(CORE_MAIN, args, { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], env: { ...process.env, DL_LOG_LEVEL: process.env.DL_LOG_LEVEL ?? 'warn' } });
   const tail: string[] = [];

@@ -27,9 +27,26 @@ export class HistoryRecorder {
     return Math.round((performance.now() - this.#origin) * 1000) / 1000;
   }
 
+  /** The run's start in epoch milliseconds (`performance.timeOrigin + performance.now()` at construction). */
+  get epochMs(): number {
+    return performance.timeOrigin + this.#origin;
+  }
+
   /** Appends an event stamped with the current time, and returns it. */
   record(e: WithoutT<HistoryEvent>): HistoryEvent {
-    const ev = { t: this.now(), ...e } as HistoryEvent;
+    return this.#append({ t: this.now(), ...e } as HistoryEvent);
+  }
+
+  /**
+   * Appends an event that happened at `epochMs` (epoch milliseconds on the clock every process
+   * shares, as the core stamps its trace events), stamped on the run's clock, and returns it.
+   * It lands in arrival order, so its `t` may be earlier than that of the event before it.
+   */
+  recordAt(epochMs: number, e: WithoutT<HistoryEvent>): HistoryEvent {
+    return this.#append({ t: Math.round((epochMs - this.epochMs) * 1000) / 1000, ...e } as HistoryEvent);
+  }
+
+  #append(ev: HistoryEvent): HistoryEvent {
     this.events.push(ev);
     this.#out?.write(`${JSON.stringify(ev)}\n`);
     for (const l of this.#listeners) l(ev);

@@ -1,5 +1,8 @@
 import type { FaultKind } from './fault.js';
 import { clientDisconnect } from './client-disconnect.js';
+import { clientOffline } from './client-offline.js';
+import { idReuse } from './id-reuse.js';
+import { lateRetry } from './late-retry.js';
 import { crashPoint } from './crash-point.js';
 import { duplicatePublish } from './duplicate-publish.js';
 import { reconnectStorm } from './reconnect-storm.js';
@@ -28,6 +31,9 @@ export const FAULTS: Record<string, FaultKind> = {
   'client-disconnect': clientDisconnect,
   'reconnect-storm': reconnectStorm,
   'retry-before-ack': retryBeforeAck,
+  'client-offline': clientOffline,
+  'late-retry': lateRetry,
+  'id-reuse': idReuse,
 };
 
 export type { FaultKind, FaultContext, ResolvedTarget, Heal } from './fault.js';

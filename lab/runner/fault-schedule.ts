@@ -8,6 +8,8 @@ import { UsageError } from './cli-errors.js';
 export interface PlannedFault {
   name: string;
   step: FaultStep;
+  /** How long it lasts, in ms ("end" resolved against the workload's duration). */
+  forMs: number;
   params: unknown;
   target: ResolvedTarget;
   /** False when the step's probability said it does not fire in this run, or it needs Redis and the run has none. */
@@ -30,7 +32,8 @@ export function planFaults(sc: Scenario, seed: number, hasRedis: boolean): Plann
     const target = resolveTarget(step, kind.targets, sc.cluster.workers, random, `scenario ${sc.name}: faults.${i}.target`);
     const drawn = random() < step.probability;
     const where = target.kind === 'workers' ? target.slots.map((s) => `worker:${s}`).join('+') : target.kind;
-    const planned: PlannedFault = { name: `${step.kind}@${step.atMs}ms ${where}`, step, params: parsed.data, target, fires: drawn && (hasRedis || !kind.needsRedis) };
+    const forMs = step.forMs === 'end' ? Math.max(0, sc.workload.durationMs - step.atMs) : step.forMs;
+    const planned: PlannedFault = { name: `${step.kind}@${step.atMs}ms ${where}`, step, forMs, params: parsed.data, target, fires: drawn && (hasRedis || !kind.needsRedis) };
     if (!drawn) planned.skipReason = `probability ${step.probability}`;
     else if (!planned.fires) planned.skipReason = 'this semantics variant runs without Redis';
     return planned;
@@ -62,7 +65,7 @@ export class FaultTimeline {
 
   /** When the last step ends, in ms after the workload starts. */
   get endMs(): number {
-    return Math.max(0, ...this.plan.map((f) => f.step.atMs + f.step.forMs));
+    return Math.max(0, ...this.plan.map((f) => f.step.atMs + f.forMs));
   }
 
   /** Errors raised by fault steps (a step that could not be injected makes the run fail with exit 2). */
@@ -86,7 +89,7 @@ export class FaultTimeline {
       const heal = await FAULTS[f.step.kind]!.start(this.ctxFor(f, i), f.target, f.params);
       await new Promise<void>((resolve) => {
         const wake = () => { clearTimeout(t); this.#wakers.delete(wake); resolve(); };
-        const t = setTimeout(wake, f.step.forMs);
+        const t = setTimeout(wake, f.forMs);
         this.#wakers.add(wake);
       });
       await heal();

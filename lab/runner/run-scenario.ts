@@ -7,6 +7,7 @@ import { startCore, type Core } from '../cluster/core-process.js';
 import { HistoryRecorder } from '../history/recorder.js';
 import type { PhaseEvent } from '../history/events.js';
 import { readDbHeads, readDbSnapshot } from '../history/db-snapshot.js';
+import { writeDeliveryPaths } from '../history/delivery-paths.js';
 import { startSimClient, type SimClient } from '../workload/sim-client.js';
 import { runOpenLoop } from '../workload/open-loop.js';
 import { checkAll, INVARIANT_NAMES, type CheckOutcome, type InvariantName } from '../checker/index.js';
@@ -45,6 +46,10 @@ export async function runScenario(sc: Scenario, o: RunOptions): Promise<RunRepor
   const invariants = (sc.invariants ?? INVARIANT_NAMES) as InvariantName[];
   const unknown = invariants.filter((n) => !INVARIANT_NAMES.includes(n));
   if (unknown.length) throw new UsageError(`scenario ${sc.name}: invariants: unknown ${unknown.join(', ')} (known: ${INVARIANT_NAMES.join(', ')})`);
+  for (const [variant, names] of Object.entries(sc.catches)) {
+    const bad = (names ?? []).filter((n) => !INVARIANT_NAMES.includes(n as InvariantName));
+    if (bad.length) throw new UsageError(`scenario ${sc.name}: catches.${variant}: unknown invariant ${bad.join(', ')} (known: ${INVARIANT_NAMES.join(', ')})`);
+  }
   const plan = planFaults(sc, seed, serverFlags(semantics).redis);
   const outDir = resolve(o.outDir);
   rmSync(outDir, { recursive: true, force: true });
@@ -69,8 +74,10 @@ export async function runScenario(sc: Scenario, o: RunOptions): Promise<RunRepor
     aborted();
     core = await startCore({
       workers: sc.cluster.workers, db: dbFile, redisUrls: proxies.map((p) => p.url), semantics, headIntervalMs: sc.headIntervalMs, ...(o.writer ? { writer: o.writer } : {}),
-      logFile: join(outDir, 'core.log'),
+      logFile: join(outDir, 'core.log'), trace: true,
       onEvent: (e) => {
+        // The core's own trace events, stamped in epoch ms, go into the history on the run's clock.
+        if (e.type === 'trace') for (const tr of e.traces) history.recordAt(tr.at, { type: 'trace', trace: tr });
         if (e.type === 'worker-up') history.record({ type: 'worker-up', worker: e.slot, pid: e.pid });
         if (e.type === 'worker-exit') history.record({ type: 'worker-exit', worker: e.slot, pid: e.pid, signal: e.signal, code: e.code });
         if (e.type === 'failpoint-fired') history.record({ type: 'failpoint-fired', worker: e.slot, pid: e.pid, failpoint: e.failpoint, detail: e.detail });
@@ -78,17 +85,24 @@ export async function runScenario(sc: Scenario, o: RunOptions): Promise<RunRepor
     });
     const liveCore = core;
     const flags = clientFlags(semantics);
-    for (let i = 0; i < sc.clients.count; i++) {
-      const home = sc.clients.placement === 'spread' ? i % sc.cluster.workers : sc.clients.placement[i % sc.clients.placement.length]! % sc.cluster.workers;
+    const place = (i: number, placement: 'spread' | number[]) => (placement === 'spread' ? i % sc.cluster.workers : placement[i % placement.length]! % sc.cluster.workers);
+    const listeners = sc.clients.listeners;
+    const roster = [
+      ...Array.from({ length: sc.clients.count }, (_, i) => ({ name: `c${i}`, home: place(i, sc.clients.placement), role: 'sender' as const })),
+      ...Array.from({ length: listeners?.count ?? 0 }, (_, i) => ({ name: `l${i}`, home: place(i, listeners!.placement), role: 'listener' as const })),
+    ];
+    roster.forEach(({ name, home, role }, i) => {
       const order = Array.from({ length: sc.cluster.workers }, (_, k) => (home + k) % sc.cluster.workers);
-      clients.push(startSimClient({ name: `c${i}`, home, urls: order.map((k) => liveCore.slotUrl(k)), rooms: sc.clients.rooms, semantics: flags, history, random: mulberry32(seed + 1000 + i) }));
-    }
+      clients.push(startSimClient({ name, home, role, urls: order.map((k) => liveCore.slotUrl(k)), rooms: sc.clients.rooms, semantics: flags, history, random: mulberry32(seed + 1000 + i) }));
+    });
     await waitUntil(() => clients.every((c) => joinedAll(history, c)), JOIN_TIMEOUT_MS, 'every client to join its rooms', o.signal);
 
     phase('workload');
     const timeline = new FaultTimeline(plan, (_f, i) => ({ core: liveCore, redis, proxies, clients, history, random: mulberry32(seed * 31 + i), seed: seed * 31 + i }), history, (s) => say(s));
     let sent = 0;
-    const progress = setInterval(() => say(`sent ${sent}, acked ${history.events.reduce((n, e) => n + (e.type === 'ack' ? 1 : 0), 0)}`), 1000);
+    let acked = 0;
+    const unsubscribe = history.subscribe((e) => { if (e.type === 'ack') acked += 1; });
+    const progress = setInterval(() => say(`sent ${sent}, acked ${acked}`), 1000);
     try {
       timeline.start();
       const load = runOpenLoop({ clients, ratePerSec: sc.workload.ratePerSec, durationMs: sc.workload.durationMs, bodyBytes: sc.workload.bodyBytes, random: mulberry32(seed), ...(o.signal ? { signal: o.signal } : {}), onSend: () => { sent += 1; } });
@@ -97,6 +111,7 @@ export async function runScenario(sc: Scenario, o: RunOptions): Promise<RunRepor
       await timeline.healAll();
     } finally {
       clearInterval(progress);
+      unsubscribe();
     }
     if (timeline.errors.length) throw new Error(timeline.errors.join('; '));
     aborted();
@@ -113,6 +128,7 @@ export async function runScenario(sc: Scenario, o: RunOptions): Promise<RunRepor
 
     phase('check');
     outcome = checkAll({ history: history.events, db }, invariants);
+    writeDeliveryPaths(join(outDir, 'deliveries.jsonl'), history.events);
   } catch (err) {
     error = err instanceof Error ? err.message : String(err);
   } finally {
@@ -143,10 +159,11 @@ async function recover(clients: readonly SimClient[], dbFile: string, timeoutMs:
   try {
     await waitUntil(() => {
       const heads = readDbHeads(dbFile);
-      const progress = clients.map((c) => `${c.client.pendingCount}:${c.rooms.map((r) => c.client.cursor(r)).join(',')}`).join('|') + [...heads.values()].join(',');
+      const progress = clients.map((c) => `${c.unsettled}:${c.rooms.map((r) => c.client.cursor(r)).join(',')}`).join('|') + [...heads.values()].join(',');
       if (progress !== last) { last = progress; lastChange = performance.now(); }
       if (performance.now() - lastChange > STALL_MS) throw new Error('stalled');
-      if (clients.some((c) => c.client.pendingCount > 0)) return false;
+      // Every send the applications made settled (acked or refused), as they saw it.
+      if (clients.some((c) => c.unsettled > 0)) return false;
       return clients.every((c) => c.rooms.every((r) => c.client.cursor(r) >= (heads.get(r) ?? 0)));
     }, timeoutMs, 'recovery', signal);
     return true;

@@ -1,6 +1,9 @@
 import { z } from 'zod';
 import { SemanticsName } from '../../src/protocol/index.js';
 
+/** The end of the workload, as a fault's `forMs`: the fault lasts until the workload is over (healed at the heal phase). */
+export const UNTIL_END = 'end';
+
 /** Who a fault hits: a worker slot, a random worker (chosen from the seed), every worker, Redis, or the clients. */
 export const FaultTarget = z.union([
   z.literal('redis'),
@@ -17,8 +20,8 @@ export const FaultStep = z.object({
   kind: z.string().min(1),
   /** Start, in ms after the workload starts. */
   atMs: z.number().int().nonnegative(),
-  /** How long the fault lasts before it is healed (ignored by one-shot faults). @default 0 */
-  forMs: z.number().int().nonnegative().default(0),
+  /** How long the fault lasts before it is healed (ignored by one-shot faults), or "end": until the workload is over. @default 0 */
+  forMs: z.union([z.number().int().nonnegative(), z.literal(UNTIL_END)]).default(0),
   /** @default 'random-worker' */
   target: FaultTarget.default('random-worker'),
   /** The fault's own parameters (units in the names). @default {} */
@@ -42,6 +45,12 @@ export const Scenario = z.object({
     rooms: z.array(z.string().regex(/^[A-Za-z0-9_.:-]{1,64}$/)).min(1).default(['lobby']),
     /** Client i is placed on worker placement[i % length]; 'spread' places client i on worker i % workers. @default 'spread' */
     placement: z.union([z.literal('spread'), z.array(z.number().int().nonnegative()).min(1)]).default('spread'),
+    /** Clients that only listen (they never send), placed like the others: on the faulted worker, they see only what reaches them. @default none */
+    listeners: z.object({
+      count: z.number().int().min(1).max(100),
+      /** Listener i is placed on worker placement[i % length]. @default 'spread' */
+      placement: z.union([z.literal('spread'), z.array(z.number().int().nonnegative()).min(1)]).default('spread'),
+    }).strict().optional(),
   }).strict().default({ count: 4, rooms: ['lobby'], placement: 'spread' }),
   workload: z.object({
     /** Sends per second over all clients (open loop). @default 50 */
@@ -59,7 +68,13 @@ export const Scenario = z.object({
   /** Bound on the recovery phase (waiting for every client to catch up with the database). @default 20000 */
   recoveryTimeoutMs: z.number().int().min(100).max(600_000).default(20_000),
   /** How often workers send heads. @default 500 */
-  headIntervalMs: z.number().int().min(50).max(10_000).default(500),
+  headIntervalMs: z.number().int().min(50).max(60_000).default(500),
+  /**
+   * What this scenario must catch: semantics variants (ablations, seeded bugs, teaching variants),
+   * each with the invariants that must break under it. `matrix --check` runs exactly these cells.
+   * @default {}
+   */
+  catches: z.partialRecord(SemanticsName, z.array(z.string().min(1)).min(1)).default({}),
 }).strict();
 
 /** A scenario as written (defaults not yet applied). */

@@ -24,6 +24,12 @@ export interface SimClient {
   readonly acked: readonly { id: string; room: string; body: string }[];
   /** Drops the connection and keeps the client's network down for `forMs` (no new connection succeeds meanwhile). */
   goOffline(forMs: number): void;
+  /** While on, ack frames for this client are lost on the way in (below the SDK), as on a lossy link. */
+  dropAcks(on: boolean): void;
+  /** Ack frames lost so far by `dropAcks`, by message id. */
+  readonly droppedAcks: ReadonlySet<string>;
+  /** The application's sends not yet settled. */
+  readonly unsettled: number;
 }
 
 /** Options of `startSimClient`. */
@@ -50,8 +56,15 @@ export function startSimClient(o: SimClientOptions): SimClient {
   const carriedBy = new Map<string, { worker: number | null; path: WirePath | null }>();
   const ackWorker = new Map<string, number | null>();
   let offlineUntil = 0;
+  let droppingAcks = false;
+  const droppedAcks = new Set<string>();
   const WebSocket = tappedWebSocket({
     offline: () => performance.now() < offlineUntil,
+    drop: (f) => {
+      if (!droppingAcks || f.type !== 'ack') return false;
+      droppedAcks.add(f.id);
+      return true;
+    },
     onFrame: ({ frame: f, worker, path }) => {
       switch (f.type) {
         case 'welcome':
@@ -103,6 +116,7 @@ export function startSimClient(o: SimClientOptions): SimClient {
   });
   const newId = monotonicFactory(o.random);
   const acked: { id: string; room: string; body: string }[] = [];
+  let unsettled = 0;
   return {
     name,
     home: o.home,
@@ -113,6 +127,7 @@ export function startSimClient(o: SimClientOptions): SimClient {
     send: async (room, body, reuse) => {
       const id = reuse ?? newId();
       h.record({ type: 'invoke', client: name, room, id, body });
+      unsettled += 1;
       try {
         const ack = await client.send(room, body, { id });
         h.record({ type: 'ack', client: name, room, id, seq: ack.seq, duplicate: ack.duplicate, worker: ackWorker.get(id) ?? null });
@@ -120,8 +135,13 @@ export function startSimClient(o: SimClientOptions): SimClient {
       } catch (e) {
         if (e instanceof SendError) h.record({ type: 'send-fail', client: name, room, id, code: e.code });
         else h.record({ type: 'send-info', client: name, room, id, reason: e instanceof Error ? `${e.name}: ${e.message}` : String(e) });
+      } finally {
+        unsettled -= 1;
       }
     },
+    get unsettled() { return unsettled; },
+    droppedAcks,
+    dropAcks: (on) => { droppingAcks = on; },
     goOffline: (forMs) => {
       offlineUntil = performance.now() + forMs;
       client.closeAbruptly();

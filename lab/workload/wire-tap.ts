@@ -17,6 +17,8 @@ export interface WireTapOptions {
   onFrame: (f: TappedFrame) => void;
   /** While this returns true, new connections fail at once (the client's network is down). */
   offline: () => boolean;
+  /** Frames for which this returns true are lost on the way in: recorded nowhere, never seen by the SDK. */
+  drop?: (f: ServerFrame) => boolean;
 }
 
 /**
@@ -33,25 +35,35 @@ export function tappedWebSocket(o: WireTapOptions): new (url: string) => WebSock
 
     constructor(url: string) {
       super(url);
-      if (o.offline()) {
-        this.terminate();
-        return;
+      if (o.offline()) this.terminate();
+    }
+
+    // Every frame passes here before any listener (the SDK's) sees it: recorded first, or lost on the link.
+    override emit(event: string | symbol, ...args: unknown[]): boolean {
+      if (event === 'message' && args[1] !== true) {
+        const f = this.#parse(args[0]);
+        if (f !== undefined) {
+          if (o.drop?.(f)) return true;
+          this.#observe(f);
+        }
       }
-      // Registered before the SDK sets onmessage: the wire is recorded before the SDK reacts to it.
-      this.on('message', (data: Buffer, isBinary: boolean) => {
-        if (isBinary) return;
-        let raw: unknown;
-        try { raw = JSON.parse(data.toString()); } catch { return; }
-        const p = ServerFrame.safeParse(raw);
-        if (!p.success) return;
-        const f = p.data;
-        if (f.type === 'welcome') this.#worker = f.worker;
-        let path: WirePath | undefined;
-        if (f.type === 'msg') path = this.#replaying.has(f.room) ? 'replay' : this.#fetching.has(f.room) ? 'fetch' : 'live';
-        if (f.type === 'joined') this.#replaying.delete(f.room);
-        if (f.type === 'fetched') this.#fetching.delete(f.room);
-        o.onFrame({ frame: f, worker: this.#worker, path });
-      });
+      return super.emit(event, ...args);
+    }
+
+    #parse(data: unknown): ServerFrame | undefined {
+      let raw: unknown;
+      try { raw = JSON.parse(String(data)); } catch { return undefined; }
+      const p = ServerFrame.safeParse(raw);
+      return p.success ? p.data : undefined;
+    }
+
+    #observe(f: ServerFrame): void {
+      if (f.type === 'welcome') this.#worker = f.worker;
+      let path: WirePath | undefined;
+      if (f.type === 'msg') path = this.#replaying.has(f.room) ? 'replay' : this.#fetching.has(f.room) ? 'fetch' : 'live';
+      if (f.type === 'joined') this.#replaying.delete(f.room);
+      if (f.type === 'fetched') this.#fetching.delete(f.room);
+      o.onFrame({ frame: f, worker: this.#worker, path });
     }
 
     override send(data: unknown, ...rest: unknown[]): void {

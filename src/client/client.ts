@@ -176,7 +176,8 @@ export class DeliveryClient {
       case 'joined':
         room.onJoinedHead(f.head);
         this.#emit({ type: 'joined', room: room.name, head: f.head, worker: this.#worker });
-        return this.#fetch(room, 'gap-or-tail');
+        // Catching up on join is the replay and, after it, a fetch of the tail up to the joined head.
+        return this.#o.semantics.replay ? this.#fetch(room, 'gap-or-tail') : undefined;
       case 'head':
         return this.#fetch(room, room.onHead(f.seq) ? 'gap-or-tail' : 'gap');
       case 'fetched':

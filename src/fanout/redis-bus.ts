@@ -7,8 +7,8 @@ export interface RedisBusOptions {
   url: string;
   /** This worker's identity on the bus; its own echoes are ignored. */
   origin: string;
-  /** Called with a room and a serialized `msg` frame published by another worker. */
-  onMessage: (room: string, frame: string) => void;
+  /** Called with a room, a serialized `msg` frame published by another worker, and that worker's bus origin (`w<slot>:<pid>`). */
+  onMessage: (room: string, frame: string, origin: string) => void;
   /** Called when the subscriber (re)connects, so the worker can tell its clients the heads at once. */
   onResubscribed?: () => void;
   /** How often both connections are probed with PING. @default 1000 */
@@ -67,7 +67,7 @@ export class RedisBus {
       const m = room === undefined ? undefined : decodeBusMessage(payload.toString(), room);
       if (room === undefined || !m) return void (this.#rejected += 1);
       switch (m.type) {
-        case 'msg': if (m.origin !== opts.origin) opts.onMessage(room, m.frame);
+        case 'msg': if (m.origin !== opts.origin) opts.onMessage(room, m.frame, m.origin);
       }
     });
     this.#probe = setInterval(() => void this.#probeAll(), opts.probeIntervalMs ?? 1000);

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ArmFailpoint, DisarmFailpoint, FailpointFired } from './ipc.js';
+import { ArmFailpoint, DisarmFailpoint, FailpointFired, TraceBatch } from './ipc.js';
 
 /**
  * The channel between the lab and the core's program (`src/server/main.ts` started as a child with
@@ -22,6 +22,8 @@ export const CoreEvent = z.discriminatedUnion('type', [
   z.object({ type: z.literal('worker-up'), slot: Slot, pid: Pid, port: z.number().int(), slotPort: z.number().int() }),
   z.object({ type: z.literal('worker-exit'), slot: Slot, pid: Pid, code: z.number().nullable(), signal: z.string().nullable() }),
   FailpointFired,
+  /** The core's own trace events (its workers' and the primary's), only when it runs with `--trace`. */
+  TraceBatch,
   /** Every worker listens; `redisUrl` is the bus every worker uses (comma-separated when one per worker). */
   z.object({ type: z.literal('ready'), port: z.number().int(), workers: z.number().int(), redisUrl: z.string(), dbFile: z.string(), pid: Pid }),
 ]);

@@ -1,6 +1,9 @@
 import { z } from 'zod';
 import { SemanticsName, Synchronous, WriterName } from './semantics.js';
 
+/** A boolean option: a bare flag (`--trace`) on the command line, `true`/`false` as a string or a boolean otherwise. */
+const BooleanFlag = z.union([z.boolean(), z.enum(['true', 'false']).transform((s) => s === 'true')]);
+
 /**
  * The options of the core's program (`node dist/src/server/main.js --workers 2 --port 8080 …`), as
  * flags. The program validates them with this schema; the lab and `deliverylab serve` build the
@@ -29,12 +32,23 @@ export const CoreOptions = z.object({
    * One process: no cluster, no Redis; the process serves as worker 0 and commits itself (the core's
    * send path with nothing between the socket and the database). @default false
    */
-  inProcess: z.union([z.boolean(), z.enum(['true', 'false']).transform((s) => s === 'true')]).default(false),
+  inProcess: BooleanFlag.default(false),
+  /**
+   * The core emits its own trace events (commit, ack, publish, bus receive, fan-out, head, replay,
+   * fetch) to the lab over its IPC channel; off, the send path only checks a boolean. @default false
+   */
+  trace: BooleanFlag.default(false),
 }).strict();
 /** The core's options with defaults applied. */
 export type CoreOptions = z.infer<typeof CoreOptions>;
 /** The core's options as a caller writes them. */
 export type CoreOptionsInput = z.input<typeof CoreOptions>;
+
+/** True for an option given as a bare flag (`--in-process`, `--trace`) rather than a flag and a value. */
+export function isBooleanCoreOption(key: keyof CoreOptions): boolean {
+  const s = CoreOptions.shape[key];
+  return (s instanceof z.ZodDefault ? s.unwrap() : s) === BooleanFlag;
+}
 
 /** The flag of each option (`headIntervalMs` → `--head-interval-ms`). */
 export function coreFlag(key: keyof CoreOptions): string {

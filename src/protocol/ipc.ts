@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { CommitResult, PendingSend } from './commit.js';
 import { FailpointName, FailpointParams } from './failpoints.js';
+import { CoreTrace } from './trace.js';
 
 /**
  * The channel between a primary and its workers (Node's cluster IPC): one union per direction,
@@ -24,8 +25,12 @@ export const WorkerListening = z.object({ type: z.literal('listening'), slot: Sl
 export const CommitRequest = z.object({ type: z.literal('commit'), req: RequestId, sends: z.array(PendingSend) });
 export type CommitRequest = z.infer<typeof CommitRequest>;
 
+/** One event-loop turn's trace events of a process (worker → primary, then primary → lab as a `CoreEvent`); only with `--trace`. */
+export const TraceBatch = z.object({ type: z.literal('trace'), traces: z.array(CoreTrace).min(1) });
+export type TraceBatch = z.infer<typeof TraceBatch>;
+
 /** Every message a worker sends its primary. */
-export const WorkerToPrimary = z.discriminatedUnion('type', [WorkerListening, FailpointFired, CommitRequest]);
+export const WorkerToPrimary = z.discriminatedUnion('type', [WorkerListening, FailpointFired, CommitRequest, TraceBatch]);
 export type WorkerToPrimary = z.infer<typeof WorkerToPrimary>;
 
 /** The writer committed a request: every send's outcome, in request order. */

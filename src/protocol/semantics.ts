@@ -20,7 +20,7 @@ export const SEMANTICS = {
   },
   'no-replay': {
     kind: 'ablation',
-    doc: 'A join asks for no replay: a client that reconnects misses what was committed while it was away, unless a head or a gap reveals it.',
+    doc: 'No catch-up on join (no replay, and the head the join reports is not acted on): a client that reconnects misses what was committed while it was away until a periodic head or a later message reveals the gap.',
     server: {},
     client: { replay: false },
   },
@@ -108,7 +108,7 @@ export interface ServerSemanticsFlags {
 /** Client-side switches a semantics variant sets. */
 export interface ClientSemanticsFlags {
   /** @default true */ dedup?: boolean;
-  /** @default true */ replay?: boolean;
+  /** Catch up on join: the join's replay, then a fetch of the tail up to the head the join reports. @default true */ replay?: boolean;
   /** @default true */ fetch?: boolean;
   /** @default true */ retry?: boolean;
   /** Hold messages beyond a gap until it is filled; false hands them on at once and gives the gap up. @default true */ reorder?: boolean;

@@ -1,5 +1,5 @@
 import type * as UWS from 'uWebSockets.js';
-import { roomTopic, serverFlags, MAX_FETCH_LIMIT, type ErrorCode, type FetchFrame, type JoinFrame, type MsgFrame, type SendFrame, type ServerFrame } from '../protocol/index.js';
+import { roomTopic, serverFlags, MAX_FETCH_LIMIT, type CoreTrace, type ErrorCode, type FetchFrame, type JoinFrame, type MsgFrame, type SendFrame, type ServerFrame } from '../protocol/index.js';
 import { readAfter, readHeads, type MessageRow, type Store } from '../store/index.js';
 import type { RedisBus } from '../fanout/index.js';
 import type { Failpoints } from '../failpoints/index.js';
@@ -8,6 +8,14 @@ import { parseFrame } from './frame-parser.js';
 import { RateLimiter } from './rate-limiter.js';
 import type { SendBatcher } from './send-batcher.js';
 import type { WorkerOptions } from './worker-options.js';
+import { traceClock, type Tracer } from './tracer.js';
+
+type AckTrace = Extract<CoreTrace, { what: 'ack' }>;
+/** A bus origin, `w<slot>:<pid>`. */
+const ORIGIN = /^w(\d+):(\d+)$/;
+
+/** How long a crash point that follows an ack waits for the ack to reach the client before it fires. */
+const CRASH_DRAIN_MS = 20;
 
 /** What a worker keeps per WebSocket connection. */
 export interface Session {
@@ -39,18 +47,24 @@ export class ChatWorker {
   #bus: RedisBus | undefined;
   #fp: Failpoints;
   #metrics: Metrics;
+  #trace: Tracer;
+  #slot: number;
   #members = new Map<string, number>();
   /** heads-from-live only: the highest seq seen live per room. */
   #liveHeads = new Map<string, number>();
   /** Acks waiting for the end of this microtask checkpoint, to be written corked, once per socket. */
   #pendingAcks = new Map<Socket, string[]>();
+  /** Tracing only: the ack events of the acks in #pendingAcks, stamped when they are written. */
+  #pendingAckTraces = new Map<Socket, AckTrace[]>();
 
-  constructor(deps: { app: UWS.TemplatedApp; store: Store; batcher: SendBatcher; bus: RedisBus | undefined; failpoints: Failpoints; metrics: Metrics; options: WorkerOptions }) {
+  constructor(deps: { app: UWS.TemplatedApp; store: Store; batcher: SendBatcher; bus: RedisBus | undefined; failpoints: Failpoints; metrics: Metrics; tracer: Tracer; options: WorkerOptions }) {
     this.#app = deps.app;
     this.#store = deps.store;
     this.#bus = deps.bus;
     this.#fp = deps.failpoints;
     this.#metrics = deps.metrics;
+    this.#trace = deps.tracer;
+    this.#slot = deps.options.DL_SLOT;
     this.flags = serverFlags(deps.options.DL_SEMANTICS);
     this.batcher = deps.batcher;
   }
@@ -85,10 +99,21 @@ export class ChatWorker {
     s.rooms.clear();
   }
 
-  /** Fans a serialized msg frame out to this worker's members of the room. */
+  /** Fans a serialized msg or head frame out to this worker's members of the room. */
   fanOut(room: string, frame: string): void {
     if (this.flags.headsFrom === 'live') this.#sawLive(room, frame);
     this.#app.publish(roomTopic(room), frame, false);
+  }
+
+  /** Fans out a msg frame another worker published, received from Redis (`origin` is that worker's `w<slot>:<pid>`). */
+  fromBus(room: string, frame: string, origin: string): void {
+    if (!this.#trace.on) return this.fanOut(room, frame);
+    // The bus validated the frame; tracing reads its id and seq again rather than burden the untraced path.
+    const m = JSON.parse(frame) as MsgFrame;
+    const o = ORIGIN.exec(origin);
+    this.#trace.emit({ what: 'bus-receive', at: traceClock(), worker: this.#slot, id: m.id, room, seq: m.seq, origin: Number(o?.[1] ?? 0), originPid: Number(o?.[2] ?? 1) });
+    this.fanOut(room, frame);
+    this.#trace.emit({ what: 'fanout', at: traceClock(), worker: this.#slot, id: m.id, room, seq: m.seq, source: 'bus', members: this.#members.get(room) ?? 0 });
   }
 
   /** Sends every local room its committed head, read from the database (never from Redis; the heads-from-live ablation excepted). */
@@ -96,7 +121,10 @@ export class ChatWorker {
     const rooms = this.localRooms;
     if (rooms.length === 0) return;
     const heads = this.flags.headsFrom === 'live' ? new Map(rooms.flatMap((r) => (this.#liveHeads.has(r) ? [[r, this.#liveHeads.get(r)!] as const] : []))) : await readHeads(this.#store, rooms);
-    for (const [room, seq] of heads) this.fanOut(room, JSON.stringify({ type: 'head', room, seq } satisfies ServerFrame));
+    for (const [room, seq] of heads) {
+      this.fanOut(room, JSON.stringify({ type: 'head', room, seq } satisfies ServerFrame));
+      if (this.#trace.on) this.#trace.emit({ what: 'head', at: traceClock(), worker: this.#slot, room, seq, from: this.flags.headsFrom });
+    }
   }
 
   /** The heads-from-live ablation: the highest seq this worker has seen go by, per room. */
@@ -122,6 +150,7 @@ export class ChatWorker {
       for (const r of rows) ws.send(msgFrame(r), false);
       ws.send(JSON.stringify({ type: 'joined', room: f.room, head } satisfies ServerFrame), false);
     });
+    if (this.#trace.on) this.#trace.emit({ what: 'replay', at: traceClock(), worker: this.#slot, user: s.user, room: f.room, after: f.after, rows: rows.length, head });
   }
 
   #leave(ws: Socket, room: string): void {
@@ -141,11 +170,13 @@ export class ChatWorker {
 
   async #fetch(ws: Socket, f: FetchFrame): Promise<void> {
     const rows = await readAfter(this.#store, f.room, f.after, f.limit);
-    if (ws.getUserData().closed) return;
+    const s = ws.getUserData();
+    if (s.closed) return;
     ws.cork(() => {
       for (const r of rows) ws.send(msgFrame(r), false);
       ws.send(JSON.stringify({ type: 'fetched', room: f.room, after: f.after, count: rows.length, more: rows.length === f.limit } satisfies ServerFrame), false);
     });
+    if (this.#trace.on) this.#trace.emit({ what: 'fetch', at: traceClock(), worker: this.#slot, user: s.user, room: f.room, after: f.after, count: rows.length, more: rows.length === f.limit });
   }
 
   async #send(ws: Socket, f: SendFrame): Promise<void> {
@@ -157,10 +188,10 @@ export class ChatWorker {
     if (r.kind === 'conflict') return this.#error(ws, 'id_conflict', `id ${f.id} is already room ${r.existing.room} seq ${r.existing.seq} with other content`, f.id);
     this.#fp.reach('after-commit-before-ack', what);
     this.#ack(ws, f, r.seq, r.duplicate);
-    if (this.#fp.isArmed('after-ack-before-publish')) this.#flushAcks();
+    if (this.#fp.isArmed('after-ack-before-publish')) await this.#flushBeforeCrash(ws);
     this.#fp.reach('after-ack-before-publish', what);
     // A retry is published again: its first publish may have died with a crashed worker.
-    this.#publish(msgFrame({ id: f.id, room: f.room, seq: r.seq, sender, body: f.body, created_at: r.createdAt }), f.room);
+    this.#publish(msgFrame({ id: f.id, room: f.room, seq: r.seq, sender, body: f.body, created_at: r.createdAt }), f.room, f.id, r.seq, r.duplicate);
   }
 
   /** The seeded bugs: publish or ack with a guessed seq before the commit makes it true. */
@@ -168,16 +199,16 @@ export class ChatWorker {
     const guess = ((await readHeads(this.#store, [f.room])).get(f.room) ?? 0) + 1 + this.batcher.pending;
     const frame = msgFrame({ id: f.id, room: f.room, seq: guess, sender, body: f.body, created_at: Date.now() });
     if (this.flags.order === 'publish-commit-ack') {
-      this.#publish(frame, f.room);
+      this.#publish(frame, f.room, f.id, guess, false);
     } else {
       this.#ack(ws, f, guess, false);
-      if (this.#fp.isArmed('before-commit')) this.#flushAcks();
+      if (this.#fp.isArmed('before-commit')) await this.#flushBeforeCrash(ws);
     }
     this.#fp.reach('before-commit', what);
     const r = await this.batcher.submit({ id: f.id, room: f.room, sender, body: f.body });
     if (r.kind === 'conflict') return this.#error(ws, 'id_conflict', `id ${f.id} conflicts`, f.id);
     if (this.flags.order === 'publish-commit-ack') this.#ack(ws, f, r.seq, r.duplicate);
-    else this.#publish(msgFrame({ id: f.id, room: f.room, seq: r.seq, sender, body: f.body, created_at: r.createdAt }), f.room);
+    else this.#publish(msgFrame({ id: f.id, room: f.room, seq: r.seq, sender, body: f.body, created_at: r.createdAt }), f.room, f.id, r.seq, r.duplicate);
   }
 
   #ack(ws: Socket, f: SendFrame, seq: number, duplicate: boolean): void {
@@ -186,27 +217,61 @@ export class ChatWorker {
     // The sends of one group commit resume in one microtask checkpoint: their acks are collected and
     // written with one corked write per socket (an ack sent outside a uWS handler is a write() each).
     const frame = JSON.stringify({ type: 'ack', id: f.id, room: f.room, seq, duplicate } satisfies ServerFrame);
+    if (this.#trace.on) this.#traceAck(ws, { what: 'ack', at: 0, worker: this.#slot, id: f.id, room: f.room, seq, duplicate });
     const list = this.#pendingAcks.get(ws);
     if (list) return void list.push(frame);
     this.#pendingAcks.set(ws, [frame]);
     if (this.#pendingAcks.size === 1) queueMicrotask(() => this.#flushAcks());
   }
 
+  /**
+   * Before a crash point that comes after an ack: writes the acks now and lets them reach the client
+   * before the process dies. A SIGKILL with unread input on the socket makes the kernel reset the
+   * connection, discarding what it had not yet sent; "after the ack" must mean the client has it.
+   */
+  async #flushBeforeCrash(ws: Socket): Promise<void> {
+    this.#flushAcks();
+    for (let i = 0; i < 50 && !ws.getUserData().closed && ws.getBufferedAmount() > 0; i++) await new Promise((r) => setTimeout(r, 1));
+    await new Promise((r) => setTimeout(r, CRASH_DRAIN_MS));
+  }
+
   /** Writes the collected acks (also called right before a crash point, so "after the ack" means it was written). */
   #flushAcks(): void {
     const pending = this.#pendingAcks;
     this.#pendingAcks = new Map();
+    const traces = this.#pendingAckTraces;
+    if (this.#trace.on) this.#pendingAckTraces = new Map();
     for (const [ws, frames] of pending) {
       try {
-        if (!ws.getUserData().closed) ws.cork(() => { for (const fr of frames) ws.send(fr, false); });
+        if (ws.getUserData().closed) continue;
+        ws.cork(() => { for (const fr of frames) ws.send(fr, false); });
+        if (this.#trace.on) this.#emitAcks(traces.get(ws));
       } catch {
         // The socket closed under us: the client resends and gets duplicate: true.
       }
     }
   }
 
-  #publish(frame: string, room: string): void {
+  /** Tracing: holds an ack's event until its frame is written. */
+  #traceAck(ws: Socket, t: AckTrace): void {
+    const list = this.#pendingAckTraces.get(ws);
+    if (list) list.push(t);
+    else this.#pendingAckTraces.set(ws, [t]);
+  }
+
+  /** Tracing: emits the events of acks just written, stamped now. */
+  #emitAcks(list: AckTrace[] | undefined): void {
+    const at = traceClock();
+    for (const t of list ?? []) {
+      t.at = at;
+      this.#trace.emit(t);
+    }
+  }
+
+  /** Fans a committed message out locally and publishes it; `republish` says its commit was a retry's (duplicate). */
+  #publish(frame: string, room: string, id: string, seq: number, republish: boolean): void {
     this.fanOut(room, frame);
+    if (this.#trace.on) this.#trace.emit({ what: 'fanout', at: traceClock(), worker: this.#slot, id, room, seq, source: 'local', members: this.#members.get(room) ?? 0, republish });
     const bus = this.#bus;
     if (!bus) return;
     const copies = this.#fp.publishCopies();
@@ -214,6 +279,7 @@ export class ChatWorker {
     const go = () => {
       for (let i = 0; i < copies; i++) bus.publish(room, frame);
       this.#metrics.published.inc(copies);
+      if (this.#trace.on) this.#trace.emit({ what: 'publish', at: traceClock(), worker: this.#slot, id, room, seq, copies, republish, ...(delayMs > 0 ? { delayMs } : {}) });
     };
     if (delayMs > 0) setTimeout(go, delayMs);
     else go();

@@ -7,7 +7,7 @@ import { mkdirSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { CoreOptions, coreFlag, serverFlags, slotPort, type ControlRequest, type CoreEvent, type WorkerToPrimary } from '../protocol/index.js';
+import { CoreOptions, coreFlag, isBooleanCoreOption, serverFlags, slotPort, type ControlRequest, type CoreEvent, type WorkerToPrimary } from '../protocol/index.js';
 import { startEmbeddedRedis, type EmbeddedRedis } from '../fanout/index.js';
 import { migrate, openSqliteStore } from '../store/index.js';
 import { startPrimary } from './primary.js';
@@ -25,7 +25,7 @@ export function parseCoreArgv(argv: string[]): CoreOptions {
   const flagOf = new Map(keys.map((k) => [coreFlag(k).slice(2), k]));
   let values: Record<string, string | boolean | undefined>;
   try {
-    values = parseArgs({ args: argv, strict: true, options: Object.fromEntries([...flagOf].map(([flag, k]) => [flag, { type: k === 'inProcess' ? 'boolean' : 'string' }])) }).values as Record<string, string | boolean | undefined>;
+    values = parseArgs({ args: argv, strict: true, options: Object.fromEntries([...flagOf].map(([flag, k]) => [flag, { type: isBooleanCoreOption(k) ? 'boolean' : 'string' }])) }).values as Record<string, string | boolean | undefined>;
   } catch (e) {
     throw new CoreUsageError(e instanceof Error ? e.message : String(e));
   }
@@ -72,7 +72,7 @@ export async function startCore(o: CoreOptions, emit: (e: CoreEvent, core: { red
       ? await startInProcess(o, db, redisUrls, onEvent)
       : await startPrimary({
           workers, port: o.port, host: o.host, db, redisUrls, semantics: o.semantics,
-          headIntervalMs: o.headIntervalMs, synchronous: o.synchronous, writer: o.writer, onEvent,
+          headIntervalMs: o.headIntervalMs, synchronous: o.synchronous, writer: o.writer, trace: o.trace, onEvent,
         });
   } catch (e) {
     await redis?.stop();
@@ -104,7 +104,8 @@ async function startInProcess(o: CoreOptions, db: string, redisUrls: string[], e
           emit({ type: 'worker-up', slot: 0, pid: process.pid, port: m.port, slotPort: m.slotPort });
           emit({ type: 'ready', port: o.port, workers: 1, redisUrl: redisUrls.join(','), dbFile: db, pid: process.pid });
           return true;
-        case 'failpoint-fired': emit(m); return true;
+        case 'failpoint-fired':
+        case 'trace': emit(m); return true;
         case 'commit': return false; // this process is its own writer
       }
     },
@@ -114,7 +115,7 @@ async function startInProcess(o: CoreOptions, db: string, redisUrls: string[], e
   };
   const worker: RunningWorker = await runWorker({
     DL_SLOT: 0, DL_PORT: o.port, DL_SLOT_PORT: slotPort(o.port, 0), DL_DB: db, DL_REDIS_URL: redisUrls[0] ?? '', DL_SEMANTICS: o.semantics,
-    DL_HEAD_INTERVAL_MS: o.headIntervalMs, DL_SYNCHRONOUS: o.synchronous, DL_WRITER: 'worker', DL_HOST: o.host,
+    DL_HEAD_INTERVAL_MS: o.headIntervalMs, DL_SYNCHRONOUS: o.synchronous, DL_WRITER: 'worker', DL_HOST: o.host, DL_TRACE: o.trace,
   }, channel);
   return {
     control: (req) => { for (const h of handlers) h(req); },

@@ -8,6 +8,7 @@ import {
 import { GroupCommit, migrate, openSqliteStore } from '../store/index.js';
 import { logger } from './logger.js';
 import { loadNativeUws } from './uws.js';
+import { traceCommits, Tracer } from './tracer.js';
 
 /** Options of the primary. */
 export interface PrimaryOptions {
@@ -29,7 +30,9 @@ export interface PrimaryOptions {
   synchronous?: Synchronous;
   /** Who runs the write transactions: this primary, for every worker, or each worker itself. @default 'primary' */
   writer?: WriterName;
-  /** Receives worker-up, worker-exit, ready and failpoint events. */
+  /** Emit trace events (the workers' and this primary's commits) as `trace` events. @default false */
+  trace?: boolean;
+  /** Receives worker-up, worker-exit, ready, failpoint and trace events. */
   onEvent?: (e: CoreEvent) => void;
 }
 
@@ -62,8 +65,12 @@ export async function startPrimary(opts: PrimaryOptions): Promise<Primary> {
     throw e;
   }
   if (writer === 'worker') await store.close();
+  const emit = (e: CoreEvent) => opts.onEvent?.(e);
+  const tracer = new Tracer(opts.trace ?? false, null, (traces) => emit({ type: 'trace', traces }));
+  /** The size of the transaction that just committed (read by the commits it answers, before the next one ends). */
+  let txSends = 0;
   // The one writer (stage 2 of the send path): the batches of every worker go into one group commit here.
-  const groupCommit = writer === 'primary' ? new GroupCommit(store, { dedup }) : undefined;
+  const groupCommit = writer === 'primary' ? new GroupCommit(store, { dedup, ...(tracer.on ? { onCommit: (n: number) => { txSends = n; } } : {}) }) : undefined;
   cluster.setupPrimary({ exec: fileURLToPath(new URL('./worker-main.js', import.meta.url)) });
   const bySlot = new Map<number, Worker>();
   const upSince = new Map<number, number>();
@@ -74,13 +81,13 @@ export async function startPrimary(opts: PrimaryOptions): Promise<Primary> {
   let stopping = false;
   let storeClosed = false;
   let announced = false;
-  const emit = (e: CoreEvent) => opts.onEvent?.(e);
 
   const fork = (slot: number) => {
     const w = cluster.fork({
       DL_SLOT: String(slot), DL_PORT: String(opts.port), DL_SLOT_PORT: String(slotPort(opts.port, slot)), DL_DB: opts.db,
       DL_REDIS_URL: opts.redisUrls.length ? opts.redisUrls[slot % opts.redisUrls.length] : '', DL_SEMANTICS: semantics,
       DL_HEAD_INTERVAL_MS: String(opts.headIntervalMs ?? 1000), DL_SYNCHRONOUS: opts.synchronous ?? 'FULL', DL_HOST: opts.host ?? '127.0.0.1', DL_WRITER: writer,
+      DL_TRACE: String(tracer.on),
     });
     bySlot.set(slot, w);
     const forkedAt = Date.now();
@@ -90,8 +97,9 @@ export async function startPrimary(opts: PrimaryOptions): Promise<Primary> {
       const m = WorkerToPrimary.safeParse(raw);
       if (!m.success) return log.warn({ slot, issue: m.error.issues[0]?.message }, 'ignored an invalid message from a worker');
       switch (m.data.type) {
-        case 'commit': return void commit(m.data).then((reply) => send(w, reply)); // a worker that died meanwhile loses the answer: its sends are committed, unacked, and a retry gets duplicate: true
+        case 'commit': return void commit(m.data, slot).then((reply) => send(w, reply)); // a worker that died meanwhile loses the answer: its sends are committed, unacked, and a retry gets duplicate: true
         case 'failpoint-fired': return emit(m.data);
+        case 'trace': return emit(m.data);
         case 'listening': {
           upSince.set(slot, Date.now());
           for (const req of armed.get(slot)?.values() ?? []) send(w, req);
@@ -119,10 +127,13 @@ export async function startPrimary(opts: PrimaryOptions): Promise<Primary> {
   for (let slot = 0; slot < opts.workers; slot++) fork(slot);
 
   /** Answers a worker's commit request through the group commit. */
-  const commit = async (r: CommitRequest): Promise<CommitReply> => {
+  const commit = async (r: CommitRequest, slot: number): Promise<CommitReply> => {
     if (!groupCommit) return { type: 'commit-failed', req: r.req, error: 'this primary is not the writer (--writer worker)' };
     try {
-      return { type: 'committed', req: r.req, results: await groupCommit.commit(r.sends) };
+      const results = await groupCommit.commit(r.sends);
+      // The first microtask after the transaction's onCommit: txSends is still its size.
+      if (tracer.on) traceCommits(tracer, r.sends, results, { writer: 'primary', batch: txSends, forWorker: slot });
+      return { type: 'committed', req: r.req, results };
     } catch (e) {
       return { type: 'commit-failed', req: r.req, error: e instanceof Error ? e.message : String(e) };
     }
@@ -160,6 +171,7 @@ export async function startPrimary(opts: PrimaryOptions): Promise<Primary> {
         await groupCommit.idle();
         await store.close();
       }
+      tracer.flush();
     },
   };
   return primary;

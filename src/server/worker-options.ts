@@ -14,5 +14,7 @@ export const WorkerOptions = z.object({
   DL_SYNCHRONOUS: Synchronous.default('FULL'),
   DL_WRITER: WriterName.default('primary'),
   DL_HOST: z.string().default('127.0.0.1'),
+  /** `true`: emit trace events to the primary (`--trace`). */
+  DL_TRACE: z.enum(['true', 'false']).default('false').transform((s) => s === 'true'),
 });
 export type WorkerOptions = z.infer<typeof WorkerOptions>;

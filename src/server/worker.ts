@@ -1,4 +1,4 @@
-import { MAX_FRAME_BYTES, PrimaryToWorker, serverFlags, type HealthBody, type ServerFrame } from '../protocol/index.js';
+import { MAX_FRAME_BYTES, PrimaryToWorker, serverFlags, type CommitResult, type HealthBody, type PendingSend, type ServerFrame } from '../protocol/index.js';
 import { GroupCommit, openSqliteStore, probe, type Writer } from '../store/index.js';
 import { RedisBus } from '../fanout/index.js';
 import { Failpoints } from '../failpoints/index.js';
@@ -9,6 +9,7 @@ import { mountHttpRoutes } from './http-routes.js';
 import { RateLimiter } from './rate-limiter.js';
 import { PrimaryWriter } from './primary-writer.js';
 import { SendBatcher } from './send-batcher.js';
+import { traceCommits, Tracer } from './tracer.js';
 import type { WorkerChannel } from './worker-channel.js';
 import type { WorkerOptions } from './worker-options.js';
 import { logger } from './logger.js';
@@ -34,11 +35,19 @@ export async function runWorker(opts: WorkerOptions, channel: WorkerChannel, hoo
   const metrics = createMetrics(slot);
   const store = openSqliteStore(opts.DL_DB, { synchronous: opts.DL_SYNCHRONOUS });
   let bus: RedisBus | undefined;
+  const tracer = new Tracer(opts.DL_TRACE, slot, (traces) => channel.send({ type: 'trace', traces }));
   const failpoints = new Failpoints(`worker ${slot} (pid ${process.pid})`, {
     onChange: (name, armed) => log.info({ failpoint: name, armed }, 'failpoint'),
-    onFire: (failpoint, detail) => channel.send({ type: 'failpoint-fired', slot, pid: process.pid, failpoint, detail }),
+    onFire: (failpoint, detail) => {
+      // A crash point kills the process next: what it traced this turn goes out first.
+      tracer.flush();
+      channel.send({ type: 'failpoint-fired', slot, pid: process.pid, failpoint, detail });
+    },
   }, { silenceBus: (on) => bus?.silence(on) });
+  /** The size of this worker's last transaction (its own writer), read by the batches it answers before the next one ends. */
+  let txSends = 0;
   const onCommit = (size: number, ms: number) => {
+    txSends = size;
     metrics.batchSize.observe(size);
     metrics.commitSeconds.observe(ms / 1000);
   };
@@ -46,21 +55,22 @@ export async function runWorker(opts: WorkerOptions, channel: WorkerChannel, hoo
   const primaryWriter = opts.DL_WRITER === 'primary' ? new PrimaryWriter({ send: (r) => channel.send(r) }) : undefined;
   const ownWriter = primaryWriter ? undefined : new GroupCommit(store, { dedup: serverFlags(opts.DL_SEMANTICS).dedup, onCommit });
   const writer: Writer = primaryWriter ?? ownWriter!;
-  const batcher = new SendBatcher(primaryWriter ? timed(writer, onCommit) : writer);
+  const batcher = new SendBatcher(primaryWriter ? timed(writer, onCommit)
+    : tracer.on ? tracedCommits(writer, (sends, results) => traceCommits(tracer, sends, results, { writer: 'worker', batch: txSends, forWorker: slot })) : writer);
   const app = uws.App();
   let chat: ChatWorker | undefined;
   bus = opts.DL_SEMANTICS !== 'local-only' && opts.DL_REDIS_URL
     ? new RedisBus({
         url: opts.DL_REDIS_URL,
         origin,
-        onMessage: (room, frame) => {
+        onMessage: (room, frame, from) => {
           metrics.busReceived.inc();
-          chat?.fanOut(room, frame);
+          chat?.fromBus(room, frame, from);
         },
         onResubscribed: () => void chat?.broadcastHeads().catch(() => undefined),
       })
     : undefined;
-  chat = new ChatWorker({ app, store, batcher, bus, failpoints, metrics, options: opts });
+  chat = new ChatWorker({ app, store, batcher, bus, failpoints, metrics, tracer, options: opts });
   const worker = chat;
   const sockets = new Set<Socket>();
 
@@ -133,6 +143,7 @@ export async function runWorker(opts: WorkerOptions, channel: WorkerChannel, hoo
       await bus?.close();
       await ownWriter?.idle();
       await store.close();
+      tracer.flush();
       hooks.onStopped?.();
     })();
     return stopping;
@@ -153,6 +164,17 @@ export async function runWorker(opts: WorkerOptions, channel: WorkerChannel, hoo
   channel.send({ type: 'listening', slot, pid: process.pid, port: opts.DL_PORT, slotPort: opts.DL_SLOT_PORT });
   log.info({ port: opts.DL_PORT, slotPort: opts.DL_SLOT_PORT, semantics: opts.DL_SEMANTICS, writer: opts.DL_WRITER }, 'worker listening');
   return { stop };
+}
+
+/** A writer whose every answered batch is reported to `onResults` (in the first microtask after its transaction's `onCommit`). */
+function tracedCommits(writer: Writer, onResults: (sends: readonly PendingSend[], results: CommitResult[]) => void): Writer {
+  return {
+    commit: async (sends) => {
+      const r = await writer.commit(sends);
+      onResults(sends, r);
+      return r;
+    },
+  };
 }
 
 /** A writer whose every batch is reported to `onCommit` with its round trip (the worker's view of a remote writer). */
