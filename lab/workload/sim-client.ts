@@ -1,4 +1,5 @@
 import { monotonicFactory } from 'ulid';
+import type WebSocket from 'ws';
 import { DeliveryClient, SendError, type ClientOptions } from '../../src/client/index.js';
 import type { ClientSemanticsFlags } from '../../src/protocol/index.js';
 import type { WirePath } from '../history/events.js';
@@ -44,6 +45,8 @@ export interface SimClientOptions {
   random: () => number;
   /** @default 'sender' */
   role?: 'sender' | 'listener';
+  /** Replaces the socket class under the SDK (a test plants a bug below the SDK this way). @default the wire tap as it is */
+  plant?: (tapped: new (url: string) => WebSocket) => new (url: string) => WebSocket;
   /** Extra client options (timeouts). */
   tuning?: Partial<Pick<ClientOptions, 'retryIntervalMs' | 'heartbeatIntervalMs' | 'heartbeatTimeoutMs' | 'connectTimeoutMs' | 'backoff'>>;
 }
@@ -58,7 +61,7 @@ export function startSimClient(o: SimClientOptions): SimClient {
   let offlineUntil = 0;
   let droppingAcks = false;
   const droppedAcks = new Set<string>();
-  const WebSocket = tappedWebSocket({
+  const Tapped = tappedWebSocket({
     offline: () => performance.now() < offlineUntil,
     drop: (f) => {
       if (!droppingAcks || f.type !== 'ack') return false;
@@ -94,7 +97,7 @@ export function startSimClient(o: SimClientOptions): SimClient {
     user: name,
     rooms: o.rooms,
     semantics: o.semantics,
-    WebSocket: WebSocket as unknown as NonNullable<ClientOptions['WebSocket']>,
+    WebSocket: (o.plant ? o.plant(Tapped) : Tapped) as unknown as NonNullable<ClientOptions['WebSocket']>,
     random: o.random,
     retryIntervalMs: 500,
     heartbeatIntervalMs: 500,

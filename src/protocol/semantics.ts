@@ -86,6 +86,12 @@ export const SEMANTICS = {
     server: { order: 'ack-commit-publish' },
     client: {},
   },
+  'no-id-conflict': {
+    kind: 'seeded-bug',
+    doc: 'Seeded bug: a committed id is answered as a duplicate whatever its content, so a new message sent under an old id is acked and never stored.',
+    server: { conflicts: false },
+    client: {},
+  },
   'no-dedup': {
     kind: 'seeded-bug',
     doc: 'Seeded bug: no primary key on the message id, so a retried send becomes a second row.',
@@ -102,6 +108,7 @@ export interface ServerSemanticsFlags {
   /** @default true */ redis?: boolean;
   /** @default 'commit-ack-publish' */ order?: 'commit-ack-publish' | 'publish-commit-ack' | 'ack-commit-publish';
   /** @default true */ dedup?: boolean;
+  /** The same id with other content is refused with id_conflict. @default true */ conflicts?: boolean;
   /** Periodic `head` frames read from the database. @default true */ heads?: boolean;
   /** Where heads come from: the database, or the highest seq the worker saw live (an ablation). @default 'db' */ headsFrom?: 'db' | 'live';
 }
@@ -133,7 +140,7 @@ export const DEFAULT_SEMANTICS: SemanticsName = 'effectively-once';
 
 /** Resolved server flags of a variant. */
 export function serverFlags(name: SemanticsName): Required<ServerSemanticsFlags> {
-  return { redis: true, order: 'commit-ack-publish', dedup: true, heads: true, headsFrom: 'db', ...SEMANTICS[name].server };
+  return { redis: true, order: 'commit-ack-publish', dedup: true, conflicts: true, heads: true, headsFrom: 'db', ...SEMANTICS[name].server };
 }
 /** Resolved client flags of a variant. */
 export function clientFlags(name: SemanticsName): Required<ClientSemanticsFlags> {

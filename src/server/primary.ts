@@ -70,7 +70,7 @@ export async function startPrimary(opts: PrimaryOptions): Promise<Primary> {
   /** The size of the transaction that just committed (read by the commits it answers, before the next one ends). */
   let txSends = 0;
   // The one writer (stage 2 of the send path): the batches of every worker go into one group commit here.
-  const groupCommit = writer === 'primary' ? new GroupCommit(store, { dedup, ...(tracer.on ? { onCommit: (n: number) => { txSends = n; } } : {}) }) : undefined;
+  const groupCommit = writer === 'primary' ? new GroupCommit(store, { dedup, conflicts: serverFlags(semantics).conflicts, ...(tracer.on ? { onCommit: (n: number) => { txSends = n; } } : {}) }) : undefined;
   cluster.setupPrimary({ exec: fileURLToPath(new URL('./worker-main.js', import.meta.url)) });
   const bySlot = new Map<number, Worker>();
   const upSince = new Map<number, number>();

@@ -53,7 +53,7 @@ export async function runWorker(opts: WorkerOptions, channel: WorkerChannel, hoo
   };
   // Stage 2 of the send path: the primary (the one writer) over IPC, or this worker's own group commit.
   const primaryWriter = opts.DL_WRITER === 'primary' ? new PrimaryWriter({ send: (r) => channel.send(r) }) : undefined;
-  const ownWriter = primaryWriter ? undefined : new GroupCommit(store, { dedup: serverFlags(opts.DL_SEMANTICS).dedup, onCommit });
+  const ownWriter = primaryWriter ? undefined : new GroupCommit(store, { dedup: serverFlags(opts.DL_SEMANTICS).dedup, conflicts: serverFlags(opts.DL_SEMANTICS).conflicts, onCommit });
   const writer: Writer = primaryWriter ?? ownWriter!;
   const batcher = new SendBatcher(primaryWriter ? timed(writer, onCommit)
     : tracer.on ? tracedCommits(writer, (sends, results) => traceCommits(tracer, sends, results, { writer: 'worker', batch: txSends, forWorker: slot })) : writer);

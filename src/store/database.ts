@@ -30,6 +30,14 @@ export interface Database {
   dl_schema: SchemaTable;
 }
 
+/** How the send path's transaction treats ids (both true except in seeded bugs). */
+export interface CommitRules {
+  /** Look ids up: a committed id is a retry, not a new row. */
+  dedup: boolean;
+  /** A committed id with other content is a conflict (`id_conflict`), not a duplicate. @default true */
+  conflicts?: boolean;
+}
+
 /**
  * A store: the database truth, whatever the dialect. Reads go through `db` (kysely) and the
  * repository functions; the send path's write transaction is `commit`, which waits for the
@@ -41,10 +49,11 @@ export interface Store {
    * Commits a batch of sends in one write transaction (the last stage of the send path): a retried
    * id gets its original seq back (`duplicate: true`), the same id with other content is a conflict,
    * new messages take consecutive per-room seqs from `rooms.head`, in arrival order. With
-   * `dedup: false` (the no-dedup seeded bug) ids are not looked up and every send is a new row.
+   * `dedup: false` (the no-dedup seeded bug) ids are not looked up and every send is a new row; with
+   * `conflicts: false` (the no-id-conflict seeded bug) a committed id is a duplicate whatever its content.
    * Throws when nothing was committed (the sends are retried with the same ids).
    */
-  commit(sends: readonly PendingSend[], opts: { dedup: boolean }): Promise<CommitResult[]>;
+  commit(sends: readonly PendingSend[], opts: CommitRules): Promise<CommitResult[]>;
   /** Closes the connections. */
   close(): Promise<void>;
 }

@@ -1,11 +1,13 @@
 import type { CommitResult, PendingSend } from '../protocol/index.js';
-import type { Store } from './database.js';
+import type { CommitRules, Store } from './database.js';
 import type { Writer } from './writer.js';
 
 /** Options of a GroupCommit. */
 export interface GroupCommitOptions {
   /** Primary key dedup on the message id (false only for the no-dedup seeded bug). @default true */
   dedup?: boolean;
+  /** The same id with other content is a conflict (false only for the no-id-conflict seeded bug). @default true */
+  conflicts?: boolean;
   /** Most sends in one transaction. @default 1000 */
   maxSends?: number;
   /** Called after every transaction with its size and duration. */
@@ -21,7 +23,7 @@ interface Queued { sends: readonly PendingSend[]; resolve: (r: CommitResult[]) =
  */
 export class GroupCommit implements Writer {
   readonly #store: Store;
-  readonly #dedup: boolean;
+  readonly #rules: CommitRules;
   readonly #maxSends: number;
   readonly #onCommit: GroupCommitOptions['onCommit'];
   #queue: Queued[] = [];
@@ -30,7 +32,7 @@ export class GroupCommit implements Writer {
 
   constructor(store: Store, opts: GroupCommitOptions = {}) {
     this.#store = store;
-    this.#dedup = opts.dedup ?? true;
+    this.#rules = { dedup: opts.dedup ?? true, conflicts: opts.conflicts ?? true };
     this.#maxSends = opts.maxSends ?? 1000;
     this.#onCommit = opts.onCommit;
   }
@@ -60,7 +62,7 @@ export class GroupCommit implements Writer {
       const group = this.#queue.splice(0, take);
       const started = performance.now();
       try {
-        const results = await this.#store.commit(group.length === 1 ? group[0]!.sends : group.flatMap((q) => q.sends), { dedup: this.#dedup });
+        const results = await this.#store.commit(group.length === 1 ? group[0]!.sends : group.flatMap((q) => q.sends), this.#rules);
         this.#onCommit?.(n, performance.now() - started);
         let at = 0;
         for (const q of group) {

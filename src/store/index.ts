@@ -1,5 +1,5 @@
 // The database truth: the only module that imports kysely and a database driver.
-export type { Store, Database, MessagesTable, RoomsTable } from './database.js';
+export type { Store, Database, MessagesTable, RoomsTable, CommitRules } from './database.js';
 export { openSqliteStore, WriteLockTimeoutError, type SqliteStoreOptions } from './sqlite-store.js';
 export { migrate, type MigrationOptions } from './migrations/index.js';
 export { readAfter, readHeads, probe, type MessageRow } from './message-repository.js';

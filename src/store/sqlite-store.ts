@@ -54,7 +54,7 @@ export function openSqliteStore(file: string, opts: SqliteStoreOptions = {}): St
       if (opts.readonly) throw new Error('this store was opened read-only');
       const started = performance.now();
       for (let attempt = 0; ; attempt++) {
-        const results = writerOf().batch.tryCommit(sends, o.dedup);
+        const results = writerOf().batch.tryCommit(sends, o);
         if (results) return results;
         const waitedMs = performance.now() - started;
         if (waitedMs > busyTimeoutMs) throw new WriteLockTimeoutError(waitedMs);

@@ -1,6 +1,6 @@
 import type SQLite from 'better-sqlite3';
 import { sql, type Kysely } from 'kysely';
-import type { Database, MessagesTable } from './database.js';
+import type { CommitRules, Database, MessagesTable } from './database.js';
 import type { CommitResult, PendingSend } from '../protocol/index.js';
 
 type Known = Pick<MessagesTable, 'room' | 'seq' | 'sender' | 'body' | 'created_at'>;
@@ -49,7 +49,7 @@ export class SqliteBatchWriter {
    * conflict; new messages take consecutive per-room seqs from `rooms.head`, in arrival order. With
    * `dedup: false` (the no-dedup seeded bug) ids are not looked up and every send is a new row.
    */
-  tryCommit(sends: readonly PendingSend[], dedup: boolean): CommitResult[] | undefined {
+  tryCommit(sends: readonly PendingSend[], rules: CommitRules): CommitResult[] | undefined {
     // This connection is the writer's alone: a transaction still open here is one whose rollback failed.
     if (this.#conn.inTransaction) this.#conn.exec('ROLLBACK');
     try {
@@ -59,7 +59,7 @@ export class SqliteBatchWriter {
       throw err;
     }
     try {
-      const results = this.#apply(sends, dedup);
+      const results = this.#apply(sends, rules.dedup, rules.conflicts ?? true);
       this.#conn.exec('COMMIT');
       return results;
     } catch (err) {
@@ -72,7 +72,7 @@ export class SqliteBatchWriter {
     }
   }
 
-  #apply(sends: readonly PendingSend[], dedup: boolean): CommitResult[] {
+  #apply(sends: readonly PendingSend[], dedup: boolean, conflicts: boolean): CommitResult[] {
     const now = Date.now();
     const results: (CommitResult | undefined)[] = new Array(sends.length);
     /** The committed row of each id looked up (undefined: new in this batch). */
@@ -81,7 +81,7 @@ export class SqliteBatchWriter {
     const firstOf = new Map<string, number>();
     /** Sends that need a new row, by room, in arrival order. */
     const fresh = new Map<string, number[]>();
-    const againstRow = (s: PendingSend, k: Known): CommitResult => (k.room === s.room && k.sender === s.sender && k.body === s.body
+    const againstRow = (s: PendingSend, k: Known): CommitResult => (!conflicts || (k.room === s.room && k.sender === s.sender && k.body === s.body)
       ? { kind: 'committed', seq: k.seq, createdAt: k.created_at, duplicate: true }
       : { kind: 'conflict', existing: { room: k.room, seq: k.seq } });
     for (let i = 0; i < sends.length; i++) {
@@ -119,7 +119,7 @@ export class SqliteBatchWriter {
       const first = results[j] as Extract<CommitResult, { kind: 'committed' }>;
       const s = sends[i]!;
       const f = sends[j]!;
-      results[i] = f.room === s.room && f.sender === s.sender && f.body === s.body
+      results[i] = !conflicts || (f.room === s.room && f.sender === s.sender && f.body === s.body)
         ? { ...first, duplicate: true }
         : { kind: 'conflict', existing: { room: f.room, seq: first.seq } };
     }

@@ -132,3 +132,13 @@ describe('GroupCommit', () => {
     expect(sizes).toEqual([2, 3, 4]);
   });
 });
+
+describe('the no-id-conflict seeded bug', () => {
+  it('answers a committed id with other content as a duplicate and stores nothing new', async () => {
+    const store = await freshStore();
+    await store.commit([send('a', 'r', 'one')], { dedup: true });
+    const r = await store.commit([send('a', 'r', 'two'), send('x', 'r', 'p'), send('x', 'r', 'q')], { dedup: true, conflicts: false });
+    expect(r).toMatchObject([{ kind: 'committed', seq: 1, duplicate: true }, { kind: 'committed', seq: 2, duplicate: false }, { kind: 'committed', seq: 2, duplicate: true }]);
+    expect((await readAfter(store, 'r', 0, 100)).map((m) => m.body)).toEqual(['one', 'p']);
+  });
+});
