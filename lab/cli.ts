@@ -52,6 +52,11 @@ const runOptions = (c: Command) => c
 runOptions(program.command('run <scenario>').description('run a scenario (a built-in name, a file, or "all") and print the assertion report'))
   .option('--junit <file>', 'write JUnit XML')
   .option('--html <file>', 'write the HTML report with a timeline (run all: one page per scenario, <file>.<scenario>.html)')
+  .option('--all', 'print every counterexample (default: the first 3 per cause; the JSON and HTML reports always hold all)')
+  .option('--repeat <n>', 'run the scenario n times (seed, seed+1, …) and say how often each invariant broke, schedule and outcome apart')
+  .option('--same-seed', 'with --repeat: the same seed every run (a seed fixes the schedule, not the outcome)')
+  .option('--shrink', 'after a failing run, save a smaller scenario that still breaks the same invariant as <out>/<scenario>.shrunk.json, confirmed by a re-run')
+  .option('--shrink-runs <n>', 'candidate runs the shrink may spend (about 5 s each)', '12')
   .action((ref: string, opts: Record<string, unknown>) => {
     process.on('SIGINT', onSignal).on('SIGTERM', onSignal);
     return exitWith(runCommand(ref, opts, interrupt.signal));

@@ -1,6 +1,6 @@
 import { MAX_EXAMPLES, type Example, type InvariantResult } from './types.js';
 
-/** Counts checks and violations and keeps the first counterexamples, built only when kept. */
+/** Counts checks and violations and keeps every counterexample (up to the `MAX_EXAMPLES` guard), built only when kept. */
 export class Tally {
   readonly #name: string;
   readonly #examples: Example[] = [];

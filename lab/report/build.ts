@@ -1,11 +1,14 @@
 import { faultWindows, type CheckOutcome } from '../checker/index.js';
 import type { HistoryEvent } from '../history/events.js';
 import type { SemanticsName, WriterName } from '../../src/protocol/index.js';
+import { attributeCauses } from './causes.js';
 import type { MatrixCell, RunReport } from './types.js';
 
 /** What a finished (or failed) run hands the report. */
 export interface RunFacts {
   scenario: string;
+  /** The file the scenario came from (absent for a built-in). */
+  scenarioFile?: string;
   seed: number;
   semantics: SemanticsName;
   /** @default 'primary' */
@@ -18,11 +21,11 @@ export interface RunFacts {
 }
 
 const NO_STATS: RunReport['stats'] = {
-  sent: 0, acked: 0, dbMessages: 0, deliveries: 0, duplicatesDropped: 0, gapsFilled: 0, retries: 0,
+  sent: 0, acked: 0, dbMessages: 0, deliveries: 0, duplicatesDropped: 0, gapsFilled: 0, retries: 0, refused: 0, unsettled: 0, unsettledNotInDb: 0,
   latencyMs: { p50: 0, p99: 0, max: 0 }, recoveryMs: [],
 };
 
-/** Assembles the run report: faults and phases from the history, verdicts and stats from the check. */
+/** Assembles the run report: faults and phases from the history, verdicts (each counterexample with its cause) and stats from the check. */
 export function buildRunReport(facts: RunFacts): RunReport {
   const phases = facts.history.flatMap((e) => (e.type === 'phase' ? [{ phase: e.phase, at: e.t }] : []));
   const report: RunReport = {
@@ -31,10 +34,11 @@ export function buildRunReport(facts: RunFacts): RunReport {
     semantics: facts.semantics,
     ok: facts.error === undefined && facts.outcome !== undefined && facts.outcome.ok,
     durationMs: facts.durationMs,
-    invariants: facts.outcome?.results ?? [],
+    invariants: attributeCauses(facts.outcome?.results ?? [], facts.history),
     stats: facts.outcome?.stats ?? NO_STATS,
     faults: faultWindows(facts.history).map((w) => ({ kind: w.kind, target: w.target, at: w.at, healedAt: w.healedAt })),
   };
+  if (facts.scenarioFile !== undefined) report.scenarioFile = facts.scenarioFile;
   if (facts.writer !== undefined && facts.writer !== 'primary') report.writer = facts.writer;
   if (phases.length > 0) report.phases = phases;
   const fired = facts.history.flatMap((e) => (e.type === 'failpoint-fired' ? [{ at: e.t, worker: e.worker, pid: e.pid, failpoint: e.failpoint, detail: e.detail }] : []));

@@ -2,7 +2,9 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { faultLabel, faultWindows, percentile } from '../checker/index.js';
 import type { HistoryEvent } from '../history/events.js';
-import { formatMs, reproduceCommand } from './format.js';
+import { groupByCause } from './causes.js';
+import { firedText, formatMs, recoveryFromText, reproduceCommand } from './format.js';
+import { causeHeading } from './terminal.js';
 import type { RunReport } from './types.js';
 import { escapeXml as esc } from './xml.js';
 
@@ -18,10 +20,10 @@ export interface TimelineBand {
   edge: string;
 }
 
-/** A vertical line on the timeline: a worker exit or the runner entering a phase. */
+/** A vertical line on the timeline: a worker exit, a failpoint firing (a crash point) or the runner entering a phase. */
 export interface TimelineMarker {
   t: number;
-  kind: 'worker-exit' | 'phase';
+  kind: 'worker-exit' | 'failpoint' | 'phase';
   label: string;
 }
 
@@ -32,7 +34,7 @@ export interface TimelineData {
   x: number[];
   acksPerSec: number[];
   deliveriesPerSec: number[];
-  /** Delivery latency (deliver time minus the first send of that id) per bucket; null when nothing was delivered. */
+  /** Delivery latency (deliver time minus the application's send of that id) per bucket; null when nothing was delivered. */
   latencyP50Ms: (number | null)[];
   latencyMaxMs: (number | null)[];
   faults: TimelineBand[];
@@ -73,7 +75,9 @@ export function timelineData(history: readonly HistoryEvent[]): TimelineData {
   const markers: TimelineMarker[] = [];
   for (const e of history) {
     switch (e.type) {
+      case 'invoke':
       case 'send': {
+        // The application's send() when the history has it; the SDK's first attempt in older histories.
         const s = firstSend.get(e.id);
         if (s === undefined || e.t < s) firstSend.set(e.id, e.t);
         break;
@@ -86,6 +90,9 @@ export function timelineData(history: readonly HistoryEvent[]): TimelineData {
         break;
       case 'worker-exit':
         markers.push({ t: e.t / 1000, kind: 'worker-exit', label: `w${e.worker} exit ${e.signal ?? `code ${e.code ?? '?'}`}` });
+        break;
+      case 'failpoint-fired':
+        markers.push({ t: e.t / 1000, kind: 'failpoint', label: `w${e.worker} ${e.failpoint}` });
         break;
       case 'phase':
         markers.push({ t: e.t / 1000, kind: 'phase', label: e.phase });
@@ -187,14 +194,14 @@ const CHART_JS = `
     });
     var prevX = -Infinity, nextY = 0;
     data.markers.forEach(function (m) {
-      var mx = Math.round(x(u, m.t)) + 0.5, exit = m.kind === 'worker-exit';
+      var mx = Math.round(x(u, m.t)) + 0.5, exit = m.kind === 'worker-exit', fired = m.kind === 'failpoint', solid = exit || fired;
       // Labels of markers closer than a line height stack upwards instead of overprinting.
       var y = mx - prevX < 13 * dpr ? nextY : 0;
       nextY = y + ctx.measureText(m.label).width + 8 * dpr;
       prevX = mx;
-      ctx.strokeStyle = ctx.fillStyle = exit ? '#c0392b' : '#888';
-      ctx.lineWidth = (exit ? 1.5 : 1) * dpr;
-      ctx.setLineDash(exit ? [] : [4 * dpr, 4 * dpr]);
+      ctx.strokeStyle = ctx.fillStyle = exit ? '#c0392b' : fired ? '#d35400' : '#888';
+      ctx.lineWidth = (solid ? 1.5 : 1) * dpr;
+      ctx.setLineDash(solid ? [] : [4 * dpr, 4 * dpr]);
       ctx.beginPath(); ctx.moveTo(mx, b.top); ctx.lineTo(mx, b.top + b.height); ctx.stroke();
       ctx.save(); ctx.translate(mx + 3 * dpr, b.top + b.height - 4 * dpr - y); ctx.rotate(-Math.PI / 2);
       ctx.fillText(m.label, 0, 0); ctx.restore();
@@ -231,11 +238,13 @@ function invariantsSection(report: RunReport): string {
     return `<tr>${mark}<td>${esc(r.name)}</td><td class="num">${r.checked}</td><td class="num">${r.violations}</td><td class="dim">${notes}</td></tr>`;
   });
   const broken = report.invariants.filter((r) => !r.ok).map((r) => {
-    const items = r.examples.map((e) => `<li>${esc(e.text)}</li>`);
-    const more = r.violations - r.examples.length;
-    if (more > 0) items.push(`<li class="dim">… and ${more} more</li>`);
-    if (items.length === 0) items.push('<li class="dim">no counterexample kept</li>');
-    return `<h3 class="bad">✘ ${esc(r.name)}</h3>\n<ul class="examples">\n${items.join('\n')}\n</ul>`;
+    const groups = groupByCause(r).map((g) =>
+      `<details open><summary>${esc(causeHeading(g.cause))}: ${g.examples.length} of ${r.violations}</summary>\n<ul class="examples">\n` +
+      `${g.examples.map((e) => `<li>${esc(e.text)}</li>`).join('\n')}\n</ul></details>`);
+    const notKept = r.violations - r.examples.length;
+    if (notKept > 0) groups.push(`<p class="dim">… and ${notKept} more not kept</p>`);
+    if (r.examples.length === 0) groups.push('<p class="dim">no counterexample kept</p>');
+    return `<h3 class="bad">✘ ${esc(r.name)}</h3>\n${groups.join('\n')}`;
   });
   return [
     '<h2>Invariants</h2>',
@@ -250,12 +259,21 @@ function statsSection(report: RunReport): string {
   const s = report.stats;
   const cells: [string, string][] = [
     ['sent', String(s.sent)], ['acked', String(s.acked)], ['database rows', String(s.dbMessages)], ['deliveries', String(s.deliveries)],
+    ['refused', String(s.refused)], ['unsettled (never acked nor refused)', String(s.unsettled)], ['unsettled, not in the database', String(s.unsettledNotInDb)],
     ['duplicates dropped', String(s.duplicatesDropped)], ['gaps filled', String(s.gapsFilled)], ['retries', String(s.retries)],
     ...(s.lostBeforeRecovery === undefined ? [] : [['lost before recovery', String(s.lostBeforeRecovery)] as [string, string]]),
     ['latency p50', formatMs(s.latencyMs.p50)], ['latency p99', formatMs(s.latencyMs.p99)], ['latency max', formatMs(s.latencyMs.max)],
-    ...s.recoveryMs.map((r): [string, string] => [`recovery after ${r.kind} ${r.target} (healed at ${formatMs(r.healedAt)})`, formatMs(r.recoveryMs)]),
+    ...s.recoveryMs.map((r): [string, string] => [`recovery after ${r.kind} ${r.target} (${recoveryFromText(r)})`, formatMs(r.recoveryMs)]),
   ];
   return `<h2>Stats</h2>\n<dl class="stats">\n${cells.map(([k, v]) => `<div><dt>${esc(k)}</dt><dd>${esc(v)}</dd></div>`).join('\n')}\n</dl>`;
+}
+
+/** The failpoints that fired, one line each as the terminal prints them. */
+function firedSection(report: RunReport): string {
+  const fired = report.fired ?? [];
+  if (fired.length === 0) return '';
+  const rows = fired.map((f) => `<tr><td class="num">${formatMs(f.at)}</td><td>${esc(firedText(f))}</td></tr>`);
+  return `<table class="fired">\n<tr><th>at</th><th>failpoint fired</th></tr>\n${rows.join('\n')}\n</table>`;
 }
 
 function faultsSection(data: TimelineData): string {
@@ -290,10 +308,11 @@ export function renderHtml(report: RunReport, history: readonly HistoryEvent[]):
 ${report.error === undefined ? '' : `<p class="error">! the run could not be carried out: ${esc(report.error)}</p>`}
 ${invariantsSection(report)}
 <h2>Timeline</h2>
-<p class="dim">Throughput and delivery latency per ${data.bucketMs} ms bucket. Shaded bands: faults from start to heal; solid red lines: worker exits; dashed grey lines: runner phases.</p>
+<p class="dim">Throughput and delivery latency per ${data.bucketMs} ms bucket. Shaded bands: faults from start to heal; solid red lines: worker exits; solid orange lines: failpoints firing; dashed grey lines: runner phases.</p>
 <div id="timeline"></div>
 <noscript><p class="dim">The timeline needs JavaScript.</p></noscript>
 ${faultsSection(data)}
+${firedSection(report)}
 ${statsSection(report)}
 <script type="application/json" id="timeline-data">${json}</script>
 <script>${rawText(js, 'script')}</script>

@@ -1,9 +1,10 @@
-export type { FaultSummary, FiredFailpoint, MatrixCell, PhaseMark, RunReport } from './types.js';
-export { renderTerminal, type TerminalOptions } from './terminal.js';
-export { renderJson } from './json.js';
+export type { CauseCount, FaultSummary, FiredFailpoint, MatrixCell, PhaseMark, ReportExample, ReportInvariant, RunReport } from './types.js';
+export { renderTerminal, causeHeading, type TerminalOptions } from './terminal.js';
+export { renderJson, runReportJson, type RunReportJson } from './json.js';
 export { renderJUnit } from './junit.js';
 export { renderHtml } from './html.js';
 export { renderMatrix, abbreviate, type MatrixOptions } from './matrix.js';
 export { buildRunReport, matrixCell, type RunFacts } from './build.js';
+export { attributeCauses, groupByCause, CAUSE_WINDOW_MS, NO_CAUSE } from './causes.js';
 export { escapeXml } from './xml.js';
-export { formatMs, reproduceCommand } from './format.js';
+export { formatMs, paint, reproduceCommand, shellWord, type Paint } from './format.js';

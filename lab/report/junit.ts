@@ -1,10 +1,18 @@
-import { reproduceCommand, statsLines } from './format.js';
+import { groupByCause } from './causes.js';
+import { faultTimeline, firedText, formatMs, reproduceCommand, statsLines } from './format.js';
+import { causeHeading } from './terminal.js';
 import type { RunReport } from './types.js';
 import { element, escapeXml } from './xml.js';
 
 /** Seconds with millisecond precision, as JUnit's time attribute wants. */
 function seconds(ms: number | undefined): string {
   return ((ms ?? 0) / 1000).toFixed(3);
+}
+
+/** The suite's output: stats, then the faults and fired failpoints in time order. */
+function systemOut(report: RunReport): string[] {
+  const timeline = faultTimeline(report).map((t) => `${formatMs(t.at).padStart(9)}  ${t.text}`);
+  return [...statsLines(report.stats), ...(timeline.length > 0 ? ['faults:', ...timeline] : [])];
 }
 
 /** One testsuite per run, one testcase per invariant; a broken invariant is a failure carrying its examples. */
@@ -16,12 +24,15 @@ function suite(report: RunReport): string {
     element('property', { name: 'seed', value: report.seed }),
     element('property', { name: 'semantics', value: report.semantics }),
     element('property', { name: 'reproduce', value: reproduceCommand(report) }),
+    ...(report.fired ?? []).map((f) => element('property', { name: 'failpoint-fired', value: `${formatMs(f.at)}: ${firedText(f)}` })),
   ], true);
   const classname = `deliverylab.${report.scenario}.${report.semantics}`;
   const cases = report.invariants.map((r) => {
     const children: string[] = [];
     if (!r.ok) {
-      const body = r.examples.map((e) => `- ${e.text}`).join('\n');
+      const body = groupByCause(r)
+        .map((g) => [`${causeHeading(g.cause)}: ${g.examples.length} of ${r.violations}`, ...g.examples.map((e) => `- ${e.text}`)].join('\n'))
+        .join('\n');
       children.push(
         element('failure', { type: 'invariant', message: `${r.name}: ${r.violations} ${r.violations === 1 ? 'violation' : 'violations'} of ${r.checked}` }, [escapeXml(body || 'no example kept')]),
       );
@@ -42,7 +53,7 @@ function suite(report: RunReport): string {
       skipped: 0,
       time: seconds(report.durationMs),
     },
-    [properties, ...cases, element('system-out', {}, [escapeXml(statsLines(report.stats).join('\n'))])],
+    [properties, ...cases, element('system-out', {}, [escapeXml(systemOut(report).join('\n'))])],
     true,
   );
 }

@@ -1,18 +1,26 @@
-import { formatMs, paint, reproduceCommand, statsLines } from './format.js';
+import { groupByCause, NO_CAUSE } from './causes.js';
+import { faultTimeline, formatMs, paint, reproduceCommand, statsLines } from './format.js';
 import type { RunReport } from './types.js';
 
 /** Options of the terminal summary. */
 export interface TerminalOptions {
   /** Use ANSI colors. @default false */
   color?: boolean;
-  /** Counterexamples printed per broken invariant. @default 3 */
+  /** Counterexamples printed per cause of each broken invariant. @default 3 */
   examples?: number;
+  /** Print every counterexample (`run --all`). @default false */
+  all?: boolean;
 }
 
-/** The run as a terminal summary: header, one ✔/✘ line per invariant, stats, counterexamples, reproduce line. */
+/** A cause as a group heading says it. */
+export function causeHeading(cause: string): string {
+  return cause === NO_CAUSE ? 'no fault near it' : `near ${cause}`;
+}
+
+/** The run as a terminal summary: header, one ✔/✘ line per invariant, stats, faults, counterexamples by cause, reproduce line. */
 export function renderTerminal(report: RunReport, options: TerminalOptions = {}): string {
   const p = paint(options.color ?? false);
-  const perInvariant = options.examples ?? 3;
+  const perGroup = options.all === true ? Infinity : (options.examples ?? 3);
   const lines: string[] = [];
   const verdict = report.ok ? p.ok('PASS') : p.bad('FAIL');
   lines.push(
@@ -32,23 +40,28 @@ export function renderTerminal(report: RunReport, options: TerminalOptions = {})
   lines.push('');
   for (const l of statsLines(report.stats)) lines.push(p.dim(l));
   for (const r of report.invariants) if (r.notes !== undefined && r.notes.length > 0) lines.push(p.dim(`${r.name}: ${r.notes.join(', ')}`));
-  const timeline = [
-    ...report.faults.map((f) => ({ at: f.at, text: `fault ${f.kind} on ${f.target}, ${f.healedAt === null ? 'never healed' : `healed at ${formatMs(f.healedAt)}`}` })),
-    ...(report.fired ?? []).map((f) => ({ at: f.at, text: `failpoint ${f.failpoint} fired in worker ${f.worker} (pid ${f.pid}) on ${f.detail}` })),
-  ].sort((a, b) => a.at - b.at);
+  const timeline = faultTimeline(report);
   if (timeline.length > 0) {
     lines.push('', p.bold('Faults'));
     for (const t of timeline) lines.push(`  ${formatMs(t.at).padStart(9)}  ${t.text}`);
   }
   const broken = report.invariants.filter((r) => !r.ok);
+  let hidden = 0;
   if (broken.length > 0) {
     lines.push('', p.bold('Counterexamples'));
     for (const r of broken) {
       lines.push(`${p.bad('✘')} ${r.name}`);
-      for (const ex of r.examples.slice(0, perInvariant)) lines.push(`  - ${ex.text}`);
-      const more = r.violations - Math.min(r.examples.length, perInvariant);
-      if (more > 0) lines.push(p.dim(`  … and ${more} more`));
+      for (const g of groupByCause(r)) {
+        lines.push(`  ${causeHeading(g.cause)}: ${g.examples.length} of ${r.violations}`);
+        for (const ex of g.examples.slice(0, perGroup)) lines.push(`    - ${ex.text}`);
+        const more = g.examples.length - Math.min(g.examples.length, perGroup);
+        if (more > 0) lines.push(p.dim(`    … and ${more} more`));
+        hidden += more;
+      }
+      const notKept = r.violations - r.examples.length;
+      if (notKept > 0) lines.push(p.dim(`  … and ${notKept} more not kept`));
     }
+    if (hidden > 0) lines.push(p.dim(`(${hidden} more counterexamples: --all prints every one; the JSON and HTML reports hold them all)`));
   }
   lines.push('', `reproduce: ${reproduceCommand(report)}`);
   return `${lines.join('\n')}\n`;

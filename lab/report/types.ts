@@ -1,4 +1,4 @@
-import type { InvariantResult, Stats } from '../checker/index.js';
+import type { Example, InvariantResult, Stats } from '../checker/index.js';
 import type { SemanticsName, WriterName } from '../../src/protocol/index.js';
 
 /** A fault of the run as the report lists it (`healedAt` null: never healed). */
@@ -18,6 +18,24 @@ export interface FiredFailpoint {
   detail: string;
 }
 
+/** A counterexample as the report keeps it: with its cause (the faults near it, `kind target` joined by " + ", or "none"). */
+export interface ReportExample extends Example {
+  cause?: string;
+}
+
+/** How many counterexamples of an invariant share one cause. */
+export interface CauseCount {
+  cause: string;
+  count: number;
+}
+
+/** An invariant's verdict as the report keeps it: every counterexample with its cause, and the counts per cause. */
+export interface ReportInvariant extends InvariantResult {
+  examples: ReportExample[];
+  /** Examples per cause, most frequent first (absent when nothing broke). */
+  causes?: CauseCount[];
+}
+
 /** When the runner entered a phase, in milliseconds since the run started. */
 export interface PhaseMark {
   phase: string;
@@ -27,6 +45,8 @@ export interface PhaseMark {
 /** The outcome of one scenario run: the JSON report's top level. */
 export interface RunReport {
   scenario: string;
+  /** The file the scenario was loaded from, as the reproduce line names it (absent for a built-in scenario). */
+  scenarioFile?: string;
   seed: number;
   semantics: SemanticsName;
   /** Who ran the write transactions, when not the default (the primary). */
@@ -34,7 +54,7 @@ export interface RunReport {
   /** True when every invariant holds and the run was carried out. */
   ok: boolean;
   durationMs: number;
-  invariants: InvariantResult[];
+  invariants: ReportInvariant[];
   stats: Stats;
   faults: FaultSummary[];
   /** Failpoints that fired inside workers (crash points), as the primary reported them. */

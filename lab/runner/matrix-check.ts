@@ -24,8 +24,9 @@ export interface CellVerdict {
 
 /** The cells of `matrix --check`: the default on every scenario, then every declared catch. */
 export function checkCells(scenarios: readonly Scenario[]): CheckCell[] {
-  const cells: CheckCell[] = scenarios.map((scenario) => ({ scenario, semantics: DEFAULT_SEMANTICS, mustBreak: [] }));
-  for (const scenario of scenarios) {
+  const unique = [...new Map(scenarios.map((s) => [s.name, s])).values()];
+  const cells: CheckCell[] = unique.map((scenario) => ({ scenario, semantics: DEFAULT_SEMANTICS, mustBreak: [] }));
+  for (const scenario of unique) {
     for (const [semantics, names] of Object.entries(scenario.catches) as [SemanticsName, string[]][]) cells.push({ scenario, semantics, mustBreak: names });
   }
   return cells;

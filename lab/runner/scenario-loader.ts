@@ -1,5 +1,5 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { basename, extname, join, resolve } from 'node:path';
+import { basename, extname, isAbsolute, join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Scenario } from './scenario.js';
 import { describeZodError, UsageError } from './cli-errors.js';
@@ -24,8 +24,24 @@ export function resolveScenarioAlias(ref: string, warn: (line: string) => void =
 /** Names of the built-in scenarios, sorted (baseline first). */
 export function builtinScenarioNames(): string[] {
   if (!existsSync(BUILTIN_DIR)) return [];
-  const names = readdirSync(BUILTIN_DIR).filter((f) => f.endsWith('.js') && f !== 'index.js').map((f) => basename(f, '.js'));
+  // A compiled file left behind under an old name is not a scenario of its own.
+  const names = readdirSync(BUILTIN_DIR).filter((f) => f.endsWith('.js') && f !== 'index.js').map((f) => basename(f, '.js')).filter((n) => !(n in SCENARIO_ALIASES));
   return names.sort((a, b) => (a === 'baseline' ? -1 : b === 'baseline' ? 1 : a.localeCompare(b)));
+}
+
+/** The file each scenario loaded from a file came from, as the reproduce line names it. */
+const sources = new WeakMap<Scenario, string>();
+
+/** The file a loaded scenario came from (relative to the working directory when inside it), or undefined for a built-in. */
+export function scenarioFileOf(sc: Scenario): string | undefined {
+  return sources.get(sc);
+}
+
+/** Remembers that a scenario came from `file` (an absolute path). */
+export function rememberScenarioFile(sc: Scenario, file: string): Scenario {
+  const rel = relative(process.cwd(), file);
+  sources.set(sc, rel !== '' && !rel.startsWith('..') && !isAbsolute(rel) ? rel : file);
+  return sc;
 }
 
 /** Validates a scenario object; a bad one is a UsageError naming the field. */
@@ -38,7 +54,8 @@ export function validateScenario(raw: unknown, where: string): Scenario {
 /** Loads a scenario by built-in name, or from a .json, .js or .ts file (a .ts file is read from its compiled copy under dist/). */
 export async function loadScenario(ref: string): Promise<Scenario> {
   let file: string;
-  if (/^[a-z0-9-]+$/.test(ref) && !existsSync(ref)) {
+  const builtin = /^[a-z0-9-]+$/.test(ref) && !existsSync(ref);
+  if (builtin) {
     ref = resolveScenarioAlias(ref);
     file = join(BUILTIN_DIR, `${ref}.js`);
     if (!existsSync(file)) throw new UsageError(`unknown scenario "${ref}" (built-in: ${builtinScenarioNames().join(', ')}; or give a path to a .ts, .js or .json file)`);
@@ -50,8 +67,9 @@ export async function loadScenario(ref: string): Promise<Scenario> {
   if (ext === '.json') {
     let raw: unknown;
     try { raw = JSON.parse(readFileSync(file, 'utf8')); } catch (e) { throw new UsageError(`${ref}: not valid JSON: ${String(e)}`); }
-    return validateScenario(raw, ref);
+    return rememberScenarioFile(validateScenario(raw, ref), file);
   }
+  const source = file;
   if (ext === '.ts') {
     const compiled = resolve(fileURLToPath(new URL('../../', import.meta.url)), file.slice(resolve('.').length + 1).replace(/\.ts$/, '.js'));
     if (!existsSync(compiled)) throw new UsageError(`${ref}: TypeScript scenarios are run from their compiled copy; run "make build" (expected ${compiled})`);
@@ -59,5 +77,6 @@ export async function loadScenario(ref: string): Promise<Scenario> {
   }
   const mod = (await import(pathToFileURL(file).href)) as { default?: unknown };
   if (mod.default === undefined) throw new UsageError(`${ref}: a scenario file must "export default defineScenario({...})"`);
-  return validateScenario(mod.default, ref);
+  const sc = validateScenario(mod.default, ref);
+  return builtin ? sc : rememberScenarioFile(sc, source);
 }

@@ -12,9 +12,26 @@ describe('stats', () => {
       duplicatesDropped: 0,
       gapsFilled: 0,
       retries: 0,
+      refused: 0,
+      unsettled: 0,
+      unsettledNotInDb: 0,
       latencyMs: { p50: 0, p99: 0, max: 0 },
       recoveryMs: [],
     });
+  });
+
+  it("counts the application's view: invokes, app acks and app deliveries, not the SDK's report", () => {
+    // The SDK says it delivered m3 to c2, but the application never got it; c1's SDK retried m2 once.
+    const h = happy().attempt('c1', 'r1', 'm2', 'world', 2).sdkDeliver('c2', 'r1', 'm3', 3, 'x').ack('c1', 'r1', 'm2', 2, true);
+    expect(computeStats(h.input())).toMatchObject({ sent: 2, acked: 2, deliveries: 4, retries: 1, unsettled: 0 });
+  });
+
+  it('sender-side losses: sends never acked nor refused, and how many of them the database lacks', () => {
+    const h = happy()
+      .send('c1', 'r1', 'm3', 'lost') // no answer at all, not in the database
+      .send('c2', 'r1', 'm4', 'unknown').sendInfo('c2', 'r1', 'm4', 'abandoned').commit('m4', 'r1', 3, 'unknown', 'c2') // unknown, but committed
+      .send('c2', 'r1', 'm5', 'refused').sendFail('c2', 'r1', 'm5', 'room_not_joined'); // definitely refused: settled
+    expect(computeStats(h.input())).toMatchObject({ sent: 5, acked: 2, refused: 1, unsettled: 2, unsettledNotInDb: 1 });
   });
 
   it('counts sends by id, retries, drops and gap fetches', () => {
@@ -27,7 +44,7 @@ describe('stats', () => {
     expect(computeStats(happy().input()).latencyMs).toEqual({ p50: 20, p99: 30, max: 30 });
   });
 
-  it('measures recovery after each heal', () => {
+  it('measures recovery after a lasting fault from its heal, and after a one-shot kill from its start', () => {
     const h = lab()
       .connect('c1', 0)
       .connect('c2', 1)
@@ -47,10 +64,39 @@ describe('stats', () => {
       .heal('k1');
     const s = computeStats(h.input());
     expect(s.recoveryMs).toEqual([
-      { fault: 'p1', kind: 'redis-partition', target: 'w1', healedAt: 200, recoveryMs: 250 },
-      { fault: 'k1', kind: 'worker-kill', target: 'w0', healedAt: 610, recoveryMs: 0 },
+      { fault: 'p1', kind: 'redis-partition', target: 'w1', from: 'heal', fromAt: 200, healedAt: 200, recoveryMs: 250 },
+      { fault: 'k1', kind: 'worker-kill', target: 'w0', from: 'start', fromAt: 600, healedAt: 610, recoveryMs: 0 },
     ]);
     expect(s.lostBeforeRecovery).toBe(1);
+  });
+
+  it("measures a crash point's recovery from when it fired, not from when it was armed or disarmed", () => {
+    const h = lab()
+      .connect('c1', 0)
+      .connect('c2', 1)
+      .join('c1', 'r1')
+      .join('c2', 'r1')
+      .at(100)
+      .fault('x1', 'crash-point', 'worker:1')
+      .at(200)
+      .post('c1', 'r1', 'm1', 'a', 1)
+      .fanout('m1', 'c1');
+    // Armed at 100, fired in worker 1 at 300 (a crash point on worker 0 fired earlier does not count), disarmed at 1000.
+    h.events.push(
+      { type: 'failpoint-fired', t: 250, worker: 0, pid: 1000, failpoint: 'crash.before-commit', detail: 'other' },
+      { type: 'failpoint-fired', t: 300, worker: 1, pid: 1001, failpoint: 'crash.before-commit', detail: 'm9' },
+    );
+    h.at(700).fanout('m1', 'c2').at(1000).heal('x1');
+    expect(computeStats(h.input()).recoveryMs).toEqual([
+      { fault: 'x1', kind: 'crash-point', target: 'worker:1', from: 'fired', fromAt: 300, healedAt: 1000, recoveryMs: 400 },
+    ]);
+  });
+
+  it('a crash point that never fired is measured from its heal', () => {
+    const h = lab().connect('c1', 0).at(100).fault('x1', 'crash-point', 'worker:0').at(500).heal('x1');
+    expect(computeStats(h.input()).recoveryMs).toEqual([
+      { fault: 'x1', kind: 'crash-point', target: 'worker:0', from: 'heal', fromAt: 500, healedAt: 500, recoveryMs: 0 },
+    ]);
   });
 
   it('takes nearest-rank percentiles', () => {

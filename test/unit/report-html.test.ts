@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { faultWindows } from '../../lab/checker/index.js';
+import { faultWindows, INVARIANT_NAMES } from '../../lab/checker/index.js';
 import type { HistoryEvent } from '../../lab/history/events.js';
 import { HistoryReadError, readHistory } from '../../lab/history/read-history.js';
 import type { TimelineData } from '../../lab/report/html.js';
@@ -73,7 +73,25 @@ describe('HTML report', () => {
     expect(html).toContain('<li>client c2 never got m9 &lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; lost it</li>');
     expect(html).not.toContain('<script>alert');
     expect(html).not.toContain('m<&">3');
-    expect(html.match(/<td class="ok">✔<\/td>/g)).toHaveLength(6);
+    expect(html.match(/<td class="ok">✔<\/td>/g)).toHaveLength(INVARIANT_NAMES.length - 1);
+  });
+
+  it('groups every counterexample by cause', () => {
+    expect(html).toContain('<details open><summary>near crash-point w0: 1 of 1</summary>');
+    expect(html).toContain('<details open><summary>no fault near it: 1 of 1</summary>\n<ul class="examples">\n<li>client c2 never got m9');
+  });
+
+  it('lists the failpoints that fired and marks them on the timeline', () => {
+    const fired = { at: 210, worker: 0, pid: 4242, failpoint: 'crash.before-commit', detail: 'send <m9>' };
+    const ev: HistoryEvent = { type: 'failpoint-fired', t: 210, worker: 0, pid: 4242, failpoint: 'crash.before-commit', detail: 'send <m9>' };
+    const page = renderHtml({ ...failingReport(), fired: [fired] }, [...events, ev].sort((a, b) => a.t - b.t));
+    expect(page).toContain('<tr><td class="num">210 ms</td><td>failpoint crash.before-commit fired in worker 0 (pid 4242) on send &lt;m9&gt;</td></tr>');
+    expect(timeline(page).markers).toContainEqual({ t: 0.21, kind: 'failpoint', label: 'w0 crash.before-commit' });
+  });
+
+  it('shows the sender-side losses and what each recovery is measured from', () => {
+    expect(html).toContain('<dt>unsettled (never acked nor refused)</dt><dd>0</dd>');
+    expect(html).toContain('<dt>recovery after crash-point w0 (healed at 230 ms)</dt>');
   });
 
   it('passing run: PASS and only ✔ rows', () => {

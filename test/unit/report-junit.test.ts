@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { INVARIANT_NAMES } from '../../lab/checker/index.js';
 import { escapeXml, renderJUnit } from '../../lab/report/index.js';
 import { failingReport, passingReport } from './support/reports.js';
 
@@ -36,10 +37,11 @@ describe('JUnit report', () => {
   });
 
   it('has one testsuite per run and one testcase per invariant', () => {
-    expect(xml).toContain('<testsuites name="deliverylab" tests="14" failures="1" errors="0"');
+    const n = INVARIANT_NAMES.length;
+    expect(xml).toContain(`<testsuites name="deliverylab" tests="${2 * n}" failures="1" errors="0"`);
     expect(xml.match(/<testsuite /g)).toHaveLength(2);
-    expect(xml.match(/<testcase /g)).toHaveLength(14);
-    expect(xml).toContain('<testsuite name="crash-after-ack [ack-before-commit, seed 7]" tests="7" failures="1"');
+    expect(xml.match(/<testcase /g)).toHaveLength(2 * n);
+    expect(xml).toContain(`<testsuite name="crash-after-ack [ack-before-commit, seed 7]" tests="${n}" failures="1"`);
     expect(xml).toContain('<failure type="invariant" message="acked-durable: 1 violation of 3">');
     expect(xml).toContain('<property name="reproduce" value="deliverylab run crash-after-ack --seed 7 --semantics ack-before-commit"/>');
   });
@@ -48,7 +50,18 @@ describe('JUnit report', () => {
     const out = renderJUnit([{ ...passingReport(), ok: false, error: 'core did not start: <port in use> & more' }]);
     expect(wellFormed(out)).toEqual([]);
     expect(out).toContain('<error type="run" message="core did not start: &lt;port in use&gt; &amp; more"/>');
-    expect(out).toContain('tests="8" failures="0" errors="1"');
+    expect(out).toContain(`tests="${INVARIANT_NAMES.length + 1}" failures="0" errors="1"`);
+  });
+
+  it('groups the failure body by cause', () => {
+    expect(xml).toContain('<failure type="invariant" message="acked-durable: 1 violation of 3">near crash-point w0: 1 of 1\n- message m&lt;&amp;&quot;&gt;3');
+  });
+
+  it('carries the failpoints that fired, as properties and in the suite output', () => {
+    const out = renderJUnit([{ ...failingReport(), fired: [{ at: 210, worker: 0, pid: 4242, failpoint: 'crash.before-commit', detail: 'send <m9>' }] }]);
+    expect(wellFormed(out)).toEqual([]);
+    expect(out).toContain('<property name="failpoint-fired" value="210 ms: failpoint crash.before-commit fired in worker 0 (pid 4242) on send &lt;m9&gt;"/>');
+    expect(out).toContain('faults:\n   200 ms  fault crash-point on w0, healed at 230 ms\n   210 ms  failpoint crash.before-commit fired in worker 0 (pid 4242) on send &lt;m9&gt;</system-out>');
   });
 
   it('escapes the five specials and replaces characters XML cannot hold', () => {
