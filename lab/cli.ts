@@ -104,6 +104,16 @@ program
   });
 
 program
+  .command('trace <message-id>')
+  .description("follow one message through every layer of a run: its send attempts, the commit, the ack, each publish, and how and when every member of the room got it")
+  .option('--run <dir>', 'the run directory (default: the latest run under --out that holds the id)')
+  .option('--out <dir>', 'where runs are kept', 'reports/runs')
+  .action(async (id: string, opts: Record<string, unknown>) => {
+    const { traceCommand } = await import('./explore/trace-command.js');
+    process.stdout.write(`${traceCommand(id, opts)}\n`);
+  });
+
+program
   .command('explain <name>')
   .description('explain an invariant, a fault, a semantics variant, a failpoint or a scenario')
   .action(async (name: string) => { process.stdout.write(`${await explainCommand(name)}\n`); });
