@@ -63,7 +63,10 @@ export const INVARIANTS = {
       'catches up. The at-most-once variant breaks it (plain pub/sub: no replay, no fetch, no retry, so anything ' +
       'published while a client was disconnected or its worker was cut off is gone), and so does local-only (no Redis and no ' +
       'head announcements: a client only hears messages sent through its own worker, and misses everything sent ' +
-      'through the others until it happens to rejoin).',
+      'through the others until it happens to rejoin). Each repair mechanism is shown necessary by an ablation: ' +
+      'no-heads and heads-from-live in cut-off-listeners (listeners on a worker silently cut from Redis to the end of the ' +
+      'workload learn what they missed only from a database head), no-fetch in crash-after-ack-before-publish and ' +
+      'cut-off-listeners, no-replay in reconnect-quiet (clients returning to a quiet room catch up only on join).',
   },
   'sends-settled': {
     check: sendsSettled,
@@ -103,7 +106,7 @@ export const INVARIANTS = {
       'message more than once, and that is by design. The effect must still be once: the client drops any message at ' +
       'or below its cursor, so the application sees each id once. The at-least-once variant breaks it: with client ' +
       'dedup off, a message replayed after a reconnect or published twice (the publish.duplicate failpoint) reaches the ' +
-      'application a second time.',
+      'application a second time. So does the no-client-dedup ablation (duplicate-publishes, high-rate).',
   },
   'per-room-order': {
     check: perRoomOrder,
@@ -113,7 +116,8 @@ export const INVARIANTS = {
       'repeated or reordered, even when Redis reorders publishes or a gap is filled by a fetch. The client holds early ' +
       'messages in a reorder buffer and fetches what is missing. The at-most-once variant breaks it: with no fetch, a ' +
       'lost message leaves a hole and the next seq is handed on at once. The at-least-once variant breaks it too, ' +
-      'because a replayed message repeats a seq already delivered.',
+      'because a replayed message repeats a seq already delivered. The no-reorder-buffer ablation breaks it wherever ' +
+      'publishes arrive out of order (reorder, high-rate): a message beyond a gap is handed on and the gap given up.',
   },
   'database-integrity': {
     check: databaseIntegrity,

@@ -1,5 +1,6 @@
 import { faultWindows, type CheckOutcome } from '../checker/index.js';
-import type { HistoryEvent } from '../history/events.js';
+import type { DbMessage, HistoryEvent } from '../history/events.js';
+import { runStory } from '../explore/run-story.js';
 import type { SemanticsName, WriterName } from '../../src/protocol/index.js';
 import { attributeCauses } from './causes.js';
 import type { MatrixCell, RunReport } from './types.js';
@@ -17,6 +18,8 @@ export interface RunFacts {
   history: readonly HistoryEvent[];
   /** Absent when the run could not reach the check phase. */
   outcome?: CheckOutcome;
+  /** The database's messages at the final reads (for the run story). */
+  dbMessages?: readonly DbMessage[];
   error?: string;
 }
 
@@ -43,6 +46,10 @@ export function buildRunReport(facts: RunFacts): RunReport {
   if (phases.length > 0) report.phases = phases;
   const fired = facts.history.flatMap((e) => (e.type === 'failpoint-fired' ? [{ at: e.t, worker: e.worker, pid: e.pid, failpoint: e.failpoint, detail: e.detail }] : []));
   if (fired.length > 0) report.fired = fired;
+  if (facts.outcome !== undefined) {
+    const story = runStory(facts.history, facts.dbMessages ?? []);
+    if (story.length > 0) report.story = story;
+  }
   const error = facts.error ?? (facts.outcome === undefined ? 'the run ended before the check phase' : undefined);
   if (error !== undefined) report.error = error;
   return report;

@@ -28,6 +28,7 @@ export function runReportJson(report: RunReport): RunReportJson {
     stats: report.stats,
     faults: report.faults,
     ...(report.fired === undefined ? {} : { fired: report.fired }),
+    ...(report.story === undefined ? {} : { story: report.story }),
     ...(report.phases === undefined ? {} : { phases: report.phases }),
     ...(report.error === undefined ? {} : { error: report.error }),
   };

@@ -40,6 +40,10 @@ export function renderTerminal(report: RunReport, options: TerminalOptions = {})
   lines.push('');
   for (const l of statsLines(report.stats)) lines.push(p.dim(l));
   for (const r of report.invariants) if (r.notes !== undefined && r.notes.length > 0) lines.push(p.dim(`${r.name}: ${r.notes.join(', ')}`));
+  if (report.story !== undefined && report.story.length > 0) {
+    lines.push('', p.bold('What the faults did'));
+    for (const s of report.story) lines.push(`  ${s}`);
+  }
   const timeline = faultTimeline(report);
   if (timeline.length > 0) {
     lines.push('', p.bold('Faults'));

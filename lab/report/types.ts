@@ -59,6 +59,8 @@ export interface RunReport {
   faults: FaultSummary[];
   /** Failpoints that fired inside workers (crash points), as the primary reported them. */
   fired?: FiredFailpoint[];
+  /** What each fault did to the messages around it, in plain words (one paragraph per fault). */
+  story?: string[];
   phases?: PhaseMark[];
   /** Why the run could not be carried out, if it could not. */
   error?: string;

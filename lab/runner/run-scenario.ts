@@ -5,7 +5,7 @@ import { startRedisServer, type RedisServerHandle } from '../cluster/redis-serve
 import { startFaultProxy, type FaultProxy } from '../cluster/fault-proxy.js';
 import { startCore, type Core } from '../cluster/core-process.js';
 import { HistoryRecorder } from '../history/recorder.js';
-import type { PhaseEvent } from '../history/events.js';
+import type { DbMessage, PhaseEvent } from '../history/events.js';
 import { readDbHeads, readDbSnapshot } from '../history/db-snapshot.js';
 import { writeDeliveryPaths } from '../history/delivery-paths.js';
 import { startSimClient, type SimClient } from '../workload/sim-client.js';
@@ -63,6 +63,7 @@ export async function runScenario(sc: Scenario, o: RunOptions): Promise<RunRepor
   let core: Core | undefined;
   const clients: SimClient[] = [];
   let outcome: CheckOutcome | undefined;
+  let dbMessages: DbMessage[] | undefined;
   let error: string | undefined;
   const aborted = () => { if (o.signal?.aborted) throw new Error('the run was interrupted'); };
   try {
@@ -125,6 +126,7 @@ export async function runScenario(sc: Scenario, o: RunOptions): Promise<RunRepor
     await core.stop();
     core = undefined;
     const db = readDbSnapshot(dbFile);
+    dbMessages = db.messages;
 
     phase('check');
     outcome = checkAll({ history: history.events, db }, invariants);
@@ -139,7 +141,7 @@ export async function runScenario(sc: Scenario, o: RunOptions): Promise<RunRepor
     await redis?.stop().catch(() => undefined);
     await history.close();
   }
-  return buildRunReport({ scenario: sc.name, seed, semantics, ...(o.writer ? { writer: o.writer } : {}), durationMs: Math.round(performance.now() - started), history: history.events, ...(outcome ? { outcome } : {}), ...(error !== undefined ? { error } : {}) });
+  return buildRunReport({ scenario: sc.name, seed, semantics, ...(o.writer ? { writer: o.writer } : {}), durationMs: Math.round(performance.now() - started), history: history.events, ...(outcome ? { outcome } : {}), ...(dbMessages ? { dbMessages } : {}), ...(error !== undefined ? { error } : {}) });
 }
 
 function joinedAll(history: HistoryRecorder, c: SimClient): boolean {
