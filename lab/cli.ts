@@ -57,6 +57,12 @@ runOptions(program.command('run <scenario>').description('run a scenario (a buil
   .option('--same-seed', 'with --repeat: the same seed every run (a seed fixes the schedule, not the outcome)')
   .option('--shrink', 'after a failing run, save a smaller scenario that still breaks the same invariant as <out>/<scenario>.shrunk.json, confirmed by a re-run')
   .option('--shrink-runs <n>', 'candidate runs the shrink may spend (about 5 s each)', '12')
+  .option('--fault <spec>', 'what if: a fault replacing the scenario\'s, e.g. "crash-point worker:1 after-ack-before-publish nth=5" or "redis-partition worker:1 at=1s for=4s mode=blackhole" (repeatable)', (v: string, prev: string[] = []) => [...prev, v])
+  .option('--no-faults', 'what if: no faults at all')
+  .option('--rate <n>', 'what if: sends per second')
+  .option('--duration <d>', 'what if: workload length (4s, 2500ms)')
+  .option('--clients <n>', 'what if: sending clients')
+  .option('--workers <n>', 'what if: workers')
   .action((ref: string, opts: Record<string, unknown>) => {
     process.on('SIGINT', onSignal).on('SIGTERM', onSignal);
     return exitWith(runCommand(ref, opts, interrupt.signal));

@@ -8,5 +8,5 @@ export default defineScenario({
   clients: { count: 4, rooms: ['lobby', 'dev'] },
   workload: { ratePerSec: 100, durationMs: 3000 },
   faults: [{ kind: 'id-reuse', atMs: 1500, target: 'clients', params: { count: 3 } }],
-  catches: { 'no-id-conflict': ['id-conflict'], 'no-dedup': ['unique-ids'] },
+  catches: { 'no-id-conflict': ['id-conflict', 'acked-durable'], 'no-dedup': ['unique-ids'] },
 });

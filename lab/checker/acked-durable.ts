@@ -10,26 +10,29 @@ import { faultsText, ms, quote, withWorker } from './words.js';
 export function ackedDurable({ history, db }: CheckInput): InvariantResult {
   const tally = new Tally('acked-durable');
   const rows = rowIndex(db.messages);
-  const bodies = new Map<string, string>();
-  const acks: AckEvent[] = [];
+  // Each ack is paired with the send it answers: the oldest unsettled invoke of that client and id.
+  const open = new Map<string, string[]>();
+  const acks: { ack: AckEvent; body: string | undefined }[] = [];
   for (const e of history) {
-    // The body the application asked to send (its invoke), not what the SDK says it wrote.
-    if (e.type === 'invoke') {
-      if (!bodies.has(e.id)) bodies.set(e.id, e.body);
-    } else if (e.type === 'ack') acks.push(e);
+    const k = 'client' in e && 'id' in e ? `${e.client}\n${e.id}` : '';
+    if (e.type === 'invoke') (open.get(k) ?? open.set(k, []).get(k)!).push(e.body);
+    else if (e.type === 'ack') acks.push({ ack: e, body: open.get(k)?.shift() });
+    else if (e.type === 'send-fail' || e.type === 'send-info') open.get(k)?.shift();
   }
-  for (const ack of acks) {
+  for (const { ack, body } of acks) {
     tally.checked++;
-    const body = bodies.get(ack.id);
     const row = rows.match(ack.id, ack.room, ack.seq);
-    if (row !== undefined && (body === undefined || row.body === body)) continue;
+    // The row must hold what this application sent, as this sender: the body of its own invoke.
+    if (row !== undefined && row.sender === ack.client && (body === undefined || row.body === body)) continue;
     tally.fail(() => {
       const faults = activeFaults(history, ack.t);
       const what =
         `message ${ack.id} (room ${ack.room}, seq ${ack.seq}) acked to client ${ack.client} ` +
         `on ${workerName(ack.worker)} at ${ms(ack.t)}`;
       let problem: string;
-      if (row !== undefined) {
+      if (row !== undefined && row.sender !== ack.client) {
+        problem = `is in the database as ${row.sender}'s message (body ${quote(row.body)}), not ${ack.client}'s`;
+      } else if (row !== undefined) {
         problem = `is in the database with another body (sent ${quote(body ?? '')}, stored ${quote(row.body)})`;
       } else {
         const other = rows.all(ack.id)[0];

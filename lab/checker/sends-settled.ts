@@ -36,9 +36,10 @@ function attemptsText(history: readonly HistoryEvent[], attempts: readonly SendE
 }
 
 /**
- * Every `send()` the application made settled by the end: acked, or refused with a definite error.
- * A send still pending at the end, or given up with its outcome unknown, is a violation: the
- * application was never told whether its message is in the room.
+ * Every `send()` the application made settled by the end: acked, or refused with a definite error
+ * that was true. A send still pending at the end, or given up with its outcome unknown, is a
+ * violation: the application was never told whether its message is in the room; so is a definite
+ * refusal of a send whose very content the database holds (told "no effect", yet committed).
  */
 export function sendsSettled({ history, db }: CheckInput): InvariantResult {
   const tally = new Tally('sends-settled');
@@ -48,9 +49,27 @@ export function sendsSettled({ history, db }: CheckInput): InvariantResult {
   let end: number | undefined;
   let pending = 0;
   let unknown = 0;
+  // A definite refusal promises "not committed": a row with this send's own content says otherwise.
+  const sameContent = new Set(db.messages.map((m) => `${m.id}\n${m.room}\n${m.sender}\n${m.body}`));
+  let falseRefusals = 0;
   for (const { invoke, settled } of ops) {
     tally.checked++;
-    if (settled?.kind === 'ack' || settled?.kind === 'fail') continue;
+    if (settled?.kind === 'ack') continue;
+    if (settled?.kind === 'fail') {
+      if (!sameContent.has(`${invoke.id}\n${invoke.room}\n${invoke.client}\n${invoke.body}`)) continue;
+      falseRefusals++;
+      tally.fail(() => {
+        const faults = activeFaults(history, settled.t);
+        return {
+          text: `client ${invoke.client}'s send of message ${invoke.id} (room ${invoke.room}) made at ${ms(invoke.t)} was refused at ${ms(settled.t)} with ${settled.reason ?? 'a definite error'}, which promises it had no effect, yet the database holds it with this very content; active faults then: ${faultsText(faults)}`,
+          id: invoke.id,
+          room: invoke.room,
+          client: invoke.client,
+          faults,
+        };
+      });
+      continue;
+    }
     if (settled === undefined) pending++;
     else unknown++;
     tally.fail(() => {
@@ -74,6 +93,6 @@ export function sendsSettled({ history, db }: CheckInput): InvariantResult {
       };
     });
   }
-  const notes = tally.violations > 0 ? [`${pending} send(s) still pending at the end, ${unknown} given up with the outcome unknown`] : undefined;
+  const notes = tally.violations > 0 ? [`${pending} send(s) still pending at the end, ${unknown} given up with the outcome unknown, ${falseRefusals} refused yet committed`] : undefined;
   return tally.result(notes);
 }

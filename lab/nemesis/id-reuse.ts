@@ -11,11 +11,11 @@ export const idReuse = defineFault({
   targets: 'clients',
   params: z.object({ count: z.number().int().min(1).default(3) }).strict(),
   start: async (ctx, _target, p) => {
-    const senders = ctx.clients.filter((c) => c.role === 'sender' && c.acked.length > 0);
-    if (senders.length === 0) throw new Error('id-reuse found no sender with an acked message yet; start it later in the workload');
+    // Distinct (client, id) pairs: the SDK refuses a second send of an id still waiting for its ack.
+    const pool = ctx.clients.filter((c) => c.role === 'sender').flatMap((c) => c.acked.map((old) => ({ c, old })));
+    if (pool.length < p.count) throw new Error(`id-reuse found ${pool.length} acked message(s), fewer than count ${p.count}; start it later in the workload`);
     for (let i = 0; i < p.count; i++) {
-      const c = senders[Math.floor(ctx.random() * senders.length)]!;
-      const old = c.acked[Math.floor(ctx.random() * c.acked.length)]!;
+      const { c, old } = pool.splice(Math.floor(ctx.random() * pool.length), 1)[0]!;
       // One after the other: the SDK refuses a second send of an id still waiting for its ack.
       void c.send(old.room, `${old.body} (edited)`, old.id).then(() => c.send(old.room, old.body, old.id));
     }

@@ -12,6 +12,7 @@ export function runReportJson(report: RunReport): RunReportJson {
     seed: report.seed,
     semantics: report.semantics,
     ...(report.writer === undefined ? {} : { writer: report.writer }),
+    ...(report.overrides === undefined ? {} : { overrides: report.overrides }),
     ok: report.ok,
     durationMs: report.durationMs,
     reproduce: reproduceCommand(report),

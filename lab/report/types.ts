@@ -59,6 +59,8 @@ export interface RunReport {
   faults: FaultSummary[];
   /** Failpoints that fired inside workers (crash points), as the primary reported them. */
   fired?: FiredFailpoint[];
+  /** Command-line overrides the run was made with (`--fault …`, `--rate …`), as flags for the reproduce line. */
+  overrides?: string[];
   /** What each fault did to the messages around it, in plain words (one paragraph per fault). */
   story?: string[];
   phases?: PhaseMark[];

@@ -43,6 +43,11 @@ export function judge(cell: CheckCell, report: RunReport): CellVerdict {
   const name = `${cell.scenario.name} × ${cell.semantics}`;
   if (report.error !== undefined) return { cell, report, ok: false, text: `${name}: the run could not be carried out: ${report.error}` };
   const broken = report.invariants.filter((i) => !i.ok);
+  // A cell that exercised nothing proves nothing: every crash point must have fired, and the default must have acked sends.
+  const crashSteps = cell.scenario.faults.filter((f) => f.kind === 'crash-point' && f.probability === 1).length;
+  const fired = (report.fired ?? []).filter((f) => f.failpoint.startsWith('crash.')).length;
+  if (fired < crashSteps) return { cell, report, ok: false, text: `${name}: nothing was tested: ${crashSteps - fired} of its ${crashSteps} crash point(s) never fired` };
+  if (cell.mustBreak.length === 0 && report.stats.acked === 0) return { cell, report, ok: false, text: `${name}: nothing was tested: no send was acked` };
   if (cell.mustBreak.length === 0) {
     if (broken.length === 0) return { cell, report, ok: true, text: `${name}: every invariant held` };
     const first = broken[0]!;

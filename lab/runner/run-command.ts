@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { z } from 'zod';
 import { SemanticsName, WriterName } from '../../src/protocol/index.js';
@@ -7,7 +7,8 @@ import { renderHtml, renderJUnit, renderJson, renderTerminal, runReportJson, typ
 import { parseOrUsage, UsageError } from './cli-errors.js';
 import { repeatRunLine, repeatRuns, renderRepeat, summarizeRepeat, type ScenarioRunner } from './repeat.js';
 import { runScenario } from './run-scenario.js';
-import { builtinScenarioNames, loadScenario, scenarioFileOf } from './scenario-loader.js';
+import { builtinScenarioNames, loadScenario, sameSourceAs, scenarioFileOf } from './scenario-loader.js';
+import { applyOverrides, parseDurationMs } from './overrides.js';
 import type { Scenario } from './scenario.js';
 import { DEFAULT_SHRINK_RUNS, shrinkFailingRun } from './shrink.js';
 
@@ -32,8 +33,16 @@ export const RunCommandOptions = z.object({
   shrink: z.boolean().default(false),
   /** Candidate runs a shrink may spend. @default 12 */
   shrinkRuns: z.coerce.number().int().min(1).max(1000).default(DEFAULT_SHRINK_RUNS),
+  /** What-if: faults replacing the scenario's ("kind target value at=1s for=4s key=value"). */
+  fault: z.array(z.string().min(1)).optional(),
+  /** false with --no-faults. @default true */
+  faults: z.boolean().default(true),
+  rate: z.coerce.number().positive().max(20_000).optional(),
+  duration: z.string().min(1).optional(),
+  clients: z.coerce.number().int().min(1).max(500).optional(),
+  workers: z.coerce.number().int().min(1).max(16).optional(),
 });
-type RunCommandOptions = z.infer<typeof RunCommandOptions>;
+type RunCommandOptions = z.infer<typeof RunCommandOptions> & { overrides?: string[] };
 
 /** Exit code of a set of reports: 2 if a run could not be carried out, 1 if an invariant broke, else 0. */
 export function exitCodeOf(reports: readonly RunReport[]): number {
@@ -42,7 +51,7 @@ export function exitCodeOf(reports: readonly RunReport[]): number {
 }
 
 /** Options shared by every way of running scenarios. */
-interface RunnerOptions { seed?: number; semantics?: SemanticsName; writer?: WriterName; quiet: boolean }
+interface RunnerOptions { seed?: number; semantics?: SemanticsName; writer?: WriterName; quiet: boolean; overrides?: string[] }
 
 /** A runner of one scenario with the command's semantics and writer, live progress, and the scenario's file on the report. */
 function scenarioRunner(o: RunnerOptions, signal: AbortSignal): ScenarioRunner {
@@ -57,7 +66,8 @@ function scenarioRunner(o: RunnerOptions, signal: AbortSignal): ScenarioRunner {
       onProgress: (line) => { if (!o.quiet) process.stderr.write(`  ${label} ${line}\n`); },
     });
     const file = scenarioFileOf(sc);
-    return file === undefined ? report : { ...report, scenarioFile: file };
+    const withFile = file === undefined ? report : { ...report, scenarioFile: file };
+    return o.overrides && o.overrides.length > 0 ? { ...withFile, overrides: o.overrides } : withFile;
   };
 }
 
@@ -67,16 +77,26 @@ export async function runScenarios(scenarios: Scenario[], o: RunnerOptions & { o
   const reports: RunReport[] = [];
   for (const sc of scenarios) {
     if (signal.aborted) break;
-    const report = await run(sc, o.seed ?? sc.seed, runDir(o.out, sc.name, o.semantics ?? sc.semantics));
+    const dir = runDir(o.out, sc.name, o.semantics ?? sc.semantics);
+    const report = await run(sc, o.seed ?? sc.seed, dir);
+    dirOf.set(report, dir);
     reports.push(report);
     if (o.print) process.stdout.write(`${renderTerminal(report, { color: o.color, all: o.all ?? false })}\n\n`);
   }
   return reports;
 }
 
-/** Where a run of a scenario under a semantics keeps history.jsonl, the database and logs. */
+/** The directory each report's run kept its artifacts in. */
+const dirOf = new WeakMap<RunReport, string>();
+
+/**
+ * Where a run of a scenario under a semantics keeps history.jsonl, the database and logs: a directory
+ * of its own, never one an earlier run wrote (`<scenario>.<semantics>`, then `.2`, `.3`, …).
+ */
 function runDir(out: string, scenario: string, semantics: SemanticsName): string {
-  return join(out, `${scenario}.${semantics}`);
+  const base = join(out, `${scenario}.${semantics}`);
+  if (!existsSync(base)) return base;
+  for (let n = 2; ; n++) if (!existsSync(`${base}.${n}`)) return `${base}.${n}`;
 }
 
 /** The page of one scenario of `run all --html F`: F with `.html` replaced by `.<scenario>.html`. */
@@ -86,16 +106,24 @@ export function htmlFileFor(file: string, scenario: string): string {
 
 /** `deliverylab run <scenario|all>`: runs, prints the reports, writes JSON/JUnit/HTML, and returns the exit code. */
 export async function runCommand(ref: string, raw: Record<string, unknown>, signal: AbortSignal): Promise<number> {
-  const o = parseOrUsage(RunCommandOptions, raw, 'run');
+  const o: RunCommandOptions = parseOrUsage(RunCommandOptions, raw, 'run');
   if (ref === 'all' && (o.repeat !== undefined || o.shrink)) throw new UsageError('run: --repeat and --shrink take one scenario, not "all"');
   if (o.repeat !== undefined && o.shrink) throw new UsageError('run: --repeat and --shrink do not combine (shrink first, then --repeat the saved file)');
   if (o.sameSeed && o.repeat === undefined) throw new UsageError('run: --same-seed goes with --repeat N');
   const names = ref === 'all' ? builtinScenarioNames() : [ref];
-  const scenarios = await Promise.all(names.map((n) => loadScenario(n)));
+  const loaded = await Promise.all(names.map((n) => loadScenario(n)));
+  const what = { ...(o.fault ? { fault: o.fault } : {}), faults: o.faults, ...(o.rate !== undefined ? { rate: o.rate } : {}), ...(o.duration !== undefined ? { duration: parseDurationMs(o.duration, '--duration') } : {}), ...(o.clients !== undefined ? { clients: o.clients } : {}), ...(o.workers !== undefined ? { workers: o.workers } : {}) };
+  let overrides: string[] = [];
+  const scenarios = loaded.map((sc) => {
+    const applied = applyOverrides(sc, what);
+    overrides = applied.argv;
+    return sameSourceAs(applied.scenario, sc);
+  });
+  if (overrides.length > 0) o.overrides = overrides;
   const started = performance.now();
   if (o.repeat !== undefined) return repeatCommand(scenarios[0]!, o.repeat, o, signal);
   const reports = await runScenarios(scenarios, { ...o, print: true }, signal);
-  writeArtifacts(reports.map((r) => ({ report: r, dir: runDir(o.out, r.scenario, r.semantics) })), o, ref === 'all' ? (r) => r.scenario : undefined);
+  writeArtifacts(reports.map((r) => ({ report: r, dir: dirOf.get(r)! })), o, ref === 'all' ? (r) => r.scenario : undefined);
   const held = reports.filter((r) => r.ok).length;
   let code = signal.aborted ? 2 : exitCodeOf(reports);
   process.stdout.write(`${reports.length} scenario run(s) in ${((performance.now() - started) / 1000).toFixed(1)} s: ${held} held, ${reports.length - held} did not${signal.aborted ? ' (interrupted)' : ''}. Artifacts under ${o.out}/.\n`);

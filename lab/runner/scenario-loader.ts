@@ -37,6 +37,13 @@ export function scenarioFileOf(sc: Scenario): string | undefined {
   return sources.get(sc);
 }
 
+/** Carries where `from` came from over to `to` (a scenario with overrides applied). */
+export function sameSourceAs(to: Scenario, from: Scenario): Scenario {
+  const file = sources.get(from);
+  if (file !== undefined) sources.set(to, file);
+  return to;
+}
+
 /** Remembers that a scenario came from `file` (an absolute path). */
 export function rememberScenarioFile(sc: Scenario, file: string): Scenario {
   const rel = relative(process.cwd(), file);

@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 /** The core's program, which `serve` runs as it is. */
@@ -7,12 +7,15 @@ const CORE_MAIN = fileURLToPath(new URL('../../src/server/main.js', import.meta.
 /**
  * `deliverylab serve`: runs the core's program (src/server/main.ts) with the same flags, in the
  * foreground. The program validates them (a bad one exits 2, naming it); Ctrl-C stops it and
- * everything it started.
+ * everything it started. It runs with an IPC channel to this command, so if this command dies by any
+ * means (SIGKILL included) the channel closes and the core stops itself.
  */
 export function serveCommand(argv: readonly string[]): Promise<number> {
-  const child = spawn(process.execPath, [CORE_MAIN, ...argv], { stdio: 'inherit' });
+  const child = fork(CORE_MAIN, [...argv], { stdio: ['inherit', 'inherit', 'inherit', 'ipc'] });
+  child.on('message', () => undefined); // its events are for a lab; the terminal gets its summary on stdout
   // The terminal's Ctrl-C reaches the program too (one process group); a signal sent to us alone is passed on.
   const forward = (sig: NodeJS.Signals) => { if (child.exitCode === null) child.kill(sig); };
   process.on('SIGINT', forward).on('SIGTERM', forward);
-  return new Promise((resolve) => child.once('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0))));
+  // Exit codes: the program's own; killed by a signal, it could not carry on (2).
+  return new Promise((resolve) => child.once('exit', (code, signal) => resolve(code ?? (signal ? 2 : 0))));
 }

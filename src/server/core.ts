@@ -55,7 +55,7 @@ interface Running {
 }
 
 /** Starts the core with validated options; `emit` receives its events (`ready` once every worker listens). */
-export async function startCore(o: CoreOptions, emit: (e: CoreEvent, core: { redis: EmbeddedRedis | undefined }) => void): Promise<RunningCore> {
+export async function startCore(o: CoreOptions, emit: (e: CoreEvent, core: { redis: EmbeddedRedis | undefined }) => void, onFatal: (why: string) => void = () => undefined): Promise<RunningCore> {
   const db = resolve(o.db);
   mkdirSync(dirname(db), { recursive: true });
   const workers = o.inProcess ? 1 : (o.workers ?? availableParallelism());
@@ -72,7 +72,7 @@ export async function startCore(o: CoreOptions, emit: (e: CoreEvent, core: { red
       ? await startInProcess(o, db, redisUrls, onEvent)
       : await startPrimary({
           workers, port: o.port, host: o.host, db, redisUrls, semantics: o.semantics,
-          headIntervalMs: o.headIntervalMs, synchronous: o.synchronous, writer: o.writer, trace: o.trace, onEvent,
+          headIntervalMs: o.headIntervalMs, synchronous: o.synchronous, writer: o.writer, trace: o.trace, onEvent, onFatal,
         });
   } catch (e) {
     await redis?.stop();

@@ -23,20 +23,31 @@ async function main(argv: string[]): Promise<void> {
   let stopping: Promise<void> | undefined;
   let core: RunningCore | undefined;
   const emit = (e: CoreEvent, c: { redis: EmbeddedRedis | undefined }) => {
-    if (ipc) { if (process.connected) process.send?.(e, undefined, {}, () => undefined); } // the lab may be gone already
-    else if (e.type === 'ready') {
+    if (ipc && process.connected) process.send?.(e, undefined, {}, () => undefined); // the parent may be gone already
+    // The summary is printed under a parent too: the lab keeps it in the core's log, `serve` shows it.
+    if (e.type === 'ready') {
       const slots = Array.from({ length: e.workers }, (_, k) => `worker ${k}: ${wsUrl(o.host, slotPort(o.port, k))}`).join('\n  ');
       const redis = c.redis ? `embedded (pid ${c.redis.pid}, unix socket ${c.redis.path})` : (o.redis ?? 'none');
       process.stdout.write(`deliverylab serving on ${wsUrl(o.host, o.port)} (web UI http://${o.host}:${o.port}/)\n  ${slots}\n` +
         `  database ${e.dbFile}\n  redis ${redis}\n  semantics ${o.semantics}, writer ${o.inProcess ? 'this process' : o.writer}\nCtrl-C stops everything.\n`);
     } else if (e.type === 'worker-exit' && !stopping) process.stdout.write(`worker ${e.slot} (pid ${e.pid}) exited (${e.signal ?? `code ${e.code}`}); re-forking\n`);
   };
-  const stop = () => {
+  let started = false;
+  let stopAsked = false;
+  let exitCode = 0;
+  const stop = (code = exitCode) => {
+    // A signal while the core is starting is acted on once it has started (its processes known to stop them).
+    if (!started) { stopAsked = true; return Promise.resolve(); }
     stopping ??= (async () => {
       await core?.stop();
-      process.exit(0);
+      process.exit(code);
     })();
     return stopping;
+  };
+  const fatal = (why: string) => {
+    process.stderr.write(`deliverylab core: ${why}\n`);
+    exitCode = 2;
+    void stop(2);
   };
   process.on('SIGINT', () => void stop());
   process.on('SIGTERM', () => void stop());
@@ -52,8 +63,9 @@ async function main(argv: string[]): Promise<void> {
     });
     process.on('disconnect', () => void stop());
   }
-  core = await startCore(o, emit);
-  if (stopping) await stop(); // a signal that arrived while it was starting
+  core = await startCore(o, emit, fatal);
+  started = true;
+  if (stopAsked) await stop(); // a signal that arrived while it was starting
 }
 
 main(process.argv.slice(2)).catch((err: unknown) => {

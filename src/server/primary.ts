@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { once } from 'node:events';
 import {
   FAILPOINTS, slotPort, serverFlags, WorkerToPrimary,
-  type CommitReply, type CommitRequest, type ControlRequest, type CoreEvent, type PrimaryToWorker, type SemanticsName, type Synchronous, type WriterName,
+  type CommitReply, type CommitRequest, type CommitResult, type ControlRequest, type CoreEvent, type PrimaryToWorker, type SemanticsName, type Synchronous, type WriterName,
 } from '../protocol/index.js';
 import { GroupCommit, migrate, openSqliteStore } from '../store/index.js';
 import { logger } from './logger.js';
@@ -34,6 +34,8 @@ export interface PrimaryOptions {
   trace?: boolean;
   /** Receives worker-up, worker-exit, ready, failpoint and trace events. */
   onEvent?: (e: CoreEvent) => void;
+  /** Called once when the core cannot start: a worker slot died this many times in a row before it ever listened. */
+  onFatal?: (why: string) => void;
 }
 
 /** A running primary. */
@@ -47,6 +49,8 @@ export interface Primary {
 }
 
 const RESPAWN_DELAY_MAX_MS = 1000;
+/** Quick deaths in a row of one slot, before the core was ever ready, after which it gives up starting. */
+const START_FAILURES_MAX = 5;
 const STOP_GRACE_MS = 5000;
 
 /** Migrates the database, forks the workers and re-forks any that dies, in the same slot. */
@@ -90,7 +94,6 @@ export async function startPrimary(opts: PrimaryOptions): Promise<Primary> {
       DL_TRACE: String(tracer.on),
     });
     bySlot.set(slot, w);
-    const forkedAt = Date.now();
     const pid = w.process.pid!;
     w.on('error', () => undefined); // an IPC write to a worker that just died
     w.on('message', (raw) => {
@@ -116,9 +119,15 @@ export async function startPrimary(opts: PrimaryOptions): Promise<Primary> {
       if (bySlot.get(slot) === w) bySlot.delete(slot);
       if (stopping) return;
       // A worker that dies soon after it started is re-forked with a growing delay (no fork storm).
-      const quick = Date.now() - (upSince.get(slot) ?? forkedAt) < 1000;
+      // A worker that never listened counts as a quick death however long its start took.
+      const up = upSince.get(slot);
+      const quick = up === undefined || Date.now() - up < 1000;
       const n = quick ? (failures.get(slot) ?? 0) + 1 : 0;
       failures.set(slot, n);
+      if (!announced && n >= START_FAILURES_MAX) {
+        stopping = true;
+        return opts.onFatal?.(`worker ${slot} exited ${n} times before it ever listened on ${opts.host ?? '127.0.0.1'}:${slotPort(opts.port, slot)} (port in use? see its output above)`);
+      }
       upSince.delete(slot);
       log.warn({ slot, pid, code, signal }, 'worker exited; re-forking');
       setTimeout(() => { if (!stopping) fork(slot); }, Math.min(RESPAWN_DELAY_MAX_MS, n === 0 ? 0 : 25 * 2 ** n));
@@ -129,14 +138,17 @@ export async function startPrimary(opts: PrimaryOptions): Promise<Primary> {
   /** Answers a worker's commit request through the group commit. */
   const commit = async (r: CommitRequest, slot: number): Promise<CommitReply> => {
     if (!groupCommit) return { type: 'commit-failed', req: r.req, error: 'this primary is not the writer (--writer worker)' };
+    let results: CommitResult[];
     try {
-      const results = await groupCommit.commit(r.sends);
-      // The first microtask after the transaction's onCommit: txSends is still its size.
-      if (tracer.on) traceCommits(tracer, r.sends, results, { writer: 'primary', batch: txSends, forWorker: slot });
-      return { type: 'committed', req: r.req, results };
+      results = await groupCommit.commit(r.sends);
     } catch (e) {
       return { type: 'commit-failed', req: r.req, error: e instanceof Error ? e.message : String(e) };
     }
+    // The first microtask after the transaction's onCommit: txSends is still its size. Outside the try: the batch is committed.
+    if (tracer.on) {
+      try { traceCommits(tracer, r.sends, results, { writer: 'primary', batch: txSends, forWorker: slot }); } catch { /* tracing never fails a commit */ }
+    }
+    return { type: 'committed', req: r.req, results };
   };
 
   const primary: Primary = {

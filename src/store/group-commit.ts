@@ -61,17 +61,23 @@ export class GroupCommit implements Writer {
       while (take < this.#queue.length && (take === 0 || n + this.#queue[take]!.sends.length <= this.#maxSends)) n += this.#queue[take++]!.sends.length;
       const group = this.#queue.splice(0, take);
       const started = performance.now();
+      let results: CommitResult[] | undefined;
       try {
-        const results = await this.#store.commit(group.length === 1 ? group[0]!.sends : group.flatMap((q) => q.sends), this.#rules);
-        this.#onCommit?.(n, performance.now() - started);
+        results = await this.#store.commit(group.length === 1 ? group[0]!.sends : group.flatMap((q) => q.sends), this.#rules);
+      } catch (err) {
+        for (const q of group) q.reject(err);
+      }
+      if (results !== undefined) {
+        // Outside the try: a failing observer must not turn a committed group into "nothing committed".
+        try { this.#onCommit?.(n, performance.now() - started); } catch { /* an observer's failure is its own */ }
         let at = 0;
         for (const q of group) {
           q.resolve(results.slice(at, at + q.sends.length));
           at += q.sends.length;
         }
-      } catch (err) {
-        for (const q of group) q.reject(err);
       }
+      // The answers of this group go out before the next transaction (and its fsync) runs.
+      if (this.#queue.length > 0) await new Promise((r) => setImmediate(r));
     }
     this.#busy = false;
     for (const w of this.#idleWaiters.splice(0)) w();

@@ -92,7 +92,7 @@ describe('deliverylab run', () => {
     expect(r.stdout).toMatch(/^schedule reproduced in [12]\/2 runs/m);
     expect(r.stdout).toMatch(/^outcome reproduced in [12]\/2 runs/m);
     // The reproduce line names the file, not the scenario's name.
-    expect(r.stdout).toContain(`reproduce: deliverylab run ${file} --seed 1 --semantics ack-before-commit`);
+    expect(r.stdout).toContain(`reproduce: npx deliverylab run ${file} --seed 1 --semantics ack-before-commit`);
     const json = JSON.parse(readFileSync(join(dir, 'r.json'), 'utf8')) as { repeat: { runs: number }; runs: unknown[] };
     expect(json.repeat.runs).toBe(2);
     expect(json.runs).toHaveLength(2);
@@ -115,7 +115,7 @@ describe('deliverylab run', () => {
     expect(r.stdout).toContain(`saved ${saved}`);
     const shrunk = JSON.parse(readFileSync(saved, 'utf8')) as { name: string; seed: number; semantics: string; faults: unknown[] };
     expect(shrunk).toMatchObject({ name: 'crash-2s-shrunk', seed: 1, semantics: 'ack-before-commit' });
-    const line = /^reproduce: deliverylab (run .*\.shrunk\.json .*)$/m.exec(r.stdout);
+    const line = /^reproduce: npx deliverylab (run .*\.shrunk\.json .*)$/m.exec(r.stdout);
     expect(line?.[1]).toBe(`run ${saved} --seed 1 --semantics ack-before-commit`);
     const again = await cli([...(line?.[1] ?? '').split(' '), '--out', join(dir, 'again'), '--no-color', '-q']);
     expect(again.stderr).toBe('');

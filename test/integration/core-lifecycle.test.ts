@@ -185,6 +185,34 @@ describe('the core program lifecycle', () => {
     expect(s.stdout()).not.toContain('serving on');
   });
 
+  it('a worker slot that can never listen makes the program give up: exit 2, naming the port', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'dl-core-lifecycle-'));
+    const port = await freePortRange(2);
+    const holder = createServer();
+    await new Promise<void>((resolve) => holder.listen(slotPort(port, 0), '127.0.0.1', resolve));
+    try {
+      const s = serve(['--workers', '1', '--port', String(port), '--db', join(dir, 'db.sqlite'), '--redis', 'redis://127.0.0.1:1']);
+      const exit = await within(s.exit, EXIT_TIMEOUT_MS, 'the program did not give up on a slot that cannot listen');
+      expect(exit).toEqual({ code: 2, signal: null });
+      expect(s.stderr()).toContain(`worker 0 exited 5 times before it ever listened on 127.0.0.1:${slotPort(port, 0)}`);
+    } finally {
+      await new Promise((resolve) => holder.close(resolve));
+    }
+  });
+
+  it('SIGKILL of deliverylab serve: the core notices its parent is gone and stops everything', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'dl-core-lifecycle-'));
+    const port = await freePortRange(3);
+    const s = serve(['--workers', '1', '--port', String(port), '--db', join(dir, 'db.sqlite')], 'cli');
+    await waitFor(() => expect(s.stdout()).toContain(`deliverylab serving on ws://127.0.0.1:${port}/ws`), READY_TIMEOUT_MS, 50);
+    const core = childrenOf(s.child.pid!).filter((c) => c.comm === 'node');
+    expect(core).toHaveLength(1);
+    const started = [core[0]!, ...childrenOf(core[0]!.pid)];
+    process.kill(s.child.pid!, 'SIGKILL');
+    await within(s.exit, EXIT_TIMEOUT_MS, 'serve did not die');
+    await waitFor(() => expect(started.map((c) => c.pid).filter(isRunning), 'the core and its children still running').toEqual([]), EXIT_TIMEOUT_MS);
+  });
+
   it('deliverylab serve runs the same program, and SIGTERM stops it and everything it started', async () => {
     dir = mkdtempSync(join(tmpdir(), 'dl-core-lifecycle-'));
     const port = await freePortRange(2);

@@ -47,3 +47,17 @@ describe('acked-durable', () => {
     expect(r.examples).toHaveLength(8);
   });
 });
+
+describe('acked-durable: each ack is judged against its own send', () => {
+  it('an id reused with other content, acked as a duplicate of the old row (the no-id-conflict bug)', () => {
+    const h = lab().connect('c1', 0).post('c1', 'r1', 'm1', 'first', 1).send('c1', 'r1', 'm1', 'second').ack('c1', 'r1', 'm1', 1, true);
+    const r = ackedDurable(h.input());
+    expect(r).toMatchObject({ ok: false, checked: 2, violations: 1 });
+    expect(r.examples[0]?.text).toContain('is in the database with another body (sent "second", stored "first")');
+  });
+
+  it("an ack for another client's row", () => {
+    const h = lab().connect('c2', 1).send('c2', 'r1', 'm1', 'x').commit('m1', 'r1', 1, 'x', 'c1').ack('c2', 'r1', 'm1', 1, true);
+    expect(ackedDurable(h.input()).examples[0]?.text).toContain("is in the database as c1's message");
+  });
+});

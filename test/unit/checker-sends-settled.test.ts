@@ -52,3 +52,17 @@ describe('sends-settled', () => {
     expect(sendsSettled(h.input())).toMatchObject({ ok: false, violations: 1 });
   });
 });
+
+describe('sends-settled: a definite refusal must be true', () => {
+  it('refused with a definite error, yet committed with this very content', () => {
+    const h = lab().connect('c1', 0).send('c1', 'r1', 'm1', 'x').commit('m1', 'r1', 1, 'x', 'c1').sendFail('c1', 'r1', 'm1', 'rate_limited');
+    const r = sendsSettled(h.input());
+    expect(r).toMatchObject({ ok: false, checked: 1, violations: 1 });
+    expect(r.examples[0]?.text).toContain('was refused at 20 ms with rate_limited, which promises it had no effect, yet the database holds it with this very content');
+  });
+
+  it('an id reused with other content, refused with id_conflict, is a true refusal', () => {
+    const h = lab().connect('c1', 0).post('c1', 'r1', 'm1', 'first', 1).send('c1', 'r1', 'm1', 'second').sendFail('c1', 'r1', 'm1', 'id_conflict');
+    expect(sendsSettled(h.input())).toMatchObject({ ok: true, checked: 2, violations: 0 });
+  });
+});

@@ -63,7 +63,7 @@ describe('HTML report', () => {
     expect(html).toContain('seed <b>7</b>');
     expect(html).toContain('semantics <b>ack-before-commit</b>');
     expect(html).toContain('<span class="verdict fail">FAIL</span>');
-    expect(html).toContain('<code>deliverylab run crash-after-ack --seed 7 --semantics ack-before-commit</code>');
+    expect(html).toContain('<code>npx deliverylab run crash-after-ack --seed 7 --semantics ack-before-commit</code>');
   });
 
   it('a ✘ row and ✘ counterexamples for the broken invariant, its example text escaped', () => {

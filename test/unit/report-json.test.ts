@@ -7,8 +7,8 @@ import { happy, lab } from './support/history-builder.js';
 describe('JSON report', () => {
   it("has the schema's keys, in order", () => {
     const json = JSON.parse(renderJson(failingReport())) as Record<string, unknown>;
-    expect(Object.keys(json)).toEqual(['scenario', 'seed', 'semantics', 'ok', 'durationMs', 'reproduce', 'invariants', 'stats', 'faults']);
-    expect(json['reproduce']).toBe('deliverylab run crash-after-ack --seed 7 --semantics ack-before-commit');
+    expect(Object.keys(json)).toEqual(['scenario', 'seed', 'semantics', 'ok', 'durationMs', 'reproduce', 'invariants', 'stats', 'faults', 'story']);
+    expect(json['reproduce']).toBe('npx deliverylab run crash-after-ack --seed 7 --semantics ack-before-commit');
     expect(json).toMatchObject({ scenario: 'crash-after-ack', seed: 7, semantics: 'ack-before-commit', ok: false, durationMs: 2500 });
     const [first] = json['invariants'] as Record<string, unknown>[];
     expect(Object.keys(first ?? {}).slice(0, 5)).toEqual(['name', 'ok', 'checked', 'violations', 'examples']);
@@ -55,7 +55,7 @@ describe('JSON report', () => {
     expect(Object.keys(json).slice(0, 4)).toEqual(['scenario', 'scenarioFile', 'seed', 'semantics']);
     expect(json['writer']).toBe('worker');
     expect(json['fired']).toEqual(fired);
-    expect(json['reproduce']).toBe('deliverylab run runs/x.shrunk.json --seed 7 --semantics ack-before-commit --writer worker');
+    expect(json['reproduce']).toBe('npx deliverylab run runs/x.shrunk.json --seed 7 --semantics ack-before-commit --writer worker');
   });
 
   it('keeps phases and error when present', () => {

@@ -43,7 +43,7 @@ describe('JUnit report', () => {
     expect(xml.match(/<testcase /g)).toHaveLength(2 * n);
     expect(xml).toContain(`<testsuite name="crash-after-ack [ack-before-commit, seed 7]" tests="${n}" failures="1"`);
     expect(xml).toContain('<failure type="invariant" message="acked-durable: 1 violation of 3">');
-    expect(xml).toContain('<property name="reproduce" value="deliverylab run crash-after-ack --seed 7 --semantics ack-before-commit"/>');
+    expect(xml).toContain('<property name="reproduce" value="npx deliverylab run crash-after-ack --seed 7 --semantics ack-before-commit"/>');
   });
 
   it('reports a run error as an error testcase', () => {

@@ -28,7 +28,7 @@ describe('terminal report', () => {
     expect(out).toContain('sent 2  acked 2  refused 0  unsettled 0  db 2  deliveries 4  dups dropped 0  gaps filled 0  retries 0');
     expect(out).toContain('latency p50 20 ms  p99 30 ms  max 30 ms');
     expect(out).toContain('recovery after worker-kill w1 (struck at 200 ms): 0 ms');
-    expect(lines.at(-1)).toBe('reproduce: deliverylab run kill-worker --seed 42 --semantics effectively-once');
+    expect(lines.at(-1)).toBe('reproduce: npx deliverylab run kill-worker --seed 42 --semantics effectively-once');
   });
 
   it('failing run: ✘ line with counts and the counterexample in plain words', () => {
@@ -36,7 +36,7 @@ describe('terminal report', () => {
     expect(out).toContain('deliverylab FAIL  scenario crash-after-ack  seed 7');
     expect(out).toContain('✘ acked-durable        1 violation of 3');
     expect(out).toMatch(/Counterexamples\n✘ acked-durable\n {2}near crash-point w0: 1 of 1\n {4}- message m<&">3 \(room r1, seq 3\) acked to client c1 on worker 0 at 220 ms is missing from the database; active faults then: crash-point w0\n/);
-    expect(out.trimEnd().split('\n').at(-1)).toBe('reproduce: deliverylab run crash-after-ack --seed 7 --semantics ack-before-commit');
+    expect(out.trimEnd().split('\n').at(-1)).toBe('reproduce: npx deliverylab run crash-after-ack --seed 7 --semantics ack-before-commit');
   });
 
   it('groups counterexamples by cause, the biggest group first, and shows the first few of each', () => {
@@ -61,13 +61,13 @@ describe('terminal report', () => {
 
   it('a scenario from a file is reproduced by its file', () => {
     const lines = renderTerminal({ ...failingReport(), scenarioFile: 'reports/runs/my scenario.json' }).trimEnd().split('\n');
-    expect(lines.at(-1)).toBe("reproduce: deliverylab run 'reports/runs/my scenario.json' --seed 7 --semantics ack-before-commit");
+    expect(lines.at(-1)).toBe("reproduce: npx deliverylab run 'reports/runs/my scenario.json' --seed 7 --semantics ack-before-commit");
   });
 
   it('a run with the workers as writers says so in the header and in the reproduce line', () => {
     const lines = renderTerminal({ ...passingReport(), writer: 'worker' }).trimEnd().split('\n');
     expect(lines[0]).toBe('deliverylab PASS  scenario kill-worker  seed 42  semantics effectively-once  writer worker  1840 ms');
-    expect(lines.at(-1)).toBe('reproduce: deliverylab run kill-worker --seed 42 --semantics effectively-once --writer worker');
+    expect(lines.at(-1)).toBe('reproduce: npx deliverylab run kill-worker --seed 42 --semantics effectively-once --writer worker');
   });
 
   it('colors only when asked', () => {
