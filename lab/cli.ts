@@ -110,6 +110,28 @@ program
   });
 
 program
+  .command('exercises')
+  .description('list the interview questions, one line each starting with its name')
+  .action(async () => {
+    const { listExercises } = await import('./explore/exercise-command.js');
+    process.stdout.write(`${listExercises()}\n`);
+  });
+
+program
+  .command('exercise <name>')
+  .description('an interview question, run for real: predict, run, see your prediction beside what happened, with the why and the key message\'s trace')
+  .option('--answer <keys>', 'your prediction without a terminal: rows,sender,members (e.g. 1,acked-duplicate,some-later; ? for don\'t know)')
+  .option('--json <file>', 'write {exercise, questions: [{question, choices, predicted, actual, correct, why}], score}')
+  .option('--seed <n>', 'seed (default: the scenario\'s own)')
+  .option('--out <dir>', 'where the runs are kept', 'reports/exercises')
+  .option('-q, --quiet', 'no progress line')
+  .action(async (name: string, opts: Record<string, unknown>) => {
+    process.on('SIGINT', onSignal).on('SIGTERM', onSignal);
+    const { exerciseCommand } = await import('./explore/exercise-command.js');
+    return exitWith(exerciseCommand(name, opts, interrupt.signal));
+  });
+
+program
   .command('trace <message-id>')
   .description("follow one message through every layer of a run: its send attempts, the commit, the ack, each publish, and how and when every member of the room got it")
   .option('--run <dir>', 'the run directory (default: the latest run under --out that holds the id)')

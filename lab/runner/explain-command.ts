@@ -3,6 +3,7 @@ import { INVARIANTS, type InvariantName } from '../checker/index.js';
 import { FAULTS } from '../nemesis/index.js';
 import { UsageError } from './cli-errors.js';
 import { findTerm, TERMS } from '../explore/terms.js';
+import { EXERCISES } from '../explore/exercises.js';
 import { builtinScenarioNames, loadScenario, SCENARIO_ALIASES } from './scenario-loader.js';
 
 /** `deliverylab explain <name>`: what an invariant, fault, semantics variant, failpoint or scenario is. */
@@ -31,10 +32,12 @@ export async function explainCommand(name: string): Promise<string> {
       s.faults.map((f) => `  at ${f.atMs} ms for ${f.forMs === 'end' ? 'the rest of the workload' : `${f.forMs} ms`}: ${f.kind} on ${f.target} ${JSON.stringify(f.params)}`).join('\n') +
       (catches.length ? `\n  catches: ${catches.join('; ')}` : ''));
   }
+  const exercise = EXERCISES.find((e) => e.name === name);
+  if (exercise) found.push(`exercise ${name} (deliverylab exercise ${name})\n  ${exercise.question}\n  runs scenario ${exercise.scenario} under ${exercise.semantics}\n${wrap(exercise.why)}`);
   const term = findTerm(name);
   if (term !== undefined) found.push(`report term "${term}"\n${wrap(TERMS[term])}`);
   if (found.length > 0) return found.join('\n\n');
-  throw new UsageError(`nothing named "${name}". Invariants: ${Object.keys(INVARIANTS).join(', ')}. Faults: ${Object.keys(FAULTS).join(', ')}. Semantics: ${Object.keys(SEMANTICS).join(', ')}. Failpoints: ${Object.keys(FAILPOINTS).join(', ')}. Scenarios: ${builtinScenarioNames().join(', ')}. Report terms: ${Object.keys(TERMS).join(', ')}.`);
+  throw new UsageError(`nothing named "${name}". Invariants: ${Object.keys(INVARIANTS).join(', ')}. Faults: ${Object.keys(FAULTS).join(', ')}. Semantics: ${Object.keys(SEMANTICS).join(', ')}. Failpoints: ${Object.keys(FAILPOINTS).join(', ')}. Scenarios: ${builtinScenarioNames().join(', ')}. Exercises: ${EXERCISES.map((e) => e.name).join(', ')}. Report terms: ${Object.keys(TERMS).join(', ')}.`);
 }
 
 function wrap(text: string, width = 96): string {
