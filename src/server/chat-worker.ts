@@ -200,6 +200,8 @@ export class ChatWorker {
     const frame = msgFrame({ id: f.id, room: f.room, seq: guess, sender, body: f.body, created_at: Date.now() });
     if (this.flags.order === 'publish-commit-ack') {
       this.#publish(frame, f.room, f.id, guess, false);
+      // The publish must have left for Redis before the crash point kills the process, or no phantom is shown.
+      if (this.#fp.isArmed('before-commit')) await new Promise((r) => setTimeout(r, CRASH_DRAIN_MS));
     } else {
       this.#ack(ws, f, guess, false);
       if (this.#fp.isArmed('before-commit')) await this.#flushBeforeCrash(ws);
