@@ -47,9 +47,12 @@ function crashSentence(history: readonly HistoryEvent[], fired: Extract<HistoryE
 function inFlightSentence(history: readonly HistoryEvent[], w: FaultWindow, slots: readonly number[]): string | undefined {
   const settledAt = new Map<string, Extract<HistoryEvent, { type: 'ack' | 'send-fail' | 'send-info' }>>();
   for (const e of history) if ((e.type === 'ack' || e.type === 'send-fail' || e.type === 'send-info') && !settledAt.has(e.id)) settledAt.set(e.id, e);
+  // Until the worker really died (a kill: its exit) or for as long as it was stopped or paused.
+  const exit = history.find((e) => e.type === 'worker-exit' && e.t >= w.at && slots.includes(e.worker));
+  const until = w.kind === 'worker-kill' ? (exit?.t ?? w.at) : (w.healedAt ?? Infinity);
   const inFlight = new Map<string, Extract<HistoryEvent, { type: 'send' }>>();
   for (const e of history) {
-    if (e.type !== 'send' || e.t > w.at || e.worker === null || !slots.includes(e.worker)) continue;
+    if (e.type !== 'send' || e.t > until || e.worker === null || !slots.includes(e.worker)) continue;
     const s = settledAt.get(e.id);
     if (s === undefined || s.t >= w.at) inFlight.set(e.id, e);
   }
@@ -62,7 +65,8 @@ function inFlightSentence(history: readonly HistoryEvent[], w: FaultWindow, slot
     if (s?.type === 'ack') { if (s.duplicate) dup++; else fresh++; } else unsettled++;
   }
   const n = inFlight.size;
-  return `${n} send${n === 1 ? ' was' : 's were'} in flight on worker ${slots.join('+')} at ${ms(w.at)}: ${fresh} acked later with a new seq, ${dup} acked as duplicate: true (committed before the fault)${unsettled ? `, ${unsettled} never settled` : ''}.`;
+  const when = w.kind === 'worker-kill' ? `when it died${exit ? ` (${ms(exit.t)})` : ''}` : 'while it was stopped';
+  return `${n} send${n === 1 ? ' was' : 's were'} in flight on worker ${slots.join('+')} ${when}: ${fresh} acked later with a new seq, ${dup} acked as duplicate: true (committed before the fault)${unsettled ? `, ${unsettled} never settled (the application was never told)` : ''}.`;
 }
 
 /** What clients on `slots` missed live during the window, and how (and whether) they got it later. */
