@@ -4,6 +4,7 @@ import { faultLabel, faultWindows, percentile } from '../checker/index.js';
 import type { HistoryEvent } from '../history/events.js';
 import { groupByCause } from './causes.js';
 import { firedText, formatMs, recoveryFromText, reproduceCommand } from './format.js';
+import { sequenceSvg } from './sequence-svg.js';
 import { causeHeading } from './terminal.js';
 import type { RunReport } from './types.js';
 import { escapeXml as esc } from './xml.js';
@@ -151,6 +152,7 @@ function uplotAssets(): { js: string; css: string } {
 }
 
 const PAGE_CSS = `
+div.seq { overflow-x: auto; border: 1px solid #eee; margin: 6px 0 14px; }
 body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; color: #222; margin: 0 auto; max-width: 1200px; padding: 16px 24px 48px; }
 h1 { font-size: 20px; margin: 0 0 4px; } h2 { font-size: 16px; margin: 28px 0 8px; }
 .verdict { display: inline-block; padding: 1px 10px; border-radius: 4px; color: #fff; font-weight: 600; }
@@ -285,7 +287,20 @@ function faultsSection(data: TimelineData): string {
   return `<table class="faults">\n<tr><th>fault</th><th>target</th><th>started</th><th>healed</th></tr>\n${rows.join('\n')}\n</table>`;
 }
 
-/** The run as one self-contained HTML page: verdict, invariants, counterexamples, stats and a uPlot timeline. */
+/** Sequence diagrams of the messages a crash point fired on, or else of the first counterexample's message. */
+function sequencesSection(report: RunReport, history: readonly HistoryEvent[]): string {
+  const ids = (report.fired ?? []).map((f) => /id (\S+)/.exec(f.detail)?.[1]).filter((x): x is string => x !== undefined);
+  const first = report.invariants.find((r) => !r.ok)?.examples.find((e) => e.id !== undefined)?.id;
+  if (ids.length === 0 && first !== undefined) ids.push(first);
+  const parts = [...new Set(ids)].slice(0, 3).flatMap((id) => {
+    const svg = sequenceSvg(history, id);
+    return svg === undefined ? [] : [`<h3>message ${esc(id)}</h3>\n<div class="seq">${svg}</div>`];
+  });
+  if (parts.length === 0) return '';
+  return `<h2>Sequence diagrams</h2>\n<p class="dim">One lane per client, worker, the writer and Redis; blue: the sender's attempts, grey: the core (commit, ack), purple: Redis, green: a copy the application got (and how), dashed: a copy the SDK dropped. \`deliverylab trace &lt;id&gt;\` tells the same in words.</p>\n${parts.join('\n')}`;
+}
+
+/** The run as one self-contained HTML page: verdict, invariants, counterexamples, stats, a uPlot timeline and sequence diagrams. */
 export function renderHtml(report: RunReport, history: readonly HistoryEvent[]): string {
   const data = timelineData(history);
   const { js, css } = uplotAssets();
@@ -313,6 +328,7 @@ ${invariantsSection(report)}
 <noscript><p class="dim">The timeline needs JavaScript.</p></noscript>
 ${faultsSection(data)}
 ${firedSection(report)}
+${sequencesSection(report, history)}
 ${statsSection(report)}
 <script type="application/json" id="timeline-data">${json}</script>
 <script>${rawText(js, 'script')}</script>

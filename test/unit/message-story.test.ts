@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { messageStory, renderMessageStory } from '../../lab/explore/message-story.js';
+import { sequenceSvg } from '../../lab/report/sequence-svg.js';
 import type { HistoryEvent } from '../../lab/history/events.js';
 
 const at = 1_800_000_000_000;
@@ -40,5 +41,20 @@ describe('messageStory', () => {
     expect(s.story).toContain('The database holds one row: r seq 7.');
     expect(s.rows.map((r) => r.t)).toEqual([...s.rows.map((r) => r.t)].sort((a, b) => a - b));
     expect(renderMessageStory(s)).toContain('  104 ms  worker 0  crash.after-commit-before-ack fired on this send: SIGKILL');
+  });
+});
+
+describe('sequenceSvg', () => {
+  it('an id the run never saw has no diagram', () => {
+    expect(sequenceSvg(crashBeforeAck(), 'nope')).toBeUndefined();
+  });
+
+  it('one lane per client, worker, the writer and Redis; one row per step, the crash marked', () => {
+    const svg = sequenceSvg(crashBeforeAck(), 'm')!;
+    for (const lane of ['c1', 'worker 0', 'worker 1', 'writer + db', 'redis', 'c2']) expect(svg).toContain(`>${lane}</text>`);
+    for (const label of ['send #1', 'commit seq 7', 'crash.after-commit-before-ack: SIGKILL', 'send #2', 'duplicate seq 7', 'publish (re)', 'republish']) expect(svg).toContain(`>${label}</text>`);
+    // Rows in time order: the first attempt above the crash, the crash above the retry.
+    const y = (label: string) => Number(new RegExp(`y="([\\d.]+)"[^>]*>${label.replace(/[().]/g, '\\$&')}</text>`).exec(svg)?.[1]);
+    expect(y('send #1')).toBeLessThan(y('send #2'));
   });
 });
