@@ -1,4 +1,4 @@
-import type { DeliverEvent, HistoryEvent } from '../history/events.js';
+import type { DeliverEvent } from '../history/events.js';
 import { activeFaults } from './faults.js';
 import { SeenBy } from './seen.js';
 import { Tally } from './tally.js';
@@ -6,24 +6,23 @@ import type { CheckInput, InvariantResult } from './types.js';
 import { workerName } from './workers.js';
 import { clientExample, ms } from './words.js';
 
-/** The first delivery of this id to this client in this room (looked up again only for an example). */
-function firstDelivery(history: readonly HistoryEvent[], e: DeliverEvent): DeliverEvent {
-  for (const f of history) {
-    if (f.type === 'deliver' && f.id === e.id && f.client === e.client && f.room === e.room) return f;
-  }
-  return e;
-}
-
 /** No client's application stream holds the same (room, id) twice. */
 export function exactlyOnceEffect({ history }: CheckInput): InvariantResult {
   const tally = new Tally('exactly-once-effect');
   const seen = new SeenBy();
+  // The first delivery of each (client, room, id): every counterexample is built, so building one
+  // must not scan the history again (that made a run with thousands of them take a minute).
+  const firsts = new Map<string, DeliverEvent>();
   for (const e of history) {
     if (e.type !== 'deliver') continue;
     tally.checked++;
-    if (seen.add(e.id, seen.stream(e.client, e.room))) continue;
+    const key = `${e.client}\n${e.room}\n${e.id}`;
+    if (seen.add(e.id, seen.stream(e.client, e.room))) {
+      firsts.set(key, e);
+      continue;
+    }
     tally.fail(() => {
-      const first = firstDelivery(history, e);
+      const first = firsts.get(key) ?? e;
       const faults = activeFaults(history, e.t);
       return clientExample(
         e,
