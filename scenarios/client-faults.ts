@@ -9,4 +9,5 @@ export default defineScenario({
     { kind: 'retry-before-ack', atMs: 500, forMs: 3000, target: 'clients', params: { everyMs: 5 } },
     { kind: 'client-disconnect', atMs: 1500, target: 'clients', params: { count: 2 } },
   ],
+  catches: { 'no-dedup': ['unique-ids'] },
 });

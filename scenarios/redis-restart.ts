@@ -6,4 +6,5 @@ export default defineScenario({
   clients: { count: 6, rooms: ['lobby', 'dev'] },
   workload: { ratePerSec: 100, durationMs: 4500 },
   faults: [{ kind: 'redis-restart', atMs: 1500, forMs: 1500, target: 'redis' }],
+  catches: { 'local-only': ['at-least-once'] },
 });

@@ -6,4 +6,5 @@ export default defineScenario({
   clients: { count: 6, rooms: ['lobby', 'dev'] },
   workload: { ratePerSec: 100, durationMs: 4000 },
   faults: [{ kind: 'redis-unsubscribe', atMs: 1000, forMs: 2500, target: 'worker:1' }],
+  catches: { 'local-only': ['at-least-once'] },
 });

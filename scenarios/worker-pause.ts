@@ -6,4 +6,5 @@ export default defineScenario({
   clients: { count: 6, rooms: ['lobby', 'dev'] },
   workload: { ratePerSec: 100, durationMs: 5000 },
   faults: [{ kind: 'worker-pause', atMs: 1000, forMs: 3000, target: 'worker:0' }],
+  catches: { 'no-retry': ['sends-settled'] },
 });
