@@ -14,4 +14,5 @@ export default defineScenario({
     { kind: 'redis-restart', atMs: 3500, forMs: 1000, target: 'redis' },
     { kind: 'client-disconnect', atMs: 4500, target: 'clients', params: { count: 3 } },
   ],
+  catches: { 'at-least-once': ['exactly-once-effect'] },
 });

@@ -6,4 +6,5 @@ export default defineScenario({
   clients: { count: 8, rooms: ['lobby', 'dev'] },
   workload: { ratePerSec: 100, durationMs: 4000 },
   faults: [{ kind: 'reconnect-storm', atMs: 1000, forMs: 2000, target: 'clients', params: { everyMs: 400 } }],
+  catches: { 'at-least-once': ['exactly-once-effect'] },
 });

@@ -6,4 +6,5 @@ export default defineScenario({
   clients: { count: 6, rooms: ['lobby', 'dev'] },
   workload: { ratePerSec: 100, durationMs: 5000 },
   faults: [{ kind: 'redis-partition', atMs: 1000, forMs: 3000, target: 'worker:0', params: { mode: 'blackhole' } }],
+  catches: { 'local-only': ['at-least-once'] },
 });

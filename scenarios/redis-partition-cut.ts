@@ -6,4 +6,5 @@ export default defineScenario({
   clients: { count: 6, rooms: ['lobby', 'dev'] },
   workload: { ratePerSec: 100, durationMs: 4500 },
   faults: [{ kind: 'redis-partition', atMs: 1000, forMs: 2000, target: 'worker:1', params: { mode: 'cut' } }],
+  catches: { 'local-only': ['at-least-once'] },
 });

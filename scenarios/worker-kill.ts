@@ -6,4 +6,5 @@ export default defineScenario({
   clients: { count: 6, rooms: ['lobby', 'dev'] },
   workload: { ratePerSec: 100, durationMs: 4000 },
   faults: [{ kind: 'worker-kill', atMs: 1500, target: 'worker:1' }],
+  catches: { 'at-most-once': ['at-least-once'] },
 });
