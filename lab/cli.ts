@@ -132,6 +132,25 @@ program
   });
 
 program
+  .command('explore')
+  .description('a live cluster to probe by hand: a console (terminal with history and completion, and a web console) to kill, pause, partition, crash, send, show, check, trace and save as a scenario')
+  .option('--workers <n>', 'workers', '2')
+  .option('--clients <n>', 'clients c0…cN-1, spread over the workers', '4')
+  .option('--rooms <list>', 'comma-separated rooms every client joins', 'lobby')
+  .option('--semantics <name>', 'semantics variant', 'effectively-once')
+  .option('--rate <n>', 'background sends per second (default 0: only your sends)')
+  .option('--seed <n>', 'seed of the clients and faults')
+  .option('--out <dir>', 'where the session keeps its history and database', 'reports/explore')
+  .option('--script <file>', 'run the commands of this file without a terminal (exit 1 when a check broke, 2 on a bad command)')
+  .option('--no-web', 'no web console')
+  .option('--web-port <port>', 'port of the web console on 127.0.0.1 (default: any free one)')
+  .action(async (opts: Record<string, unknown>) => {
+    process.on('SIGINT', onSignal).on('SIGTERM', onSignal);
+    const { exploreCommand } = await import('./explore/explore-command.js');
+    return exitWith(exploreCommand(opts, interrupt.signal));
+  });
+
+program
   .command('trace <message-id>')
   .description("follow one message through every layer of a run: its send attempts, the commit, the ack, each publish, and how and when every member of the room got it")
   .option('--run <dir>', 'the run directory (default: the latest run under --out that holds the id)')

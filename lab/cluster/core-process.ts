@@ -2,7 +2,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { coreArgv, CoreEvent, slotPort, wsUrl, type ControlRequest, type SemanticsName, type Synchronous, type WriterName } from '../../src/protocol/index.js';
+import { coreArgv, CoreEvent, HealthBody, slotPort, wsUrl, type ControlRequest, type SemanticsName, type Synchronous, type WriterName } from '../../src/protocol/index.js';
 import { createServer } from 'node:net';
 
 /** Options of `startCore`. */
@@ -46,6 +46,8 @@ export interface Core {
   control(req: ControlRequest): void;
   /** Sends a signal to a worker's current process; returns its pid, or undefined when none is alive. */
   signal(slot: number, signal: NodeJS.Signals): number | undefined;
+  /** Worker `slot`'s own `GET /health`, as any HTTP client sees it; undefined when it does not answer within `timeoutMs`. */
+  health(slot: number, timeoutMs?: number): Promise<HealthBody | undefined>;
   /** Resolves when worker `slot` is up with a pid other than `notPid`. */
   waitWorkerUp(slot: number, notPid?: number, timeoutMs?: number): Promise<number>;
   /** Stops the primary and its workers, and waits for them to exit (SIGKILL after a bound). */
@@ -182,6 +184,15 @@ async function startCoreOnce(opts: CoreOptions, port: number): Promise<Core> {
     url: wsUrl('127.0.0.1', port),
     slotUrl: (slot) => wsUrl('127.0.0.1', slotPort(port, slot)),
     pid: (slot) => pids.get(slot),
+    health: async (slot, waitMs = 1000) => {
+      try {
+        const r = await fetch(`http://127.0.0.1:${slotPort(port, slot)}/health`, { signal: AbortSignal.timeout(waitMs) });
+        const body = HealthBody.safeParse(await r.json());
+        return body.success ? body.data : undefined;
+      } catch {
+        return undefined;
+      }
+    },
     primaryPid: child.pid!,
     control: (req) => { if (child.connected) child.send(req, undefined, {}, () => undefined); },
     signal: (slot, signal) => {

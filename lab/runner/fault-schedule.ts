@@ -60,8 +60,24 @@ export class FaultTimeline {
   #wakers = new Set<() => void>();
   #running: Promise<void>[] = [];
   #errors: string[] = [];
+  /** Per step: resolves once the step has started (injected, or known not to fire). */
+  #started: { promise: Promise<void>; resolve: () => void }[];
 
-  constructor(private readonly plan: PlannedFault[], private readonly ctxFor: (f: PlannedFault, i: number) => FaultContext, private readonly history: HistoryRecorder, private readonly onNote: (s: string) => void) {}
+  constructor(private readonly plan: PlannedFault[], private readonly ctxFor: (f: PlannedFault, i: number) => FaultContext, private readonly history: HistoryRecorder, private readonly onNote: (s: string) => void) {
+    this.#started = plan.map(() => {
+      let resolve!: () => void;
+      const promise = new Promise<void>((r) => { resolve = r; });
+      return { promise, resolve };
+    });
+  }
+
+  /**
+   * Resolves once every step due at or before `atMs` has started: a scripted send at the same moment
+   * as a fault meets it in place, as it did where the script was recorded.
+   */
+  startedBy(atMs: number): Promise<void> {
+    return Promise.all(this.plan.flatMap((f, i) => (f.step.atMs <= atMs ? [this.#started[i]!.promise] : []))).then(() => undefined);
+  }
 
   /** When the last step ends, in ms after the workload starts. */
   get endMs(): number {
@@ -76,7 +92,10 @@ export class FaultTimeline {
   /** Schedules every firing step relative to now. */
   start(): void {
     this.plan.forEach((f, i) => {
-      if (!f.fires) return this.onNote(`fault ${f.name} skipped (${f.skipReason ?? 'not drawn'})`);
+      if (!f.fires) {
+        this.#started[i]!.resolve();
+        return this.onNote(`fault ${f.name} skipped (${f.skipReason ?? 'not drawn'})`);
+      }
       this.#timers.push(setTimeout(() => this.#running.push(this.#inject(f, i)), f.step.atMs));
     });
   }
@@ -86,7 +105,7 @@ export class FaultTimeline {
     try {
       this.history.record({ type: 'fault-start', fault: f.name, kind: f.step.kind, target, params: f.params as Record<string, unknown> });
       this.onNote(`fault ${f.name} starts`);
-      const heal = await FAULTS[f.step.kind]!.start(this.ctxFor(f, i), f.target, f.params);
+      const heal = await FAULTS[f.step.kind]!.start(this.ctxFor(f, i), f.target, f.params).finally(() => this.#started[i]!.resolve());
       await new Promise<void>((resolve) => {
         const wake = () => { clearTimeout(t); this.#wakers.delete(wake); resolve(); };
         const t = setTimeout(wake, f.forMs);
@@ -103,6 +122,7 @@ export class FaultTimeline {
   /** Cancels steps not yet started, heals every active fault now, and waits for every step to finish. */
   async healAll(): Promise<void> {
     for (const t of this.#timers) clearTimeout(t);
+    for (const s of this.#started) s.resolve();
     for (const wake of [...this.#wakers]) wake();
     await Promise.allSettled(this.#running);
   }

@@ -94,7 +94,11 @@ const dirOf = new WeakMap<RunReport, string>();
  * of its own, never one an earlier run wrote (`<scenario>.<semantics>`, then `.2`, `.3`, …).
  */
 function runDir(out: string, scenario: string, semantics: SemanticsName): string {
-  const base = join(out, `${scenario}.${semantics}`);
+  return freshDir(join(out, `${scenario}.${semantics}`));
+}
+
+/** `base` when nothing is there yet, else the first of `base.2`, `base.3`, … that is free. */
+export function freshDir(base: string): string {
   if (!existsSync(base)) return base;
   for (let n = 2; ; n++) if (!existsSync(`${base}.${n}`)) return `${base}.${n}`;
 }

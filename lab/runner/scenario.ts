@@ -31,6 +31,17 @@ export const FaultStep = z.object({
 });
 export type FaultStep = z.infer<typeof FaultStep>;
 
+/** One send of a workload's script. */
+export const ScriptedSend = z.object({
+  /** When, in ms after the workload starts. */
+  atMs: z.number().int().nonnegative(),
+  /** A sending client, `c<i>` with i below clients.count. */
+  client: z.string().regex(/^c\d+$/, 'a sending client is c<i>'),
+  room: z.string().regex(/^[A-Za-z0-9_.:-]{1,64}$/),
+  body: z.string().min(1).max(8192),
+}).strict();
+export type ScriptedSend = z.infer<typeof ScriptedSend>;
+
 /** A scripted scenario: cluster, clients, workload, fault timeline, semantics, invariants, seed. */
 export const Scenario = z.object({
   name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'kebab-case name'),
@@ -53,13 +64,15 @@ export const Scenario = z.object({
     }).strict().optional(),
   }).strict().default({ count: 4, rooms: ['lobby'], placement: 'spread' }),
   workload: z.object({
-    /** Sends per second over all clients (open loop). @default 50 */
-    ratePerSec: z.number().positive().max(20_000).default(50),
+    /** Sends per second over all clients (open loop); 0 for none but the script's. @default 50 */
+    ratePerSec: z.number().nonnegative().max(20_000).default(50),
     /** @default 5000 */
     durationMs: z.number().int().min(100).max(600_000).default(5000),
     /** @default 32 */
     bodyBytes: z.number().int().min(1).max(8192).default(32),
-  }).strict().default({ ratePerSec: 50, durationMs: 5000, bodyBytes: 32 }),
+    /** Sends at exact moments, beside the open loop (what `explore` saves): client `c<i>` sends `body` to `room` at `atMs`. @default none */
+    script: z.array(ScriptedSend).default([]),
+  }).strict().default({ ratePerSec: 50, durationMs: 5000, bodyBytes: 32, script: [] }),
   faults: z.array(FaultStep).default([]),
   /** @default 'effectively-once' */
   semantics: SemanticsName.default('effectively-once'),
@@ -75,7 +88,12 @@ export const Scenario = z.object({
    * @default {}
    */
   catches: z.partialRecord(SemanticsName, z.array(z.string().min(1)).min(1)).default({}),
-}).strict();
+}).strict().superRefine((sc, ctx) => {
+  sc.workload.script.forEach((send, i) => {
+    if (Number(send.client.slice(1)) >= sc.clients.count) ctx.addIssue({ code: 'custom', path: ['workload', 'script', i, 'client'], message: `${send.client} is not a sending client (the scenario has c0…c${sc.clients.count - 1})` });
+    if (!sc.clients.rooms.includes(send.room)) ctx.addIssue({ code: 'custom', path: ['workload', 'script', i, 'room'], message: `${send.room} is not one of the clients' rooms (${sc.clients.rooms.join(', ')})` });
+  });
+});
 
 /** A scenario as written (defaults not yet applied). */
 export type ScenarioInput = z.input<typeof Scenario>;

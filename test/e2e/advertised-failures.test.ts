@@ -3,22 +3,12 @@
  * reports an acked message missing from the database (the one the crash point fired on), and a run
  * directory holds the core's trace events and each delivery's path.
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { runCli } from '../support/cli.js';
 
-const CLI = new URL('../../dist/lab/cli.js', import.meta.url).pathname;
-
-function cli(args: string[]): Promise<{ code: number | null; stdout: string }> {
-  return new Promise((resolve) => {
-    const p = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'ignore'] });
-    let stdout = '';
-    p.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
-    p.on('exit', (code) => resolve({ code, stdout }));
-  });
-}
 
 const lines = (file: string): Record<string, unknown>[] => readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
 
@@ -26,7 +16,7 @@ describe('advertised failures', () => {
   it('crash-before-commit under ack-before-commit: the acked message the crash hit is missing from the database', async () => {
     const out = mkdtempSync(join(tmpdir(), 'dl-advertised-'));
     const json = join(out, 'r.json');
-    const r = await cli(['run', 'crash-before-commit', '--semantics', 'ack-before-commit', '--no-color', '-q', '--out', out, '--json', json]);
+    const r = await runCli(['run', 'crash-before-commit', '--semantics', 'ack-before-commit', '--no-color', '-q', '--out', out, '--json', json]);
     expect(r.code).toBe(1);
     const dir = join(out, 'crash-before-commit.ack-before-commit');
     const history = lines(join(dir, 'history.jsonl'));

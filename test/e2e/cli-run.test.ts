@@ -1,24 +1,11 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { runCli } from '../support/cli.js';
 import { waitFor } from '../support/wait-for.js';
 import { descendants, isGone } from '../support/processes.js';
 
-const CLI = new URL('../../dist/lab/cli.js', import.meta.url).pathname;
-
-/** Runs the CLI to completion and returns its exit code and output. */
-function cli(args: string[], cwd?: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const p = spawn(process.execPath, [CLI, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    p.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
-    p.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
-    p.on('exit', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 const tiny = {
   name: 'tiny',
@@ -47,7 +34,7 @@ describe('deliverylab run', () => {
     const dir = mkdtempSync(join(tmpdir(), 'dl-cli-'));
     const file = join(dir, 'bad.json');
     writeFileSync(file, JSON.stringify({ ...tiny, ...patch }));
-    const r = await cli(['run', file, '--out', join(dir, 'runs')]);
+    const r = await runCli(['run', file, '--out', join(dir, 'runs')]);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain(field);
   });
@@ -61,7 +48,7 @@ describe('deliverylab run', () => {
     { args: ['serve', '--writer', 'everyone'], field: 'writer' },
     { args: ['explain', 'gremlins'], field: 'gremlins' },
   ])('$args exits 2 naming $field', async ({ args, field }) => {
-    const r = await cli(args);
+    const r = await runCli(args);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain(field);
   });
@@ -70,7 +57,7 @@ describe('deliverylab run', () => {
     const dir = mkdtempSync(join(tmpdir(), 'dl-cli-'));
     const file = join(dir, 'tiny.json');
     writeFileSync(file, JSON.stringify(tiny));
-    const r = await cli(['run', file, '--seed', '7', '--json', join(dir, 'r.json'), '--junit', join(dir, 'r.xml'), '--out', join(dir, 'runs'), '--no-color', '-q']);
+    const r = await runCli(['run', file, '--seed', '7', '--json', join(dir, 'r.json'), '--junit', join(dir, 'r.xml'), '--out', join(dir, 'runs'), '--no-color', '-q']);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('seed 7');
@@ -84,7 +71,7 @@ describe('deliverylab run', () => {
     const dir = mkdtempSync(join(tmpdir(), 'dl-cli-'));
     const file = join(dir, 'crash-2s.json');
     writeFileSync(file, JSON.stringify(crash2s));
-    const r = await cli(['run', file, '--semantics', 'ack-before-commit', '--repeat', '2', '--json', join(dir, 'r.json'), '--out', join(dir, 'runs'), '--no-color', '-q']);
+    const r = await runCli(['run', file, '--semantics', 'ack-before-commit', '--repeat', '2', '--json', join(dir, 'r.json'), '--out', join(dir, 'runs'), '--no-color', '-q']);
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/^run 1\/2 {2}seed 1 {2}FAIL {2}acked-durable ×\d+/m);
     expect(r.stdout).toMatch(/^run 2\/2 {2}seed 2 {2}/m);
@@ -103,7 +90,7 @@ describe('deliverylab run', () => {
     const file = join(dir, 'crash-2s.json');
     const out = join(dir, 'runs');
     writeFileSync(file, JSON.stringify(crash2s));
-    const r = await cli(['run', file, '--semantics', 'ack-before-commit', '--shrink', '--shrink-runs', '2', '--out', out, '--no-color', '-q']);
+    const r = await runCli(['run', file, '--semantics', 'ack-before-commit', '--shrink', '--shrink-runs', '2', '--out', out, '--no-color', '-q']);
     expect(r.code).toBe(1);
     expect(r.stdout).toContain('while acked-durable still breaks: budget 2 runs');
     // ddmin tries the whole fault list first (under ack-before-commit, acked-durable can break without it, by timing).
@@ -117,7 +104,7 @@ describe('deliverylab run', () => {
     expect(shrunk).toMatchObject({ name: 'crash-2s-shrunk', seed: 1, semantics: 'ack-before-commit' });
     const line = /^reproduce: npx deliverylab (run .*\.shrunk\.json .*)$/m.exec(r.stdout);
     expect(line?.[1]).toBe(`run ${saved} --seed 1 --semantics ack-before-commit`);
-    const again = await cli([...(line?.[1] ?? '').split(' '), '--out', join(dir, 'again'), '--no-color', '-q']);
+    const again = await runCli([...(line?.[1] ?? '').split(' '), '--out', join(dir, 'again'), '--no-color', '-q']);
     expect(again.stderr).toBe('');
     expect(again.code).not.toBe(2);
     expect(again.stdout).toContain('scenario crash-2s-shrunk  seed 1  semantics ack-before-commit');

@@ -2,25 +2,13 @@
  * `deliverylab exercise --answer` end to end against a real cluster: the revealed outcome must be what
  * the run's own database and history say about the followed message.
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import SQLite from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
+import { runCli } from '../support/cli.js';
 
-const CLI = new URL('../../dist/lab/cli.js', import.meta.url).pathname;
-
-function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const p = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    p.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
-    p.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
-    p.on('exit', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 interface ExerciseJson {
   exercise: string;
@@ -33,7 +21,7 @@ interface ExerciseJson {
 
 describe('deliverylab exercise', () => {
   it('lists at least 12 exercises, one line each starting with its name', async () => {
-    const r = await cli(['exercises']);
+    const r = await runCli(['exercises']);
     expect(r.code).toBe(0);
     const lines = r.stdout.trim().split('\n');
     expect(lines.length).toBeGreaterThanOrEqual(12);
@@ -45,7 +33,7 @@ describe('deliverylab exercise', () => {
   it('--answer: predicts, runs, and reveals what the run\'s database and history say', async () => {
     const out = mkdtempSync(join(tmpdir(), 'dl-exercise-'));
     const json = join(out, 'ex.json');
-    const r = await cli(['exercise', 'crash-after-commit-before-ack', '--answer', '1,acked,?', '--json', json, '--out', out, '-q']);
+    const r = await runCli(['exercise', 'crash-after-commit-before-ack', '--answer', '1,acked,?', '--json', json, '--out', out, '-q']);
     expect(r.code, r.stderr).toBe(0);
     const ex = JSON.parse(readFileSync(json, 'utf8')) as ExerciseJson;
     expect(ex.questions.map((q) => q.predicted)).toEqual(['1', 'acked', null]);
@@ -70,7 +58,7 @@ describe('deliverylab exercise', () => {
   });
 
   it('a bad name or answer exits 2 naming it', async () => {
-    expect(await cli(['exercise', 'no-such', '--answer', '1'])).toMatchObject({ code: 2, stderr: expect.stringContaining('unknown exercise "no-such"') });
-    expect(await cli(['exercise', 'no-dedup', '--answer', '7'])).toMatchObject({ code: 2, stderr: expect.stringContaining('"7" is not an answer to rows') });
+    expect(await runCli(['exercise', 'no-such', '--answer', '1'])).toMatchObject({ code: 2, stderr: expect.stringContaining('unknown exercise "no-such"') });
+    expect(await runCli(['exercise', 'no-dedup', '--answer', '7'])).toMatchObject({ code: 2, stderr: expect.stringContaining('"7" is not an answer to rows') });
   });
 });

@@ -1,0 +1,144 @@
+import { join } from 'node:path';
+import { clientFlags, mulberry32, serverFlags, type SemanticsName, type WriterName } from '../../src/protocol/index.js';
+import { startRedisServer, type RedisServerHandle } from '../cluster/redis-server.js';
+import { startFaultProxy, type FaultProxy } from '../cluster/fault-proxy.js';
+import { startCore, type Core } from '../cluster/core-process.js';
+import type { HistoryRecorder } from '../history/recorder.js';
+import { readDbHeads } from '../history/db-snapshot.js';
+import { startSimClient, type SimClient } from '../workload/sim-client.js';
+import type { FaultContext } from '../nemesis/index.js';
+import type { Scenario } from './scenario.js';
+
+/** What a lab system is made of: the scenario's cluster and clients, and how it runs. */
+export interface LabSystemOptions {
+  cluster: Scenario['cluster'];
+  clients: Scenario['clients'];
+  semantics: SemanticsName;
+  headIntervalMs: number;
+  writer?: WriterName;
+  seed: number;
+  /** Where the database, the core's log and Redis's log go. */
+  outDir: string;
+  history: HistoryRecorder;
+  signal?: AbortSignal;
+}
+
+/**
+ * The system a run or an explore session works on: a redis-server with one fault proxy per worker
+ * (unless the semantics runs without Redis), the core's program, and the simulated clients, each
+ * joined to its rooms. Everything it started is stopped by `stop`, whatever state it is in.
+ */
+export interface LabSystem {
+  readonly redis: RedisServerHandle | undefined;
+  readonly proxies: readonly FaultProxy[];
+  readonly core: Core;
+  readonly clients: readonly SimClient[];
+  readonly dbFile: string;
+  /** The context fault step `i` acts in (its randomness and failpoint seed drawn from the run's seed). */
+  faultContext(i: number): FaultContext;
+  /** Closes the clients, stops the core, the proxies and Redis; never throws. */
+  stop(): Promise<void>;
+}
+
+const JOIN_TIMEOUT_MS = 20_000;
+const POLL_MS = 100;
+/** Settling gives up when no cursor, head or outbox has changed for this long. */
+const STALL_MS = 5000;
+
+/** Starts Redis and its proxies, the core (traced into the history) and the clients; waits until every client joined its rooms. */
+export async function startLabSystem(o: LabSystemOptions): Promise<LabSystem> {
+  const history = o.history;
+  const dbFile = join(o.outDir, 'db.sqlite');
+  let redis: RedisServerHandle | undefined;
+  const proxies: FaultProxy[] = [];
+  let core: Core | undefined;
+  const clients: SimClient[] = [];
+  const stop = async () => {
+    await Promise.allSettled(clients.map((c) => c.client.close()));
+    await core?.stop().catch(() => undefined);
+    await Promise.allSettled(proxies.map((p) => p.close()));
+    await redis?.stop().catch(() => undefined);
+  };
+  const aborted = () => { if (o.signal?.aborted) throw new Error('the run was interrupted'); };
+  try {
+    if (serverFlags(o.semantics).redis) {
+      redis = await startRedisServer({ logFile: join(o.outDir, 'redis.log') });
+      for (let k = 0; k < o.cluster.workers; k++) proxies.push(await startFaultProxy({ upstreamPort: redis.port }));
+    }
+    aborted();
+    core = await startCore({
+      workers: o.cluster.workers, db: dbFile, redisUrls: proxies.map((p) => p.url), semantics: o.semantics, headIntervalMs: o.headIntervalMs, ...(o.writer ? { writer: o.writer } : {}),
+      logFile: join(o.outDir, 'core.log'), trace: true,
+      onEvent: (e) => {
+        // The core's own trace events, stamped in epoch ms, go into the history on the run's clock.
+        if (e.type === 'trace') for (const tr of e.traces) history.recordAt(tr.at, { type: 'trace', trace: tr });
+        if (e.type === 'worker-up') history.record({ type: 'worker-up', worker: e.slot, pid: e.pid });
+        if (e.type === 'worker-exit') history.record({ type: 'worker-exit', worker: e.slot, pid: e.pid, signal: e.signal, code: e.code });
+        if (e.type === 'failpoint-fired') history.record({ type: 'failpoint-fired', worker: e.slot, pid: e.pid, failpoint: e.failpoint, detail: e.detail });
+      },
+    });
+    const liveCore = core;
+    const flags = clientFlags(o.semantics);
+    const workers = o.cluster.workers;
+    const place = (i: number, placement: 'spread' | number[]) => (placement === 'spread' ? i % workers : placement[i % placement.length]! % workers);
+    const listeners = o.clients.listeners;
+    const roster = [
+      ...Array.from({ length: o.clients.count }, (_, i) => ({ name: `c${i}`, home: place(i, o.clients.placement), role: 'sender' as const })),
+      ...Array.from({ length: listeners?.count ?? 0 }, (_, i) => ({ name: `l${i}`, home: place(i, listeners!.placement), role: 'listener' as const })),
+    ];
+    roster.forEach(({ name, home, role }, i) => {
+      const order = Array.from({ length: workers }, (_, k) => (home + k) % workers);
+      clients.push(startSimClient({ name, home, role, urls: order.map((k) => liveCore.slotUrl(k)), rooms: o.clients.rooms, semantics: flags, history, random: mulberry32(o.seed + 1000 + i) }));
+    });
+    await waitUntil(() => clients.every((c) => joinedAll(history, c)), JOIN_TIMEOUT_MS, 'every client to join its rooms', o.signal);
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  const started = core;
+  return {
+    redis, proxies, core: started, clients, dbFile, stop,
+    faultContext: (i) => ({ core: started, redis, proxies, clients, history, random: mulberry32(o.seed * 31 + i), seed: o.seed * 31 + i }),
+  };
+}
+
+function joinedAll(history: HistoryRecorder, c: SimClient): boolean {
+  const joined = new Set<string>();
+  for (const e of history.events) if (e.type === 'joined' && e.client === c.name) joined.add(e.room);
+  return c.rooms.every((r) => joined.has(r));
+}
+
+/**
+ * Waits until every unsettled send settled and every client's cursor reached the database heads;
+ * true when it did. Gives up at the bound, or earlier once nothing has moved for STALL_MS (a variant
+ * without recovery mechanisms never catches up, and waiting longer would only slow the matrix down).
+ */
+export async function settle(clients: readonly SimClient[], dbFile: string, timeoutMs: number, signal?: AbortSignal): Promise<boolean> {
+  let last = '';
+  let lastChange = performance.now();
+  try {
+    await waitUntil(() => {
+      const heads = readDbHeads(dbFile);
+      const progress = clients.map((c) => `${c.unsettled}:${c.rooms.map((r) => c.client.cursor(r)).join(',')}`).join('|') + [...heads.values()].join(',');
+      if (progress !== last) { last = progress; lastChange = performance.now(); }
+      if (performance.now() - lastChange > STALL_MS) throw new Error('stalled');
+      // Every send the applications made settled (acked or refused), as they saw it.
+      if (clients.some((c) => c.unsettled > 0)) return false;
+      return clients.every((c) => c.rooms.every((r) => c.client.cursor(r) >= (heads.get(r) ?? 0)));
+    }, timeoutMs, 'recovery', signal);
+    return true;
+  } catch (err) {
+    if (signal?.aborted) throw err;
+    return false;
+  }
+}
+
+/** Re-checks a condition every POLL_MS until it holds; rejects after timeoutMs saying what it waited for. */
+export async function waitUntil(cond: () => boolean, timeoutMs: number, what: string, signal?: AbortSignal): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  while (!cond()) {
+    if (signal?.aborted) throw new Error('the run was interrupted');
+    if (performance.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, POLL_MS));
+  }
+}
