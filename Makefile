@@ -3,7 +3,7 @@ SHELL := /bin/bash
 NODE_MODULES_STAMP := node_modules/.deliverylab-installed
 ARGS ?=
 
-.PHONY: setup deps redis build run test test-json bench clean check-native
+.PHONY: setup deps redis chromium build run test test-json bench clean check-native
 
 setup: deps redis check-native
 
@@ -24,13 +24,34 @@ redis:
 	  echo "redis-server (Redis 7) is required and missing. Install it: 'sudo apt-get install -y redis-server' (Debian/Ubuntu), 'brew install redis' (macOS), or set REDIS_URL for tests."; exit 1; \
 	fi
 
+# The browser tests (test/browser, run by `make test`) drive Debian's /usr/bin/chromium with playwright-core, which
+# downloads no browser: install it like redis-server.
+chromium:
+	@if [ -x /usr/bin/chromium ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  echo "chromium is missing: installing it with apt-get (for the browser tests)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  [ -x /usr/bin/chromium ] || { echo "apt-get did not provide /usr/bin/chromium"; exit 1; }; \
+	else \
+	  echo "chromium is required by the browser tests (test/browser) and missing. Install it: 'sudo apt-get install -y chromium' (Debian/Ubuntu); the tests run /usr/bin/chromium."; exit 1; \
+	fi
+
 # The native addons must have been built/loaded: better-sqlite3 (compiled by npm) and uWebSockets.js (prebuilt binary).
 check-native: deps
 	@node -e "new (require('better-sqlite3'))(':memory:').prepare('select 1').get()" \
 	  || { echo "better-sqlite3's native build is missing: run 'npm rebuild better-sqlite3' (needs python3, make, g++)"; exit 1; }
 
-build: deps
+# The power-loss and disk-fault interposer the lab runs the core under (native/powerloss.c), built with the machine's C compiler.
+POWERLOSS_LIB := dist/native/powerloss.so
+$(POWERLOSS_LIB): native/powerloss.c
+	@mkdir -p $(dir $@)
+	$(CC) -shared -fPIC -O2 -Wall -Wextra -o $@ $< -ldl -lpthread
+
+# tsc, then the web chat: type-checked with the DOM library, bundled by esbuild into dist/web/chat.js.
+build: deps $(POWERLOSS_LIB)
 	npx tsc -p tsconfig.json
+	npx tsc -p web/tsconfig.json
+	node scripts/build-web.mjs
 
 run: setup build
 	node dist/lab/cli.js run all $(ARGS)
@@ -38,7 +59,7 @@ run: setup build
 serve: setup build
 	node dist/lab/cli.js serve $(ARGS)
 
-test: setup build
+test: setup chromium build
 	npx vitest run --config test/vitest.config.ts $(ARGS)
 
 bench: setup build

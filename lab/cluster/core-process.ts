@@ -25,6 +25,8 @@ export interface CoreOptions {
   trace?: boolean;
   /** The core's stdout+stderr go here. @default inherit nothing (discarded) */
   logFile?: string;
+  /** Extra environment of the core's processes (the power-loss interposer's). @default none */
+  env?: Record<string, string>;
   /** Called for every event the primary reports (worker-up, worker-exit, ready, trace, ...). */
   onEvent?: (e: CoreEvent) => void;
   /** How long to wait for every worker to listen. @default 30000 */
@@ -40,8 +42,16 @@ export interface Core {
   slotUrl(slot: number): string;
   /** The current pid of a worker. */
   pid(slot: number): number | undefined;
-  /** The primary's pid. */
+  /** The primary's pid (of its latest start). */
   readonly primaryPid: number;
+  /** False after powerOff or killPrimary, until restart. */
+  readonly running: boolean;
+  /** Power loss of the node: SIGKILL to every worker and the primary at once; resolves when all are gone. */
+  powerOff(): Promise<void>;
+  /** SIGKILL to the primary alone; resolves when it and (losing their channel to it) its workers are gone. */
+  killPrimary(): Promise<void>;
+  /** Starts the core again on the same ports and database (as a supervisor would), once it is down; resolves when every worker listens. */
+  restart(): Promise<void>;
   /** Sends a control request (arm/disarm failpoints) through the primary. */
   control(req: ControlRequest): void;
   /** Sends a signal to a worker's current process; returns its pid, or undefined when none is alive. */
@@ -120,47 +130,12 @@ async function startCoreOnce(opts: CoreOptions, port: number): Promise<Core> {
     workers: opts.workers, port, db: opts.db, semantics: opts.semantics ?? 'effectively-once', headIntervalMs: opts.headIntervalMs ?? 500,
     ...(opts.redisUrls.length ? { redis: opts.redisUrls.join(',') } : {}), writer: opts.writer, synchronous: opts.synchronous, inProcess: opts.inProcess, trace: opts.trace,
   });
-  const child: ChildProcess = fork(CORE_MAIN, args, { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], env: { ...process.env, DL_LOG_LEVEL: process.env.DL_LOG_LEVEL ?? 'warn' } });
-  const tail: string[] = [];
-  for (const stream of [child.stdout, child.stderr]) {
-    stream?.on('data', (d: Buffer) => {
-      tail.push(...d.toString().split('\n').filter(Boolean));
-      tail.splice(0, Math.max(0, tail.length - OUTPUT_TAIL_LINES));
-    });
-  }
-  if (opts.logFile) {
-    mkdirSync(dirname(opts.logFile), { recursive: true });
-    const out = createWriteStream(opts.logFile, { flags: 'a' });
-    out.on('error', () => undefined);
-    // Two sources into one file: neither may end it while the other still writes.
-    child.stdout?.pipe(out, { end: false });
-    child.stderr?.pipe(out, { end: false });
-    child.once('close', () => out.end());
-  }
-  child.on('error', () => undefined); // an IPC write after the core exited
-  let earlyExits = 0;
   const pids = new Map<number, number>();
   const upWaiters = new Set<() => void>();
-  let exited = false;
-  const exit = new Promise<void>((resolve) => child.once('exit', () => { exited = true; resolve(); }));
-  const ready = new Promise<void>((resolve, reject) => {
-    child.on('message', (raw) => {
-      const m = CoreEvent.safeParse(raw);
-      if (!m.success) return;
-      const e = m.data;
-      if (e.type === 'worker-up') pids.set(e.slot, e.pid);
-      if (e.type === 'worker-exit' && pids.get(e.slot) === e.pid) pids.delete(e.slot);
-      if (e.type === 'ready') resolve();
-      if (e.type === 'worker-exit' && ++earlyExits >= 2 * opts.workers) reject(new CoreStartError(`workers of the core keep exiting before it is ready (ports ${port}-${port + opts.workers})`, tail.join('\n'), true));
-      for (const w of [...upWaiters]) w();
-      opts.onEvent?.(e);
-    });
-    void exit.then(() => reject(new CoreStartError('the core exited before it was ready', tail.join('\n'), false)));
-  });
-  const timeoutMs = opts.startTimeoutMs ?? 30_000;
-  let timer: NodeJS.Timeout | undefined;
+  let current: Launched = await launch(opts, args, port, pids, upWaiters);
   const stop = async () => {
-    if (exited) return;
+    const { child } = current;
+    if (current.exited) return;
     if (child.connected) child.send({ type: 'shutdown' } satisfies ControlRequest, undefined, {}, () => undefined);
     else child.kill('SIGTERM');
     const t = setTimeout(() => {
@@ -168,17 +143,18 @@ async function startCoreOnce(opts: CoreOptions, port: number): Promise<Core> {
       for (const pid of pids.values()) { try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ } }
       child.kill('SIGKILL');
     }, 10_000);
-    await exit;
+    await current.exit;
     clearTimeout(t);
   };
-  try {
-    await Promise.race([ready, new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new CoreStartError(`the core did not become ready in ${timeoutMs} ms`, tail.join('\n'), false)), timeoutMs); })]);
-  } catch (err) {
-    await stop();
-    throw err;
-  } finally {
-    clearTimeout(timer);
-  }
+  /** Waits until every worker of the dead primary is gone, reporting each exit as the primary would have. */
+  const reapWorkers = async (signal: string | null) => {
+    const left = [...pids];
+    pids.clear();
+    await Promise.all(left.map(async ([slot, pid]) => {
+      await waitGone(pid, 30_000);
+      opts.onEvent?.({ type: 'worker-exit', slot, pid, code: null, signal });
+    }));
+  };
   const core: Core = {
     port,
     url: wsUrl('127.0.0.1', port),
@@ -193,8 +169,9 @@ async function startCoreOnce(opts: CoreOptions, port: number): Promise<Core> {
         return undefined;
       }
     },
-    primaryPid: child.pid!,
-    control: (req) => { if (child.connected) child.send(req, undefined, {}, () => undefined); },
+    get primaryPid() { return current.child.pid!; },
+    get running() { return !current.exited; },
+    control: (req) => { if (current.child.connected) current.child.send(req, undefined, {}, () => undefined); },
     signal: (slot, signal) => {
       const pid = pids.get(slot);
       if (pid === undefined) return undefined;
@@ -215,7 +192,110 @@ async function startCoreOnce(opts: CoreOptions, port: number): Promise<Core> {
       upWaiters.add(check);
       check();
     }),
+    powerOff: async () => {
+      // Every process of the node at once: the workers and the primary, no goodbye.
+      const all = [...pids.values(), current.child.pid!];
+      for (const pid of all) { try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ } }
+      await current.exit;
+      await reapWorkers('SIGKILL');
+    },
+    killPrimary: async () => {
+      current.child.kill('SIGKILL');
+      await current.exit;
+      // Its workers lose their channel to it and exit by themselves.
+      await reapWorkers(null);
+    },
+    restart: async () => {
+      if (!current.exited) throw new Error('the core is still running');
+      current = await launch(opts, args, port, pids, upWaiters);
+    },
     stop,
   };
   return core;
+}
+
+/** One run of the core's primary (its workers report through it). */
+interface Launched {
+  child: ChildProcess;
+  exit: Promise<void>;
+  readonly exited: boolean;
+}
+
+/** Forks the core's program and waits until every worker listens; a core that does not is stopped and reported. */
+async function launch(opts: CoreOptions, args: string[], port: number, pids: Map<number, number>, upWaiters: Set<() => void>): Promise<Launched> {
+  const child: ChildProcess = fork(CORE_MAIN, args, { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], env: { ...process.env, DL_LOG_LEVEL: process.env.DL_LOG_LEVEL ?? 'warn', ...opts.env } });
+  const tail: string[] = [];
+  for (const stream of [child.stdout, child.stderr]) {
+    stream?.on('data', (d: Buffer) => {
+      tail.push(...d.toString().split('\n').filter(Boolean));
+      tail.splice(0, Math.max(0, tail.length - OUTPUT_TAIL_LINES));
+    });
+  }
+  if (opts.logFile) {
+    mkdirSync(dirname(opts.logFile), { recursive: true });
+    const out = createWriteStream(opts.logFile, { flags: 'a' });
+    out.on('error', () => undefined);
+    // Two sources into one file: neither may end it while the other still writes.
+    child.stdout?.pipe(out, { end: false });
+    child.stderr?.pipe(out, { end: false });
+    child.once('close', () => out.end());
+  }
+  child.on('error', () => undefined); // an IPC write after the core exited
+  let earlyExits = 0;
+  const launched = { child, exited: false, exit: Promise.resolve() };
+  launched.exit = new Promise<void>((resolve) => child.once('exit', () => { launched.exited = true; resolve(); }));
+  const ready = new Promise<void>((resolve, reject) => {
+    child.on('message', (raw) => {
+      const m = CoreEvent.safeParse(raw);
+      if (!m.success) return;
+      const e = m.data;
+      if (e.type === 'worker-up') pids.set(e.slot, e.pid);
+      if (e.type === 'worker-exit' && pids.get(e.slot) === e.pid) pids.delete(e.slot);
+      if (e.type === 'ready') resolve();
+      if (e.type === 'worker-exit' && ++earlyExits >= 2 * opts.workers) reject(new CoreStartError(`workers of the core keep exiting before it is ready (ports ${port}-${port + opts.workers})`, tail.join('\n'), true));
+      for (const w of [...upWaiters]) w();
+      opts.onEvent?.(e);
+    });
+    void launched.exit.then(() => reject(new CoreStartError('the core exited before it was ready', tail.join('\n'), false)));
+  });
+  const timeoutMs = opts.startTimeoutMs ?? 30_000;
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([ready, new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new CoreStartError(`the core did not become ready in ${timeoutMs} ms`, tail.join('\n'), false)), timeoutMs); })]);
+  } catch (err) {
+    if (!launched.exited) {
+      if (child.connected) child.send({ type: 'shutdown' } satisfies ControlRequest, undefined, {}, () => undefined);
+      const t = setTimeout(() => {
+        for (const pid of pids.values()) { try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ } }
+        child.kill('SIGKILL');
+      }, 10_000);
+      await launched.exit;
+      clearTimeout(t);
+    }
+    throw err;
+  } finally {
+    clearTimeout(timer);
+  }
+  return launched;
+}
+
+/** True while `pid` is a live process (a zombie waiting to be reaped counts as gone). */
+function alive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
+async function waitGone(pid: number, timeoutMs: number): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  while (alive(pid)) {
+    if (performance.now() > deadline) {
+      try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
+      return;
+    }
+    await new Promise((r) => setTimeout(r, 10));
+  }
 }

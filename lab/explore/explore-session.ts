@@ -96,7 +96,7 @@ export class ExploreSession {
     try {
       const system = await startLabSystem({
         cluster: { workers: o.workers }, clients: { count: o.clients, rooms: o.rooms, placement: 'spread' }, semantics: o.semantics,
-        headIntervalMs: HEAD_INTERVAL_MS, seed: o.seed, outDir, history, ...(o.signal ? { signal: o.signal } : {}),
+        headIntervalMs: HEAD_INTERVAL_MS, seed: o.seed, outDir, history, clientLinks: true, ...(o.signal ? { signal: o.signal } : {}),
       });
       return new ExploreSession({ ...o, outDir }, history, system);
     } catch (err) {

@@ -13,7 +13,7 @@ const PATH_WORDS: Record<string, string> = { replay: 'by replay', fetch: 'by fet
 
 /** The worker slots a fault's target names (`worker:1`, `worker:0+worker:2`), or every worker for Redis. */
 function slotsOf(w: FaultWindow, workers: readonly number[]): number[] {
-  if (w.target === 'redis') return [...workers];
+  if (w.target === 'redis' || w.target === 'core') return [...workers];
   return [...w.target.matchAll(/worker:(\d+)/g)].map((m) => Number(m[1]));
 }
 
@@ -49,7 +49,8 @@ function inFlightSentence(history: readonly HistoryEvent[], w: FaultWindow, slot
   for (const e of history) if ((e.type === 'ack' || e.type === 'send-fail' || e.type === 'send-info') && !settledAt.has(e.id)) settledAt.set(e.id, e);
   // Until the worker really died (a kill: its exit) or for as long as it was stopped or paused.
   const exit = history.find((e) => e.type === 'worker-exit' && e.t >= w.at && slots.includes(e.worker));
-  const until = w.kind === 'worker-kill' ? (exit?.t ?? w.at) : (w.healedAt ?? Infinity);
+  const dies = w.kind === 'worker-kill' || w.kind === 'power-loss' || w.kind === 'primary-kill';
+  const until = dies ? (exit?.t ?? w.at) : (w.healedAt ?? Infinity);
   const inFlight = new Map<string, Extract<HistoryEvent, { type: 'send' }>>();
   for (const e of history) {
     if (e.type !== 'send' || e.t > until || e.worker === null || !slots.includes(e.worker)) continue;
@@ -65,7 +66,7 @@ function inFlightSentence(history: readonly HistoryEvent[], w: FaultWindow, slot
     if (s?.type === 'ack') { if (s.duplicate) dup++; else fresh++; } else unsettled++;
   }
   const n = inFlight.size;
-  const when = w.kind === 'worker-kill' ? `when it died${exit ? ` (${ms(exit.t)})` : ''}` : 'while it was stopped';
+  const when = dies ? `when it died${exit ? ` (${ms(exit.t)})` : ''}` : 'while it was stopped';
   return `${n} send${n === 1 ? ' was' : 's were'} in flight on worker ${slots.join('+')} ${when}: ${fresh} acked later with a new seq, ${dup} acked as duplicate: true (committed before the fault)${unsettled ? `, ${unsettled} never settled (the application was never told)` : ''}.`;
 }
 
@@ -79,6 +80,28 @@ function missedSentence(paths: readonly DeliveryPathRecord[], w: FaultWindow, sl
   for (const r of during) byPath.set(r.path, (byPath.get(r.path) ?? 0) + 1);
   const last = Math.max(...during.map((r) => r.t));
   return `clients on worker ${slots.join('+')} caught up on ${during.length} message cop${during.length === 1 ? 'y' : 'ies'} they did not get live: ${[...byPath].map(([p, n]) => `${n} ${PATH_WORDS[p] ?? p}`).join(', ')}, the last at ${ms(last)}.`;
+}
+
+/** What a power loss took: the writes rolled back, and the acked messages no longer in the database. */
+function powerLossSentence(history: readonly HistoryEvent[], w: FaultWindow, db: readonly DbMessage[]): string {
+  const loss = history.find((e): e is Extract<HistoryEvent, { type: 'power-loss' }> => e.type === 'power-loss' && e.t >= w.at);
+  const undone = loss?.rolledBack.reduce((n, f) => n + f.writes, 0) ?? 0;
+  const files = loss?.rolledBack.map((f) => `${f.file.split('/').pop()} ${f.sizeBefore} → ${f.sizeAfter} bytes`).join(', ');
+  const inDb = new Set(db.map((r) => r.id));
+  const lost = [...new Set(history.flatMap((e) => (e.type === 'ack' && e.t <= w.at && !inDb.has(e.id) ? [e.id] : [])))];
+  const back = history.find((e) => e.type === 'core-up' && e.t >= w.at);
+  return `every process of the core died at once; ${undone === 0 ? 'no database write was unsynced, nothing was rolled back' : `${undone} unsynced database write${undone === 1 ? ' was' : 's were'} lost (${files})`}; ${lost.length === 0 ? 'every message acked before it is in the database' : `${lost.length} acked message${lost.length === 1 ? ' is' : 's are'} missing from the database (the first: ${lost[0]})`}${back ? `; the node was back at ${ms(back.t)}` : ''}.`;
+}
+
+/** What a disk fault did to the commits: the indefinite errors, the retries, and that nothing was acked meanwhile. */
+function diskSentence(history: readonly HistoryEvent[], w: FaultWindow, end: number): string {
+  const until = w.healedAt ?? end;
+  const errors = history.filter((e) => e.type === 'send-error' && e.t >= w.at && e.t <= until + 100);
+  const ids = new Set(errors.flatMap((e) => (e.type === 'send-error' ? [e.id] : [])));
+  const acks = history.filter((e) => e.type === 'ack' && ids.has(e.id));
+  const ackedDuring = acks.filter((e) => e.t < until && e.type === 'ack' && !e.duplicate).length;
+  const later = acks.filter((e) => e.t >= until).length;
+  return `${errors.length} commit error${errors.length === 1 ? '' : 's'} reached the clients (unavailable, outcome unknown) for ${ids.size} send${ids.size === 1 ? '' : 's'}, each retried with the same id; ${later} of them were acked after the disk worked again${ackedDuring ? `, ${ackedDuring} while it still failed` : ''}.`;
 }
 
 /** The run's story: for every fault, in plain words, what it did to the messages around it. */
@@ -96,6 +119,12 @@ export function runStory(history: readonly HistoryEvent[], db: readonly DbMessag
       const fired = firedAll.filter((f) => f.t >= w.at && (w.healedAt === null || f.t <= w.healedAt + 1000) && slots.includes(f.worker));
       for (const f of fired) lines.push(crashSentence(history, f, db));
       if (fired.length === 0) lines.push('the crash point never fired (the worker handled fewer sends than nth).');
+    } else if (w.kind === 'power-loss' || w.kind === 'primary-kill') {
+      if (w.kind === 'power-loss') lines.push(powerLossSentence(history, w, db));
+      const s = inFlightSentence(history, w, slots);
+      if (s) lines.push(s);
+    } else if (w.kind === 'disk-full') {
+      lines.push(diskSentence(history, w, end));
     } else if (w.kind === 'worker-kill' || w.kind === 'worker-stop' || w.kind === 'worker-pause') {
       const s = inFlightSentence(history, w, slots);
       lines.push(s ?? `no send was in flight on worker ${slots.join('+')} when it struck.`);

@@ -1,14 +1,11 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { z } from 'zod';
+import { CHAT_SCRIPT_PATH, chatPageHtml, FaultCommandRequest, WEB_BUNDLE_PATH, type FaultCommandReply } from '../../src/protocol/index.js';
 import type { CommandOutcome } from './console-commands.js';
 
-/** The browser bundle of the web chat (built by `make build`), served as /app.js. */
-const BUNDLE = fileURLToPath(new URL('../../web/chat.js', import.meta.url));
-
-/** A command posted from the page. */
-const CommandBody = z.object({ command: z.string().min(1).max(2000) }).strict();
+/** The browser bundle of the web chat (built by `make build`), served at the page's script path. */
+const BUNDLE = fileURLToPath(new URL(`../../../${WEB_BUNDLE_PATH}`, import.meta.url));
 
 const MAX_BODY_BYTES = 16 * 1024;
 
@@ -42,8 +39,11 @@ export async function startWebConsole(o: WebConsoleOptions): Promise<WebConsole>
   });
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = new URL(req.url ?? '/', origin).pathname;
-    if (req.method === 'GET' && path === '/') return reply(res, 200, 'text/html; charset=utf-8', consolePage(o.corePort));
-    if (req.method === 'GET' && path === '/app.js') {
+    if (req.method === 'GET' && path === '/') {
+      const page = chatPageHtml({ wsBase: `ws://127.0.0.1:${o.corePort}`, clusterUrl: '/api/cluster', controls: { commandUrl: '/api/command' } });
+      return reply(res, 200, 'text/html; charset=utf-8', page.replace('<title>deliverylab chat</title>', '<title>deliverylab explore</title>'));
+    }
+    if (req.method === 'GET' && path === CHAT_SCRIPT_PATH) {
       if (!existsSync(BUNDLE)) return reply(res, 500, 'text/plain', `the web chat bundle is missing (${BUNDLE}): run "make build"`);
       return reply(res, 200, 'application/javascript; charset=utf-8', readFileSync(BUNDLE, 'utf8'));
     }
@@ -56,10 +56,10 @@ export async function startWebConsole(o: WebConsoleOptions): Promise<WebConsole>
       // Only the console's own page may drive the session (no other site through the user's browser).
       const from = req.headers.origin;
       if (from !== undefined && from !== origin) return reply(res, 403, 'application/json', JSON.stringify({ ok: false, output: `origin ${from} may not send commands` }));
-      const body = CommandBody.safeParse(await readJson(req));
+      const body = FaultCommandRequest.safeParse(await readJson(req));
       if (!body.success) return reply(res, 400, 'application/json', JSON.stringify({ ok: false, output: `bad request: ${body.error.issues.map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`).join('; ')}` }));
       const out = await o.run(body.data.command);
-      return reply(res, 200, 'application/json', JSON.stringify({ ok: out.ok, output: out.output }));
+      return reply(res, 200, 'application/json', JSON.stringify({ ok: out.ok, output: out.output } satisfies FaultCommandReply));
     }
     return reply(res, 404, 'text/plain', 'not found');
   }
@@ -93,12 +93,4 @@ async function readJson(req: IncomingMessage): Promise<unknown> {
   } catch {
     return undefined;
   }
-}
-
-/** The page: the chat's configuration, then its bundle (which builds the whole page). */
-function consolePage(corePort: number): string {
-  const config = { wsBase: `ws://127.0.0.1:${corePort}`, clusterUrl: '/api/cluster', controls: { commandUrl: '/api/command' } };
-  // `<` escaped so that no value can close the script element.
-  const json = JSON.stringify(config).replace(/</g, '\\u003c');
-  return `<!doctype html><html><head><meta charset="utf-8"><title>deliverylab explore</title></head><body><script>window.DELIVERYLAB_CONFIG=${json}</script><script type="module" src="/app.js"></script></body></html>`;
 }

@@ -83,6 +83,10 @@ export interface WorkerExitEvent extends Base { type: 'worker-exit'; worker: num
 export interface WorkerUpEvent extends Base { type: 'worker-up'; worker: number; pid: number }
 /** A failpoint fired inside a worker. */
 export interface FailpointFiredEvent extends Base { type: 'failpoint-fired'; worker: number; pid: number; failpoint: string; detail: string }
+/** The core's processes all died at once and its database files were rolled back to what was last synced. */
+export interface PowerLossEvent extends Base { type: 'power-loss'; rolledBack: { file: string; writes: number; sizeBefore: number; sizeAfter: number }[] }
+/** The core as a whole (primary and workers) went down or came back (power loss, primary kill, the supervisor's restart). */
+export interface CoreStateEvent extends Base { type: 'core-down' | 'core-up'; primaryPid: number }
 /** The runner entered a phase. */
 export interface PhaseEvent extends Base { type: 'phase'; phase: 'start' | 'workload' | 'heal' | 'recovery' | 'final-reads' | 'check' | 'stop' }
 
@@ -92,7 +96,7 @@ export type HistoryEvent =
   | ConnectEvent | DisconnectEvent | JoinEvent | JoinedEvent | SendEvent | SdkAckEvent | SendErrorEvent
   | SendAbandonedEvent | SdkDeliverEvent | DuplicateDroppedEvent | GapFetchEvent
   | FrameEvent | TraceEvent
-  | FaultStartEvent | FaultHealEvent | WorkerExitEvent | WorkerUpEvent | FailpointFiredEvent | PhaseEvent;
+  | FaultStartEvent | FaultHealEvent | WorkerExitEvent | WorkerUpEvent | FailpointFiredEvent | PowerLossEvent | CoreStateEvent | PhaseEvent;
 
 /** The type tag of a history event. */
 export type HistoryEventType = HistoryEvent['type'];

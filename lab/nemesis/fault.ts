@@ -17,10 +17,16 @@ export interface FaultContext {
   random: () => number;
   /** Seed for failpoints armed by this step. */
   seed: number;
+  /** The core's SQLite file (power loss rolls it back to what was synced). */
+  dbFile: string;
+  /** Each client's own links, one proxy per worker in slot order (only when the run asked for them: a fault that `needsClientLinks`). */
+  clientLinks: ReadonlyMap<string, readonly FaultProxy[]>;
+  /** The disk-fault switch the core's interposer reads (native/powerloss.c): while it holds EIO or ENOSPC, writes to the database fail so. */
+  diskFaultFile: string;
 }
 
 /** The concrete thing a step hits, after "random-worker" and "all-workers" are resolved. */
-export type ResolvedTarget = { kind: 'workers'; slots: number[] } | { kind: 'redis' } | { kind: 'clients' };
+export type ResolvedTarget = { kind: 'workers'; slots: number[] } | { kind: 'redis' } | { kind: 'clients' } | { kind: 'core' };
 
 /** Undoes a fault; resolves when the system is back to normal as far as the fault is concerned. */
 export type Heal = () => Promise<void>;
@@ -32,9 +38,12 @@ export type Heal = () => Promise<void>;
 export interface FaultKind<P extends z.ZodType = z.ZodType> {
   /** One sentence: what it does. */
   doc: string;
-  targets: 'workers' | 'redis' | 'clients';
+  /** What it hits: worker slots, Redis, the clients, or the core as a whole (the node: its primary and workers, its disk). */
+  targets: 'workers' | 'redis' | 'clients' | 'core';
   /** The fault acts on Redis or its links, so it cannot happen in a variant that runs without Redis. @default false */
   needsRedis?: boolean;
+  /** The fault acts on the clients' own links, so the run puts a proxy between each client and each worker. @default false */
+  needsClientLinks?: boolean;
   params: P;
   start(ctx: FaultContext, target: ResolvedTarget, params: z.infer<P>): Promise<Heal>;
 }

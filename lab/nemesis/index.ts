@@ -15,6 +15,16 @@ import { retryBeforeAck } from './retry-before-ack.js';
 import { workerKill } from './worker-kill.js';
 import { workerPause } from './worker-pause.js';
 import { workerStop } from './worker-stop.js';
+import { powerLoss } from './power-loss.js';
+import { primaryKill } from './primary-kill.js';
+import { diskFull } from './disk-full.js';
+import { linkBandwidth } from './link-bandwidth.js';
+import { linkSlicer } from './link-slicer.js';
+import { linkLimitData } from './link-limit-data.js';
+import { linkResetPeer } from './link-reset-peer.js';
+import { linkSlowClose } from './link-slow-close.js';
+import { linkDropBursts } from './link-drop-bursts.js';
+import { clientLink } from './client-link.js';
 
 /** Every fault kind, by the name scenarios use. */
 export const FAULTS: Record<string, FaultKind> = {
@@ -34,6 +44,16 @@ export const FAULTS: Record<string, FaultKind> = {
   'client-offline': clientOffline,
   'late-retry': lateRetry,
   'id-reuse': idReuse,
+  'power-loss': powerLoss,
+  'primary-kill': primaryKill,
+  'disk-full': diskFull,
+  'link-bandwidth': linkBandwidth,
+  'link-slicer': linkSlicer,
+  'link-limit-data': linkLimitData,
+  'link-reset-peer': linkResetPeer,
+  'link-slow-close': linkSlowClose,
+  'link-drop-bursts': linkDropBursts,
+  'client-link': clientLink,
 };
 
 export type { FaultKind, FaultContext, ResolvedTarget, Heal } from './fault.js';

@@ -1,7 +1,7 @@
 import { faultWindows, type CheckOutcome } from '../checker/index.js';
 import type { DbMessage, HistoryEvent } from '../history/events.js';
 import { runStory } from '../explore/run-story.js';
-import type { SemanticsName, WriterName } from '../../src/protocol/index.js';
+import type { SemanticsName, Synchronous, WriterName } from '../../src/protocol/index.js';
 import { attributeCauses } from './causes.js';
 import type { MatrixCell, RunReport } from './types.js';
 
@@ -14,6 +14,8 @@ export interface RunFacts {
   semantics: SemanticsName;
   /** @default 'primary' */
   writer?: WriterName;
+  /** @default 'FULL' */
+  synchronous?: Synchronous;
   durationMs: number;
   history: readonly HistoryEvent[];
   /** Absent when the run could not reach the check phase. */
@@ -43,6 +45,7 @@ export function buildRunReport(facts: RunFacts): RunReport {
   };
   if (facts.scenarioFile !== undefined) report.scenarioFile = facts.scenarioFile;
   if (facts.writer !== undefined && facts.writer !== 'primary') report.writer = facts.writer;
+  if (facts.synchronous !== undefined && facts.synchronous !== 'FULL') report.synchronous = facts.synchronous;
   if (phases.length > 0) report.phases = phases;
   const fired = facts.history.flatMap((e) => (e.type === 'failpoint-fired' ? [{ at: e.t, worker: e.worker, pid: e.pid, failpoint: e.failpoint, detail: e.detail }] : []));
   if (fired.length > 0) report.fired = fired;

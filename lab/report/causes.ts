@@ -37,7 +37,7 @@ function spansOf(history: readonly HistoryEvent[]): Map<string, Span> {
 
 /**
  * Gives every counterexample a cause: the faults active within CAUSE_WINDOW_MS of its message's life
- * (a crash point from when it fired), plus those its checker named at its instant, or `none`; and
+ * (a crash point from when it fired; a power loss for every message sent before it), plus those its checker named at its instant, or `none`; and
  * counts the examples per cause.
  */
 export function attributeCauses(results: readonly InvariantResult[], history: readonly HistoryEvent[]): ReportInvariant[] {
@@ -47,6 +47,8 @@ export function attributeCauses(results: readonly InvariantResult[], history: re
   // A crash point does nothing until it fires: it counts from its firing (and not at all if it never fired).
   const firedAt = new Map(recoveryPoints(history).filter((r) => r.from === 'fired').map((r) => [r.w, r.at]));
   const windows = faultWindows(history).flatMap((w) => {
+    // A power loss reaches back: it takes whatever was written before it and not yet synced.
+    if (w.kind === 'power-loss') return [{ w, from: -Infinity }];
     if (w.kind !== 'crash-point') return [{ w, from: w.at }];
     const at = firedAt.get(w);
     return at === undefined ? [] : [{ w, from: at }];

@@ -64,7 +64,7 @@ export function shellWord(word: string): string {
 }
 
 /** The command that runs the same scenario again: the file when it came from one, else the built-in name. */
-export function reproduceCommand(r: Pick<RunReport, 'scenario' | 'scenarioFile' | 'seed' | 'semantics' | 'writer' | 'overrides'>): string {
+export function reproduceCommand(r: Pick<RunReport, 'scenario' | 'scenarioFile' | 'seed' | 'semantics' | 'writer' | 'synchronous' | 'overrides'>): string {
   const extra = (r.overrides ?? []).map(shellWord).join(' ');
-  return `npx deliverylab run ${shellWord(r.scenarioFile ?? r.scenario)} --seed ${r.seed} --semantics ${r.semantics}${r.writer ? ` --writer ${r.writer}` : ''}${extra ? ` ${extra}` : ''}`;
+  return `npx deliverylab run ${shellWord(r.scenarioFile ?? r.scenario)} --seed ${r.seed} --semantics ${r.semantics}${r.writer ? ` --writer ${r.writer}` : ''}${r.synchronous ? ` --synchronous ${r.synchronous}` : ''}${extra ? ` ${extra}` : ''}`;
 }

@@ -12,6 +12,7 @@ export function runReportJson(report: RunReport): RunReportJson {
     seed: report.seed,
     semantics: report.semantics,
     ...(report.writer === undefined ? {} : { writer: report.writer }),
+    ...(report.synchronous === undefined ? {} : { synchronous: report.synchronous }),
     ...(report.overrides === undefined ? {} : { overrides: report.overrides }),
     ok: report.ok,
     durationMs: report.durationMs,

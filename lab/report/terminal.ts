@@ -25,7 +25,7 @@ export function renderTerminal(report: RunReport, options: TerminalOptions = {})
   const verdict = report.ok ? p.ok('PASS') : p.bad('FAIL');
   lines.push(
     `${p.bold('deliverylab')} ${verdict}  scenario ${p.bold(report.scenario)}  seed ${report.seed}  ` +
-      `semantics ${report.semantics}${report.writer ? `  writer ${report.writer}` : ''}  ${formatMs(report.durationMs)}`,
+      `semantics ${report.semantics}${report.writer ? `  writer ${report.writer}` : ''}${report.synchronous ? `  synchronous ${report.synchronous}` : ''}  ${formatMs(report.durationMs)}`,
   );
   const width = Math.max(0, ...report.invariants.map((r) => r.name.length));
   for (const r of report.invariants) {

@@ -1,5 +1,5 @@
 import type { Example, InvariantResult, Stats } from '../checker/index.js';
-import type { SemanticsName, WriterName } from '../../src/protocol/index.js';
+import type { SemanticsName, Synchronous, WriterName } from '../../src/protocol/index.js';
 
 /** A fault of the run as the report lists it (`healedAt` null: never healed). */
 export interface FaultSummary {
@@ -51,6 +51,8 @@ export interface RunReport {
   semantics: SemanticsName;
   /** Who ran the write transactions, when not the default (the primary). */
   writer?: WriterName;
+  /** SQLite's synchronous setting when not FULL. */
+  synchronous?: Synchronous;
   /** True when every invariant holds and the run was carried out. */
   ok: boolean;
   durationMs: number;

@@ -40,9 +40,10 @@ export function planFaults(sc: Scenario, seed: number, hasRedis: boolean): Plann
   });
 }
 
-function resolveTarget(step: FaultStep, wants: 'workers' | 'redis' | 'clients', workers: number, random: () => number, where: string): ResolvedTarget {
+function resolveTarget(step: FaultStep, wants: 'workers' | 'redis' | 'clients' | 'core', workers: number, random: () => number, where: string): ResolvedTarget {
   if (wants === 'redis') return { kind: 'redis' };
   if (wants === 'clients') return { kind: 'clients' };
+  if (wants === 'core') return { kind: 'core' };
   const t = step.target;
   if (t === 'all-workers') return { kind: 'workers', slots: Array.from({ length: workers }, (_, i) => i) };
   if (t === 'random-worker') return { kind: 'workers', slots: [Math.floor(random() * workers)] };

@@ -1,5 +1,7 @@
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { clientFlags, mulberry32, serverFlags, type SemanticsName, type WriterName } from '../../src/protocol/index.js';
+import { clientFlags, mulberry32, serverFlags, slotPort, wsUrl, type SemanticsName, type Synchronous, type WriterName } from '../../src/protocol/index.js';
+import { powerLossEnv } from '../cluster/power-loss.js';
 import { startRedisServer, type RedisServerHandle } from '../cluster/redis-server.js';
 import { startFaultProxy, type FaultProxy } from '../cluster/fault-proxy.js';
 import { startCore, type Core } from '../cluster/core-process.js';
@@ -16,7 +18,11 @@ export interface LabSystemOptions {
   semantics: SemanticsName;
   headIntervalMs: number;
   writer?: WriterName;
+  /** SQLite's synchronous setting in the core. @default 'FULL' */
+  synchronous?: Synchronous;
   seed: number;
+  /** Put a fault proxy between each client and each worker (for client-link faults). @default false */
+  clientLinks?: boolean;
   /** Where the database, the core's log and Redis's log go. */
   outDir: string;
   history: HistoryRecorder;
@@ -49,15 +55,22 @@ const STALL_MS = 5000;
 export async function startLabSystem(o: LabSystemOptions): Promise<LabSystem> {
   const history = o.history;
   const dbFile = join(o.outDir, 'db.sqlite');
+  // The core writes its database through the power-loss interposer: what it did not fsync can be lost.
+  const diskFaultFile = join(o.outDir, 'disk-fault');
   let redis: RedisServerHandle | undefined;
   const proxies: FaultProxy[] = [];
   let core: Core | undefined;
   const clients: SimClient[] = [];
+  const clientLinks = new Map<string, FaultProxy[]>();
   const stop = async () => {
     await Promise.allSettled(clients.map((c) => c.client.close()));
+    await Promise.allSettled([...clientLinks.values()].flat().map((p) => p.close()));
     await core?.stop().catch(() => undefined);
     await Promise.allSettled(proxies.map((p) => p.close()));
     await redis?.stop().catch(() => undefined);
+    // What the interposer kept to undo is of no use once the core is stopped for good.
+    for (const f of [dbFile, `${dbFile}-wal`, `${dbFile}-journal`]) rmSync(`${f}.undo`, { force: true });
+    rmSync(diskFaultFile, { force: true });
   };
   const aborted = () => { if (o.signal?.aborted) throw new Error('the run was interrupted'); };
   try {
@@ -67,8 +80,8 @@ export async function startLabSystem(o: LabSystemOptions): Promise<LabSystem> {
     }
     aborted();
     core = await startCore({
-      workers: o.cluster.workers, db: dbFile, redisUrls: proxies.map((p) => p.url), semantics: o.semantics, headIntervalMs: o.headIntervalMs, ...(o.writer ? { writer: o.writer } : {}),
-      logFile: join(o.outDir, 'core.log'), trace: true,
+      workers: o.cluster.workers, db: dbFile, redisUrls: proxies.map((p) => p.url), semantics: o.semantics, headIntervalMs: o.headIntervalMs, ...(o.writer ? { writer: o.writer } : {}), ...(o.synchronous ? { synchronous: o.synchronous } : {}),
+      logFile: join(o.outDir, 'core.log'), trace: true, env: powerLossEnv(`${o.outDir}/`, diskFaultFile),
       onEvent: (e) => {
         // The core's own trace events, stamped in epoch ms, go into the history on the run's clock.
         if (e.type === 'trace') for (const tr of e.traces) history.recordAt(tr.at, { type: 'trace', trace: tr });
@@ -86,10 +99,17 @@ export async function startLabSystem(o: LabSystemOptions): Promise<LabSystem> {
       ...Array.from({ length: o.clients.count }, (_, i) => ({ name: `c${i}`, home: place(i, o.clients.placement), role: 'sender' as const })),
       ...Array.from({ length: listeners?.count ?? 0 }, (_, i) => ({ name: `l${i}`, home: place(i, listeners!.placement), role: 'listener' as const })),
     ];
-    roster.forEach(({ name, home, role }, i) => {
+    for (const [i, { name, home, role }] of roster.entries()) {
       const order = Array.from({ length: workers }, (_, k) => (home + k) % workers);
-      clients.push(startSimClient({ name, home, role, urls: order.map((k) => liveCore.slotUrl(k)), rooms: o.clients.rooms, semantics: flags, history, random: mulberry32(o.seed + 1000 + i) }));
-    });
+      let urls = order.map((k) => liveCore.slotUrl(k));
+      if (o.clientLinks) {
+        // The client's own link to each worker, in slot order; it dials them in its own order.
+        const links = await Promise.all(Array.from({ length: workers }, (_, k) => startFaultProxy({ upstreamPort: slotPort(liveCore.port, k), scheme: 'ws' })));
+        clientLinks.set(name, links);
+        urls = order.map((k) => wsUrl('127.0.0.1', links[k]!.port));
+      }
+      clients.push(startSimClient({ name, home, role, urls, rooms: o.clients.rooms, semantics: flags, history, random: mulberry32(o.seed + 1000 + i) }));
+    }
     await waitUntil(() => clients.every((c) => joinedAll(history, c)), JOIN_TIMEOUT_MS, 'every client to join its rooms', o.signal);
   } catch (err) {
     await stop();
@@ -98,7 +118,7 @@ export async function startLabSystem(o: LabSystemOptions): Promise<LabSystem> {
   const started = core;
   return {
     redis, proxies, core: started, clients, dbFile, stop,
-    faultContext: (i) => ({ core: started, redis, proxies, clients, history, random: mulberry32(o.seed * 31 + i), seed: o.seed * 31 + i }),
+    faultContext: (i) => ({ core: started, redis, proxies, clients, history, random: mulberry32(o.seed * 31 + i), seed: o.seed * 31 + i, dbFile, diskFaultFile, clientLinks }),
   };
 }
 

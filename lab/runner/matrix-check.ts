@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { DEFAULT_SEMANTICS, SEMANTICS, SEMANTICS_NAMES, type SemanticsName, type WriterName } from '../../src/protocol/index.js';
+import { DEFAULT_SEMANTICS, SEMANTICS, SEMANTICS_NAMES, type SemanticsName, type Synchronous, type WriterName } from '../../src/protocol/index.js';
 import type { RunReport } from '../report/index.js';
 import { runScenario } from './run-scenario.js';
 import type { Scenario } from './scenario.js';
@@ -68,6 +68,7 @@ export interface RunCheckOptions {
   jobs: number;
   seed?: number;
   writer?: WriterName;
+  synchronous?: Synchronous;
   signal: AbortSignal;
   /** Called as each cell finishes. */
   onVerdict?: (v: CellVerdict, done: number, total: number) => void;
@@ -85,6 +86,7 @@ export async function runCheck(cells: readonly CheckCell[], o: RunCheckOptions):
         semantics: cell.semantics,
         ...(o.seed !== undefined ? { seed: o.seed } : {}),
         ...(o.writer ? { writer: o.writer } : {}),
+        ...(o.synchronous ? { synchronous: o.synchronous } : {}),
         outDir: join(o.out, `${cell.scenario.name}.${cell.semantics}`),
         signal: o.signal,
       });

@@ -1,6 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { z } from 'zod';
-import { SEMANTICS_NAMES, SemanticsName, WriterName } from '../../src/protocol/index.js';
+import { SEMANTICS_NAMES, SemanticsName, Synchronous, WriterName } from '../../src/protocol/index.js';
 import { matrixCell, renderMatrix, type MatrixCell } from '../report/index.js';
 import { parseOrUsage } from './cli-errors.js';
 import { runScenarios } from './run-command.js';
@@ -15,6 +15,7 @@ export const MatrixOptions = z.object({
   scenarios: commaList.pipe(z.array(z.string().min(1)).min(1)).optional(),
   seed: z.coerce.number().int().nonnegative().optional(),
   writer: WriterName.optional(),
+  synchronous: Synchronous.optional(),
   json: z.string().min(1).optional(),
   out: z.string().min(1).default('reports/matrix'),
   color: z.boolean().default(true),
@@ -36,7 +37,7 @@ export async function matrixCommand(raw: Record<string, unknown>, signal: AbortS
   for (const semantics of variants) {
     if (signal.aborted) break;
     process.stderr.write(`matrix: ${semantics} × ${scenarios.length} scenarios\n`);
-    const reports = await runScenarios(scenarios, { ...(o.seed !== undefined ? { seed: o.seed } : {}), ...(o.writer ? { writer: o.writer } : {}), semantics, out: o.out, quiet: o.quiet, color: o.color, print: false }, signal);
+    const reports = await runScenarios(scenarios, { ...(o.seed !== undefined ? { seed: o.seed } : {}), ...(o.writer ? { writer: o.writer } : {}), ...(o.synchronous ? { synchronous: o.synchronous } : {}), ...(o.synchronous ? { synchronous: o.synchronous } : {}), semantics, out: o.out, quiet: o.quiet, color: o.color, print: false }, signal);
     cells.push(...reports.map(matrixCell));
   }
   process.stdout.write(`${renderMatrix(cells, { color: o.color })}\n`);
@@ -64,7 +65,7 @@ async function checkCommand(o: z.infer<typeof MatrixOptions>, signal: AbortSigna
   const jobs = o.jobs ?? 2;
   process.stderr.write(`matrix --check: ${cells.length} runs (${scenarios.length} scenarios on the default, ${cells.length - scenarios.length} declared catches), ${jobs} at a time\n`);
   const verdicts = await runCheck(cells, {
-    out: o.out, jobs, signal, ...(o.seed !== undefined ? { seed: o.seed } : {}), ...(o.writer ? { writer: o.writer } : {}),
+    out: o.out, jobs, signal, ...(o.seed !== undefined ? { seed: o.seed } : {}), ...(o.writer ? { writer: o.writer } : {}), ...(o.synchronous ? { synchronous: o.synchronous } : {}),
     onVerdict: (v, done, total) => { if (!o.quiet) process.stderr.write(`  [${done}/${total}] ${v.ok ? 'ok' : 'FAILED'}  ${v.cell.scenario.name} × ${v.cell.semantics}\n`); },
   });
   const mark = (ok: boolean) => (o.color ? (ok ? '\x1b[32m✔\x1b[0m' : '\x1b[31m✘\x1b[0m') : ok ? '✔' : '✘');

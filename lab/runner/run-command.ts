@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { z } from 'zod';
-import { SemanticsName, WriterName } from '../../src/protocol/index.js';
+import { SemanticsName, Synchronous, WriterName } from '../../src/protocol/index.js';
 import { readHistory } from '../history/read-history.js';
 import { renderHtml, renderJUnit, renderJson, renderTerminal, runReportJson, type RunReport } from '../report/index.js';
 import { parseOrUsage, UsageError } from './cli-errors.js';
@@ -17,6 +17,8 @@ export const RunCommandOptions = z.object({
   seed: z.coerce.number().int().nonnegative().optional(),
   semantics: SemanticsName.optional(),
   writer: WriterName.optional(),
+  /** SQLite's synchronous setting in the core (FULL: an ack means fsynced). */
+  synchronous: Synchronous.optional(),
   json: z.string().min(1).optional(),
   junit: z.string().min(1).optional(),
   html: z.string().min(1).optional(),
@@ -51,7 +53,7 @@ export function exitCodeOf(reports: readonly RunReport[]): number {
 }
 
 /** Options shared by every way of running scenarios. */
-interface RunnerOptions { seed?: number; semantics?: SemanticsName; writer?: WriterName; quiet: boolean; overrides?: string[] }
+interface RunnerOptions { seed?: number; semantics?: SemanticsName; writer?: WriterName; synchronous?: Synchronous; quiet: boolean; overrides?: string[] }
 
 /** A runner of one scenario with the command's semantics and writer, live progress, and the scenario's file on the report. */
 function scenarioRunner(o: RunnerOptions, signal: AbortSignal): ScenarioRunner {
@@ -61,6 +63,7 @@ function scenarioRunner(o: RunnerOptions, signal: AbortSignal): ScenarioRunner {
       seed,
       ...(o.semantics ? { semantics: o.semantics } : {}),
       ...(o.writer ? { writer: o.writer } : {}),
+      ...(o.synchronous ? { synchronous: o.synchronous } : {}),
       outDir,
       signal,
       onProgress: (line) => { if (!o.quiet) process.stderr.write(`  ${label} ${line}\n`); },

@@ -1,6 +1,6 @@
 import { mkdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { mulberry32, serverFlags, type SemanticsName, type WriterName } from '../../src/protocol/index.js';
+import { mulberry32, serverFlags, type SemanticsName, type Synchronous, type WriterName } from '../../src/protocol/index.js';
 import { HistoryRecorder } from '../history/recorder.js';
 import type { DbMessage, PhaseEvent } from '../history/events.js';
 import { readDbSnapshot } from '../history/db-snapshot.js';
@@ -11,6 +11,7 @@ import { checkAll, INVARIANT_NAMES, type CheckOutcome, type InvariantName } from
 import { buildRunReport, type RunReport } from '../report/index.js';
 import type { Scenario, ScriptedSend } from './scenario.js';
 import { FaultTimeline, planFaults } from './fault-schedule.js';
+import { FAULTS } from '../nemesis/index.js';
 import { UsageError } from './cli-errors.js';
 import { settle, startLabSystem, type LabSystem } from './lab-system.js';
 
@@ -20,6 +21,8 @@ export interface RunOptions {
   semantics?: SemanticsName;
   /** Who runs the write transactions (`serve --writer`). @default 'primary' */
   writer?: WriterName;
+  /** SQLite's synchronous setting in the core. @default 'FULL' */
+  synchronous?: Synchronous;
   /** Where the run writes history.jsonl, the database and the core's log. */
   outDir: string;
   /** Live progress lines (phase, faults, sent/acked). */
@@ -57,7 +60,8 @@ export async function runScenario(sc: Scenario, o: RunOptions): Promise<RunRepor
   const aborted = () => { if (o.signal?.aborted) throw new Error('the run was interrupted'); };
   try {
     phase('start');
-    system = await startLabSystem({ cluster: sc.cluster, clients: sc.clients, semantics, headIntervalMs: sc.headIntervalMs, ...(o.writer ? { writer: o.writer } : {}), seed, outDir, history, ...(o.signal ? { signal: o.signal } : {}) });
+    const clientLinks = plan.some((f) => f.fires && FAULTS[f.step.kind]?.needsClientLinks === true);
+    system = await startLabSystem({ cluster: sc.cluster, clients: sc.clients, semantics, clientLinks, headIntervalMs: sc.headIntervalMs, ...(o.writer ? { writer: o.writer } : {}), ...(o.synchronous ? { synchronous: o.synchronous } : {}), seed, outDir, history, ...(o.signal ? { signal: o.signal } : {}) });
     const { clients, dbFile } = system;
     const liveSystem = system;
 
@@ -101,7 +105,7 @@ export async function runScenario(sc: Scenario, o: RunOptions): Promise<RunRepor
     await system?.stop();
     await history.close();
   }
-  return buildRunReport({ scenario: sc.name, seed, semantics, ...(o.writer ? { writer: o.writer } : {}), durationMs: Math.round(performance.now() - started), history: history.events, ...(outcome ? { outcome } : {}), ...(dbMessages ? { dbMessages } : {}), ...(error !== undefined ? { error } : {}) });
+  return buildRunReport({ scenario: sc.name, seed, semantics, ...(o.writer ? { writer: o.writer } : {}), ...(o.synchronous ? { synchronous: o.synchronous } : {}), durationMs: Math.round(performance.now() - started), history: history.events, ...(outcome ? { outcome } : {}), ...(dbMessages ? { dbMessages } : {}), ...(error !== undefined ? { error } : {}) });
 }
 
 /** Sends the workload's script: each send by its client at its moment, after the faults due by then (a send's outcome is in the history). */

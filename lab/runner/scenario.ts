@@ -4,13 +4,14 @@ import { SemanticsName } from '../../src/protocol/index.js';
 /** The end of the workload, as a fault's `forMs`: the fault lasts until the workload is over (healed at the heal phase). */
 export const UNTIL_END = 'end';
 
-/** Who a fault hits: a worker slot, a random worker (chosen from the seed), every worker, Redis, or the clients. */
+/** Who a fault hits: a worker slot, a random worker (chosen from the seed), every worker, Redis, the clients, or the core as a whole. */
 export const FaultTarget = z.union([
   z.literal('redis'),
+  z.literal('core'),
   z.literal('clients'),
   z.literal('all-workers'),
   z.literal('random-worker'),
-  z.string().regex(/^worker:\d+$/, 'a target is "worker:<slot>", "random-worker", "all-workers", "redis" or "clients"'),
+  z.string().regex(/^worker:\d+$/, 'a target is "worker:<slot>", "random-worker", "all-workers", "redis", "clients" or "core"'),
 ]);
 export type FaultTarget = z.infer<typeof FaultTarget>;
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ClusterQuery, ClusterTableReply, WorkerStatusReport } from './cluster.js';
 import { CommitResult, PendingSend } from './commit.js';
 import { FailpointName, FailpointParams } from './failpoints.js';
 import { CoreTrace } from './trace.js';
@@ -29,8 +30,8 @@ export type CommitRequest = z.infer<typeof CommitRequest>;
 export const TraceBatch = z.object({ type: z.literal('trace'), traces: z.array(CoreTrace).min(1) });
 export type TraceBatch = z.infer<typeof TraceBatch>;
 
-/** Every message a worker sends its primary. */
-export const WorkerToPrimary = z.discriminatedUnion('type', [WorkerListening, FailpointFired, CommitRequest, TraceBatch]);
+/** Every message a worker sends its primary (`status` and `cluster-query`: see cluster.ts). */
+export const WorkerToPrimary = z.discriminatedUnion('type', [WorkerListening, FailpointFired, CommitRequest, TraceBatch, WorkerStatusReport, ClusterQuery]);
 export type WorkerToPrimary = z.infer<typeof WorkerToPrimary>;
 
 /** The writer committed a request: every send's outcome, in request order. */
@@ -39,6 +40,6 @@ export const CommitReplyOk = z.object({ type: z.literal('committed'), req: Reque
 export const CommitReplyFailed = z.object({ type: z.literal('commit-failed'), req: RequestId, error: z.string() });
 export type CommitReply = z.infer<typeof CommitReplyOk> | z.infer<typeof CommitReplyFailed>;
 
-/** Every message a primary sends a worker. */
-export const PrimaryToWorker = z.discriminatedUnion('type', [CommitReplyOk, CommitReplyFailed, ArmFailpoint, DisarmFailpoint]);
+/** Every message a primary sends a worker (`cluster-table`: see cluster.ts). */
+export const PrimaryToWorker = z.discriminatedUnion('type', [CommitReplyOk, CommitReplyFailed, ArmFailpoint, DisarmFailpoint, ClusterTableReply]);
 export type PrimaryToWorker = z.infer<typeof PrimaryToWorker>;

@@ -48,6 +48,12 @@ export const SEMANTICS = {
     server: {},
     client: { reorder: false },
   },
+  'no-fsync': {
+    kind: 'ablation',
+    doc: 'Commits are not synced to disk (SQLite synchronous OFF): an ack means the operating system has the message, not the disk, so a power loss takes acked messages.',
+    server: { durable: false },
+    client: {},
+  },
   'no-client-dedup': {
     kind: 'ablation',
     doc: 'The client does not drop copies at or below its cursor: a replayed, fetched or duplicated copy reaches the application again.',
@@ -111,6 +117,7 @@ export interface ServerSemanticsFlags {
   /** The same id with other content is refused with id_conflict. @default true */ conflicts?: boolean;
   /** Periodic `head` frames read from the database. @default true */ heads?: boolean;
   /** Where heads come from: the database, or the highest seq the worker saw live (an ablation). @default 'db' */ headsFrom?: 'db' | 'live';
+  /** A commit is synced to disk before it is acked (SQLite synchronous as configured, FULL by default); false runs with synchronous OFF. @default true */ durable?: boolean;
 }
 /** Client-side switches a semantics variant sets. */
 export interface ClientSemanticsFlags {
@@ -140,7 +147,7 @@ export const DEFAULT_SEMANTICS: SemanticsName = 'effectively-once';
 
 /** Resolved server flags of a variant. */
 export function serverFlags(name: SemanticsName): Required<ServerSemanticsFlags> {
-  return { redis: true, order: 'commit-ack-publish', dedup: true, conflicts: true, heads: true, headsFrom: 'db', ...SEMANTICS[name].server };
+  return { redis: true, order: 'commit-ack-publish', dedup: true, conflicts: true, heads: true, headsFrom: 'db', durable: true, ...SEMANTICS[name].server };
 }
 /** Resolved client flags of a variant. */
 export function clientFlags(name: SemanticsName): Required<ClientSemanticsFlags> {

@@ -12,6 +12,7 @@ import { startEmbeddedRedis, type EmbeddedRedis } from '../fanout/index.js';
 import { migrate, openSqliteStore } from '../store/index.js';
 import { startPrimary } from './primary.js';
 import { runWorker, type RunningWorker } from './worker.js';
+import { ClusterTable } from './cluster-table.js';
 import type { WorkerChannel } from './worker-channel.js';
 
 /** Thrown for a bad flag: the message names it; the program exits 2. */
@@ -66,13 +67,15 @@ export async function startCore(o: CoreOptions, emit: (e: CoreEvent, core: { red
     redisUrls = [redis.path];
   }
   const onEvent = (e: CoreEvent) => emit(e, { redis });
+  // The no-fsync ablation: commits reach the operating system, never the disk, whatever --synchronous says.
+  const synchronous = serverFlags(o.semantics).durable ? o.synchronous : 'OFF';
   let running: Running;
   try {
     running = o.inProcess
-      ? await startInProcess(o, db, redisUrls, onEvent)
+      ? await startInProcess({ ...o, synchronous }, db, redisUrls, onEvent)
       : await startPrimary({
           workers, port: o.port, host: o.host, db, redisUrls, semantics: o.semantics,
-          headIntervalMs: o.headIntervalMs, synchronous: o.synchronous, writer: o.writer, trace: o.trace, onEvent, onFatal,
+          headIntervalMs: o.headIntervalMs, synchronous, writer: o.writer, trace: o.trace, onEvent, onFatal,
         });
   } catch (e) {
     await redis?.stop();
@@ -97,10 +100,20 @@ async function startInProcess(o: CoreOptions, db: string, redisUrls: string[], e
     await store.close();
   }
   const handlers: ((raw: unknown) => void)[] = [];
+  // This process is its own primary: it keeps the cluster's table (one slot) and answers its own queries.
+  const table = new ClusterTable(1);
+  table.forked(0, process.pid);
   const channel: WorkerChannel = {
     send: (m: WorkerToPrimary) => {
       switch (m.type) {
+        case 'status': table.report(m); return true;
+        case 'cluster-query': {
+          const reply = { type: 'cluster-table', req: m.req, primaryPid: process.pid, workers: table.view() } as const;
+          queueMicrotask(() => { for (const h of handlers) h(reply); });
+          return true;
+        }
         case 'listening':
+          table.listening(0, process.pid);
           emit({ type: 'worker-up', slot: 0, pid: process.pid, port: m.port, slotPort: m.slotPort });
           emit({ type: 'ready', port: o.port, workers: 1, redisUrl: redisUrls.join(','), dbFile: db, pid: process.pid });
           return true;

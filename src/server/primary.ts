@@ -9,6 +9,7 @@ import { GroupCommit, migrate, openSqliteStore } from '../store/index.js';
 import { logger } from './logger.js';
 import { loadNativeUws } from './uws.js';
 import { traceCommits, Tracer } from './tracer.js';
+import { ClusterTable } from './cluster-table.js';
 
 /** Options of the primary. */
 export interface PrimaryOptions {
@@ -77,6 +78,8 @@ export async function startPrimary(opts: PrimaryOptions): Promise<Primary> {
   const groupCommit = writer === 'primary' ? new GroupCommit(store, { dedup, conflicts: serverFlags(semantics).conflicts, ...(tracer.on ? { onCommit: (n: number) => { txSends = n; } } : {}) }) : undefined;
   cluster.setupPrimary({ exec: fileURLToPath(new URL('./worker-main.js', import.meta.url)) });
   const bySlot = new Map<number, Worker>();
+  /** Every slot as the workers report it (`GET /cluster`, answered by any worker through this table). */
+  const table = new ClusterTable(opts.workers);
   const upSince = new Map<number, number>();
   const failures = new Map<number, number>();
   /** Armed publish/redis failpoints per slot, re-sent to a re-forked worker (crash points fire once and are not). */
@@ -95,6 +98,7 @@ export async function startPrimary(opts: PrimaryOptions): Promise<Primary> {
     });
     bySlot.set(slot, w);
     const pid = w.process.pid!;
+    table.forked(slot, pid);
     w.on('error', () => undefined); // an IPC write to a worker that just died
     w.on('message', (raw) => {
       const m = WorkerToPrimary.safeParse(raw);
@@ -103,8 +107,11 @@ export async function startPrimary(opts: PrimaryOptions): Promise<Primary> {
         case 'commit': return void commit(m.data, slot).then((reply) => send(w, reply)); // a worker that died meanwhile loses the answer: its sends are committed, unacked, and a retry gets duplicate: true
         case 'failpoint-fired': return emit(m.data);
         case 'trace': return emit(m.data);
+        case 'status': return table.report(m.data);
+        case 'cluster-query': return send(w, { type: 'cluster-table', req: m.data.req, primaryPid: process.pid, workers: table.view() });
         case 'listening': {
           upSince.set(slot, Date.now());
+          table.listening(slot, pid);
           for (const req of armed.get(slot)?.values() ?? []) send(w, req);
           emit({ type: 'worker-up', slot, pid, port: m.data.port, slotPort: m.data.slotPort });
           if (!announced && [...bySlot.keys()].every((s) => upSince.has(s)) && bySlot.size === opts.workers) {
@@ -116,6 +123,7 @@ export async function startPrimary(opts: PrimaryOptions): Promise<Primary> {
     });
     w.on('exit', (code, signal) => {
       emit({ type: 'worker-exit', slot, pid, code, signal });
+      table.exited(slot, pid, code, signal);
       if (bySlot.get(slot) === w) bySlot.delete(slot);
       if (stopping) return;
       // A worker that dies soon after it started is re-forked with a growing delay (no fork storm).

@@ -1,11 +1,14 @@
-import { MAX_FRAME_BYTES, PrimaryToWorker, serverFlags, type CommitResult, type HealthBody, type PendingSend, type ServerFrame } from '../protocol/index.js';
+import {
+  CLUSTER_QUERY_TIMEOUT_MS, CLUSTER_STATUS_INTERVAL_MS, MAX_FRAME_BYTES, PrimaryToWorker, serverFlags,
+  type ClusterTableReply, type ClusterWorker, type CommitResult, type HealthBody, type PendingSend, type ServerFrame, type WorkerStatusReport,
+} from '../protocol/index.js';
 import { GroupCommit, openSqliteStore, probe, type Writer } from '../store/index.js';
 import { RedisBus } from '../fanout/index.js';
 import { Failpoints } from '../failpoints/index.js';
 import { loadNativeUws } from './uws.js';
 import { createMetrics } from './metrics.js';
 import { ChatWorker, type Session, type Socket } from './chat-worker.js';
-import { mountHttpRoutes } from './http-routes.js';
+import { mountHttpRoutes, type ClusterProcesses } from './http-routes.js';
 import { RateLimiter } from './rate-limiter.js';
 import { PrimaryWriter } from './primary-writer.js';
 import { SendBatcher } from './send-batcher.js';
@@ -104,6 +107,36 @@ export async function runWorker(opts: WorkerOptions, channel: WorkerChannel, hoo
       worker.onClose(ws);
     },
   });
+  /** When this process started listening (its `upForMs` in the cluster's view). */
+  let listeningAt: number | null = null;
+  const statusReport = (): WorkerStatusReport => {
+    const redis = bus?.status ?? { publisher: 'disabled', subscriber: 'disabled' };
+    return { type: 'status', slot, pid: process.pid, connections: sockets.size, rooms: worker.localRooms.length, redis: { publisher: redis.publisher, subscriber: redis.subscriber }, failpoints: failpoints.armed };
+  };
+  /** `GET /cluster`: the primary's table of every slot, this worker's own entry fresh; its own status alone when the primary does not answer in time. */
+  const clusterQueries = new Map<number, (reply: ClusterTableReply | null) => void>();
+  let nextClusterQuery = 0;
+  const askPrimary = () => new Promise<ClusterTableReply | null>((resolve) => {
+    const req = nextClusterQuery++;
+    const timer = setTimeout(() => settle(null), CLUSTER_QUERY_TIMEOUT_MS);
+    const settle = (reply: ClusterTableReply | null) => {
+      clearTimeout(timer);
+      clusterQueries.delete(req);
+      resolve(reply);
+    };
+    clusterQueries.set(req, settle);
+    if (!channel.send({ type: 'cluster-query', req })) settle(null);
+  });
+  const cluster = async (): Promise<ClusterProcesses> => {
+    const reply = await askPrimary();
+    const r = statusReport();
+    const own = (prior: ClusterWorker | undefined): ClusterWorker => ({
+      slot, pid: process.pid, state: 'up', lastSeenMs: 0, upForMs: listeningAt === null ? null : Math.max(0, Math.round(performance.now() - listeningAt)),
+      connections: r.connections, rooms: r.rooms, redis: r.redis, failpoints: r.failpoints, exits: prior?.exits ?? 0, lastExit: prior?.lastExit ?? null,
+    });
+    const workers = reply ? reply.workers.map((w) => (w.slot === slot ? own(w) : w)) : [own(undefined)];
+    return { answeredBy: { worker: slot, pid: process.pid }, port: opts.DL_PORT, primary: { pid: reply?.primaryPid ?? null, answered: reply !== null }, semantics: opts.DL_SEMANTICS, writer: opts.DL_WRITER, workers };
+  };
   mountHttpRoutes(app, {
     store,
     metrics,
@@ -113,6 +146,7 @@ export async function runWorker(opts: WorkerOptions, channel: WorkerChannel, hoo
       const redis = bus?.status ?? { publisher: 'disabled', subscriber: 'disabled' };
       return { ok: db === 'ok', worker: slot, pid: process.pid, connections: sockets.size, semantics: opts.DL_SEMANTICS, writer: opts.DL_WRITER, db, redis, failpoints: failpoints.armed, rooms: worker.localRooms.length };
     },
+    cluster,
   });
 
   // Handlers first: a primary gone (or a failpoint armed) while the ports are still opening must not be missed.
@@ -125,17 +159,21 @@ export async function runWorker(opts: WorkerOptions, channel: WorkerChannel, hoo
       case 'commit-failed': return primaryWriter?.onReply(c);
       case 'arm': return failpoints.arm(c.failpoint, c.params);
       case 'disarm': return failpoints.disarm(c.failpoint);
+      case 'cluster-table': return clusterQueries.get(c.req)?.(c);
     }
   });
 
   let listenSockets: unknown[] = [];
   let headTimer: NodeJS.Timeout | undefined;
+  let statusTimer: NodeJS.Timeout | undefined;
   let stopping: Promise<void> | undefined;
   const stop = (why: string) => {
     stopping ??= (async () => {
       log.info({ why }, 'worker stopping');
       if (headTimer) clearInterval(headTimer);
       headTimer = undefined;
+      if (statusTimer) clearInterval(statusTimer);
+      statusTimer = undefined;
       for (const s of listenSockets) uws.us_listen_socket_close(s as never);
       // Commits in flight finish and are acked before the sockets close (bounded: a stop must not hang).
       await Promise.race([batcher.idle(), new Promise((r) => setTimeout(r, STOP_DRAIN_MS))]);
@@ -150,6 +188,7 @@ export async function runWorker(opts: WorkerOptions, channel: WorkerChannel, hoo
   };
   channel.onGone(() => {
     primaryWriter?.failAll('the primary (the writer) is gone');
+    for (const settle of [...clusterQueries.values()]) settle(null);
     void stop('primary gone');
   });
   if (!channel.connected) {
@@ -162,6 +201,10 @@ export async function runWorker(opts: WorkerOptions, channel: WorkerChannel, hoo
   if (stopping) return { stop };
   if (worker.flags.heads) headTimer = setInterval(() => void worker.broadcastHeads().catch((e) => log.warn({ err: String(e) }, 'head broadcast failed')), opts.DL_HEAD_INTERVAL_MS);
   channel.send({ type: 'listening', slot, pid: process.pid, port: opts.DL_PORT, slotPort: opts.DL_SLOT_PORT });
+  listeningAt = performance.now();
+  // The cluster's view of this worker is what it reports: a worker that stops (paused, wedged) goes stale there.
+  channel.send(statusReport());
+  statusTimer = setInterval(() => channel.send(statusReport()), CLUSTER_STATUS_INTERVAL_MS);
   log.info({ port: opts.DL_PORT, slotPort: opts.DL_SLOT_PORT, semantics: opts.DL_SEMANTICS, writer: opts.DL_WRITER }, 'worker listening');
   return { stop };
 }

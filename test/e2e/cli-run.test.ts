@@ -1,8 +1,10 @@
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../support/cli.js';
+import { DIST_CLI_PATH } from '../support/dist-core.js';
 import { waitFor } from '../support/wait-for.js';
 import { descendants, isGone } from '../support/processes.js';
 
@@ -117,7 +119,7 @@ describe('deliverylab run', () => {
     { how: 'SIGKILL of the runner (no cleanup code runs)', kill: (pid: number) => process.kill(pid, 'SIGKILL'), code: null },
   ])('$how in the middle of a run leaves no redis-server, primary or worker behind', async ({ kill, code }) => {
     const dir = mkdtempSync(join(tmpdir(), 'dl-cli-'));
-    const run = spawn(process.execPath, [CLI, 'run', 'worker-pause', '--out', join(dir, 'runs'), '--no-color'], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    const run = spawn(process.execPath, [DIST_CLI_PATH, 'run', 'worker-pause', '--out', join(dir, 'runs'), '--no-color'], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     let stderr = '';
     run.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
     const exited = new Promise<number | null>((resolve) => run.on('exit', (c) => resolve(c)));
