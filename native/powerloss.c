@@ -279,42 +279,29 @@ static mode_t mode_of(int flags, va_list ap) {
   return (flags & O_CREAT) || (flags & __O_TMPFILE) == __O_TMPFILE ? (mode_t)va_arg(ap, int) : 0;
 }
 
-int open(const char *path, int flags, ...) {
-  va_list ap;
-  va_start(ap, flags);
-  mode_t mode = mode_of(flags, ap);
-  va_end(ap);
-  int fd = real_open(path, flags, mode);
-  maybe_track(AT_FDCWD, path, fd);
-  return fd;
-}
+/* The open calls, each passing the mode through when the flags call for one, then tracking the new fd. */
+#define OPEN_WRAPPER(name, real)                             \
+  int name(const char *path, int flags, ...) {               \
+    va_list ap;                                              \
+    va_start(ap, flags);                                     \
+    mode_t mode = mode_of(flags, ap);                        \
+    va_end(ap);                                              \
+    int fd = real(path, flags, mode);                        \
+    maybe_track(AT_FDCWD, path, fd);                         \
+    return fd;                                               \
+  }
+#define OPENAT_WRAPPER(name, real)                           \
+  int name(int dirfd, const char *path, int flags, ...) {    \
+    va_list ap;                                              \
+    va_start(ap, flags);                                     \
+    mode_t mode = mode_of(flags, ap);                        \
+    va_end(ap);                                              \
+    int fd = real(dirfd, path, flags, mode);                 \
+    maybe_track(dirfd, path, fd);                            \
+    return fd;                                               \
+  }
 
-int open64(const char *path, int flags, ...) {
-  va_list ap;
-  va_start(ap, flags);
-  mode_t mode = mode_of(flags, ap);
-  va_end(ap);
-  int fd = real_open64(path, flags, mode);
-  maybe_track(AT_FDCWD, path, fd);
-  return fd;
-}
-
-int openat(int dirfd, const char *path, int flags, ...) {
-  va_list ap;
-  va_start(ap, flags);
-  mode_t mode = mode_of(flags, ap);
-  va_end(ap);
-  int fd = real_openat(dirfd, path, flags, mode);
-  maybe_track(dirfd, path, fd);
-  return fd;
-}
-
-int openat64(int dirfd, const char *path, int flags, ...) {
-  va_list ap;
-  va_start(ap, flags);
-  mode_t mode = mode_of(flags, ap);
-  va_end(ap);
-  int fd = real_openat64(dirfd, path, flags, mode);
-  maybe_track(dirfd, path, fd);
-  return fd;
-}
+OPEN_WRAPPER(open, real_open)
+OPEN_WRAPPER(open64, real_open64)
+OPENAT_WRAPPER(openat, real_openat)
+OPENAT_WRAPPER(openat64, real_openat64)

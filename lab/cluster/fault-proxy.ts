@@ -9,6 +9,7 @@
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { z } from 'zod';
 import { mulberry32 } from './prng.js';
+import { labRedisPassword, redisUrlWithPassword } from './redis-server.js';
 
 /** The schema of a proxy mode; the nemesis validates scenario parameters with it. */
 export const faultModeSchema = z.discriminatedUnion('kind', [
@@ -101,12 +102,17 @@ export interface FaultProxyOptions {
   listenPort?: number;
   /** The scheme of `url`. @default 'redis' */
   scheme?: 'redis' | 'ws';
+  /**
+   * The Redis password `url` carries: the proxy passes AUTH through untouched, so its clients need
+   * the credentials of the server behind it. @default that of the lab's redis-server on `upstreamPort`, if any
+   */
+  password?: string;
 }
 
 /** A running fault proxy. */
 export interface FaultProxy {
   readonly port: number;
-  /** `redis://127.0.0.1:<port>`: hand this to the worker instead of Redis's own URL. */
+  /** `redis://:<password>@127.0.0.1:<port>` (the upstream's password, if it has one): hand this to the worker instead of Redis's own URL. */
   readonly url: string;
   readonly mode: FaultMode;
   /** A snapshot of the counters. */
@@ -253,10 +259,10 @@ class TcpFaultProxy implements FaultProxy {
     connectionsCutByToxics: 0,
   };
 
-  constructor(server: Server, port: number, upstreamHost: string, upstreamPort: number, scheme: 'redis' | 'ws') {
+  constructor(server: Server, port: number, upstreamHost: string, upstreamPort: number, scheme: 'redis' | 'ws', password: string | undefined) {
     this.#server = server;
     this.port = port;
-    this.url = `${scheme}://127.0.0.1:${port}`;
+    this.url = scheme === 'redis' && password !== undefined ? redisUrlWithPassword(port, password) : `${scheme}://127.0.0.1:${port}`;
     this.#upstreamHost = upstreamHost;
     this.#upstreamPort = upstreamPort;
     server.on('connection', (client) => this.#accept(client));
@@ -314,11 +320,15 @@ class TcpFaultProxy implements FaultProxy {
   /** A reset-peer toxic resets each connection it applies to, its timeout after the later of its start and the connection's. */
   #armTimers(link: Link, t: ActiveToxic): void {
     if (t.toxic.kind !== 'reset-peer') return;
-    link.timers.push(setTimeout(() => {
-      if (!this.#toxics.has(t.id) || !this.#applies(link, t, undefined)) return;
+    const fire = () => {
+      if (!this.#toxics.has(t.id) || !this.#links.has(link)) return;
+      // A toxic for one role waits for the connection to say its name (its first command).
+      if (t.toxic.link !== 'any' && link.role === undefined && link.sniffed.length < 512) return void link.timers.push(setTimeout(fire, 10));
+      if (!this.#applies(link, t, undefined)) return;
       this.#counters.connectionsCutByToxics += 1;
       this.#destroy(link, true);
-    }, t.toxic.timeoutMs));
+    };
+    link.timers.push(setTimeout(fire, t.toxic.timeoutMs));
   }
 
   async close(): Promise<void> {
@@ -487,5 +497,7 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
   server.on('error', () => undefined);
   const address = server.address();
   const port = typeof address === 'object' && address !== null ? address.port : 0;
-  return new TcpFaultProxy(server, port, options.upstreamHost ?? '127.0.0.1', options.upstreamPort, options.scheme ?? 'redis');
+  const upstreamHost = options.upstreamHost ?? '127.0.0.1';
+  const password = options.password ?? (upstreamHost === '127.0.0.1' ? labRedisPassword(options.upstreamPort) : undefined);
+  return new TcpFaultProxy(server, port, upstreamHost, options.upstreamPort, options.scheme ?? 'redis', password);
 }

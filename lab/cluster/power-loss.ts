@@ -1,8 +1,12 @@
 import { closeSync, existsSync, fstatSync, ftruncateSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+/** dist/, seen from this module compiled (dist/lab/cluster) or as source (lab/cluster, under the tests). */
+const DIST = ((up) => (basename(up) === 'dist' ? up : join(up, 'dist')))(fileURLToPath(new URL('../..', import.meta.url)));
+
 /** The interposer built by `make build` from native/powerloss.c (see there for how it works). */
-export const POWERLOSS_LIBRARY = fileURLToPath(new URL('../../native/powerloss.so', import.meta.url));
+export const POWERLOSS_LIBRARY = join(DIST, 'native/powerloss.so');
 
 const UNDO_MAGIC = 0x444c5055;
 const HEADER_BYTES = 24;

@@ -178,6 +178,41 @@ export const COMMANDS: Record<string, ConsoleCommand> = {
       return `redis-server was killed and is back after ${downMs} ms down`;
     },
   },
+  'power-loss': {
+    usage: 'power-loss [down]',
+    doc: 'the node loses power: every core process dies at once, unsynced database writes are lost, and it starts again after down (default 1s)',
+    run: async (s, [down]) => {
+      const downMs = down === undefined ? 1000 : durationArg(down, 'down');
+      await s.fault('power-loss', { kind: 'core' }, {}, { key: 'power-loss', hold: false, healAfterMs: downMs });
+      const loss = [...s.history.events].reverse().find((e) => e.type === 'power-loss');
+      const undone = loss?.type === 'power-loss' ? loss.rolledBack.reduce((n, f) => n + f.writes, 0) : 0;
+      return `the core lost power; ${undone} unsynced database write${undone === 1 ? ' was' : 's were'} lost; it is back after ${downMs} ms down (primary pid ${s.system.core.primaryPid})`;
+    },
+  },
+  'primary-kill': {
+    usage: 'primary-kill [down]',
+    doc: 'SIGKILL to the primary (the one writer): its workers exit with it; a supervisor starts the node again after down (default 1s)',
+    run: async (s, [down]) => {
+      const downMs = down === undefined ? 1000 : durationArg(down, 'down');
+      const before = s.system.core.primaryPid;
+      await s.fault('primary-kill', { kind: 'core' }, {}, { key: 'primary-kill', hold: false, healAfterMs: downMs });
+      return `the primary (pid ${before}) got SIGKILL and its workers exited; the node is back after ${downMs} ms (primary pid ${s.system.core.primaryPid})`;
+    },
+  },
+  disk: {
+    usage: 'disk full|eio|ok',
+    doc: 'every write and fsync of the database fails with ENOSPC (full) or EIO until disk ok or heal',
+    complete: (_s, i) => (i === 0 ? ['full', 'eio', 'ok'] : []),
+    run: async (s, [state]) => {
+      if (state === 'ok') {
+        const healed = await s.heal((k) => k === 'disk');
+        return healed.length === 0 ? 'the disk was fine' : 'the disk works again';
+      }
+      if (state !== 'full' && state !== 'eio') throw new CommandError('usage: disk full|eio|ok');
+      await s.fault('disk-full', { kind: 'core' }, { error: state === 'full' ? 'ENOSPC' : 'EIO' }, { key: 'disk', hold: true });
+      return `every database write now fails with ${state === 'full' ? 'ENOSPC (disk full)' : 'EIO'}: sends get unavailable and are retried, until disk ok`;
+    },
+  },
   heal: {
     usage: 'heal',
     doc: 'end every active fault (resume, reconnect, disarm)',

@@ -104,6 +104,20 @@ function diskSentence(history: readonly HistoryEvent[], w: FaultWindow, end: num
   return `${errors.length} commit error${errors.length === 1 ? '' : 's'} reached the clients (unavailable, outcome unknown) for ${ids.size} send${ids.size === 1 ? '' : 's'}, each retried with the same id; ${later} of them were acked after the disk worked again${ackedDuring ? `, ${ackedDuring} while it still failed` : ''}.`;
 }
 
+/** What a client's own broken link did to it: its disconnects, its sends retried, and how it caught up. */
+function clientLinkSentence(history: readonly HistoryEvent[], w: FaultWindow, end: number): string | undefined {
+  const start = history.find((e): e is Extract<HistoryEvent, { type: 'fault-start' }> => e.type === 'fault-start' && e.fault === w.fault);
+  const client = typeof start?.params['client'] === 'string' ? start.params['client'] : undefined;
+  if (client === undefined) return undefined;
+  const until = w.healedAt ?? end;
+  const mine = history.filter((e) => 'client' in e && e.client === client && e.t >= w.at);
+  const drops = mine.filter((e) => e.type === 'disconnect' && e.t <= until).length;
+  const retried = new Set(mine.flatMap((e) => (e.type === 'send' && e.attempt > 1 ? [e.id] : []))).size;
+  const back = mine.find((e) => e.type === 'connect' && e.t >= until);
+  const caught = mine.filter((e) => e.type === 'deliver' && (e.path === 'replay' || e.path === 'fetch') && e.t >= w.at).length;
+  return `${client} lost its connection ${drops} time${drops === 1 ? '' : 's'} while its link was broken; ${retried} of its sends were written again with the same id; ${back ? `it was connected again at ${ms(back.t)} and` : 'it'} caught up on ${caught} message${caught === 1 ? '' : 's'} by replay or fetch.`;
+}
+
 /** The run's story: for every fault, in plain words, what it did to the messages around it. */
 export function runStory(history: readonly HistoryEvent[], db: readonly DbMessage[] = []): string[] {
   const out: string[] = [];
@@ -129,7 +143,11 @@ export function runStory(history: readonly HistoryEvent[], db: readonly DbMessag
       const s = inFlightSentence(history, w, slots);
       lines.push(s ?? `no send was in flight on worker ${slots.join('+')} when it struck.`);
     }
-    if (w.kind.startsWith('redis') || w.kind === 'worker-kill' || w.kind === 'worker-stop' || w.kind === 'worker-pause' || w.kind === 'crash-point') {
+    if (w.kind === 'client-link') {
+      const sentence = clientLinkSentence(history, w, end);
+      if (sentence) lines.push(sentence);
+    }
+    if (w.kind.startsWith('redis') || w.kind.startsWith('link-') || w.kind === 'worker-kill' || w.kind === 'worker-stop' || w.kind === 'worker-pause' || w.kind === 'crash-point') {
       paths ??= deliveryPaths(history);
       const s = missedSentence(paths, w, slots, end);
       if (s) lines.push(s);

@@ -168,3 +168,54 @@ describe('fault proxy', () => {
     expect(proxy.mode).toEqual({ kind: 'pass' });
   });
 });
+
+describe('fault proxy toxics', () => {
+  /** A value of `n` bytes the test can recognise whole. */
+  const bigValue = (n: number) => Array.from({ length: n }, (_, i) => String.fromCharCode(97 + (i % 26))).join('');
+
+  it('limit-data: the connection is closed once the limit has passed downstream, in the middle of a reply', async () => {
+    const viaProxy = client(proxy.url);
+    await viaProxy.set('big', bigValue(5000));
+    const raw = await rawConnection(proxy.port);
+    proxy.addToxic({ kind: 'limit-data', bytes: 100, stream: 'downstream' }, 1);
+    raw.socket.write('GET big\r\n');
+    await raw.ended;
+    // Exactly the first 100 bytes of the reply, then the end: cut mid-message.
+    expect(raw.received()).toBe(`$5000\r\n${bigValue(5000)}`.slice(0, 100));
+    expect(proxy.stats.connectionsCutByToxics).toBe(1);
+  });
+
+  it('toxicity 0 never applies: traffic passes untouched', async () => {
+    proxy.addToxic({ kind: 'limit-data', bytes: 0, toxicity: 0 }, 1);
+    const viaProxy = client(proxy.url);
+    expect(await viaProxy.ping()).toBe('PONG');
+    expect(proxy.stats.connectionsCutByToxics).toBe(0);
+  });
+
+  it('slicer and bandwidth: every byte arrives, in order, and the link works again once they are removed', async () => {
+    const viaProxy = client(proxy.url);
+    await viaProxy.set('big', bigValue(3000));
+    const slicer = proxy.addToxic({ kind: 'slicer', averageBytes: 7, variationBytes: 5, delayUs: 100 }, 3);
+    const bandwidth = proxy.addToxic({ kind: 'bandwidth', rateKBps: 100, stream: 'downstream' }, 4);
+    for (let i = 0; i < 5; i++) expect(await viaProxy.get('big')).toBe(bigValue(3000));
+    proxy.removeToxic(slicer);
+    proxy.removeToxic(bandwidth);
+    expect(await viaProxy.get('big')).toBe(bigValue(3000));
+  });
+
+  it('reset-peer on the subscriber link alone: the -sub connection is reset, the -pub one goes on', async () => {
+    const pub = client(proxy.url, { connectionName: 'w0-pub' });
+    const sub = client(proxy.url, { connectionName: 'w0-sub', retryStrategy: () => null });
+    await Promise.all([pub.ping(), sub.ping()]);
+    const subClosed = once(sub, 'close');
+    proxy.addToxic({ kind: 'reset-peer', timeoutMs: 0, link: 'sub' }, 5);
+    await subClosed;
+    expect(sub.status).not.toBe('ready');
+    expect(await pub.ping()).toBe('PONG');
+    expect(proxy.stats).toMatchObject({ connectionsCutByToxics: 1, connectionsOpen: 1 });
+  });
+
+  it('rejects an invalid toxic', () => {
+    expect(() => proxy.addToxic({ kind: 'bandwidth', rateKBps: -1 }, 1)).toThrow(FaultModeError);
+  });
+});
