@@ -38,7 +38,31 @@ program
   .option('--synchronous <mode>', 'SQLite synchronous: FULL, NORMAL or OFF', 'FULL')
   .option('--writer <who>', 'who runs the write transactions: primary (one writer, workers commit through it) or worker (each worker, contending for the lock)', 'primary')
   .option('--in-process', 'one process, its own worker and writer, no Redis')
+  .option('--auth-secret-file <file>', 'the key tokens are signed with (default: auth.key beside the database, made on first start)')
+  .option('--insecure-dev-users', 'teaching only: no tokens, ?user=NAME names the user (anyone is anyone)')
+  .option('--allow-origin <origins>', 'browser origins allowed besides this host, comma-separated (scheme://host:port)')
   .action(() => exitWith(serveCommand(process.argv.slice(process.argv.indexOf('serve') + 1))));
+
+program
+  .command('token <user>')
+  .description('print a token for a user of a local core (the last line of the output is the token): connect with ws://…/ws?token=… or open http://…/?token=…')
+  .option('--auth-secret-file <file>', "the core's key file", 'data/auth.key')
+  .option('--ttl <duration>', 'how long it is valid (30s, 15m, 12h, 7d)', '12h')
+  .action(async (user: string, opts: Record<string, unknown>) => {
+    const { tokenCommand } = await import('./runner/token-command.js');
+    process.stdout.write(`${await tokenCommand(user, opts)}\n`);
+  });
+
+program
+  .command('room <room>')
+  .description("make a room members-only with these members (--members a,b), or open to every user again (--open), in a core's database")
+  .option('--db <file>', 'SQLite file', 'data/deliverylab.sqlite')
+  .option('--members <users>', 'comma-separated users who may join (added to any it has)')
+  .option('--open', 'open the room to every user again')
+  .action(async () => {
+    const { roomCommand } = await import('./runner/token-command.js');
+    return exitWith(roomCommand(process.argv.slice(process.argv.indexOf('room') + 1)));
+  });
 
 const runOptions = (c: Command) => c
   .option('--seed <n>', 'seed (default: the scenario\'s own)')

@@ -216,7 +216,7 @@ async function main(): Promise<void> {
   panel.start();
   const chat = new Chat(s, panel);
   const base = wsBaseOf(s, location);
-  if (s.worker === null) return chat.start([sharedWsUrl(base, s.user)]);
+  if (s.worker === null) return chat.start([sharedWsUrl(base, s.credentials)]);
   // Starting at one worker's own port: the cluster's view says how many there are (and, without a configured base, the shared port).
   const conn = byId('conn-state');
   conn.textContent = `asking ${s.clusterUrl} how many workers there are…`;
@@ -229,7 +229,7 @@ async function main(): Promise<void> {
   }
   const sharedPort = s.wsBase === null ? body.port : portOf(base);
   conn.textContent = `connecting to worker ${first}…`;
-  chat.start(slotWsUrls(base, sharedPort, workers, first, s.user));
+  chat.start(slotWsUrls(base, sharedPort, workers, first, s.credentials));
 }
 
 void main().catch((e: unknown) => {

@@ -1,18 +1,37 @@
 /**
  * What the page is told: `window.DELIVERYLAB_CONFIG` (validated as the protocol's `WebConfig`) and
- * its own URL's `?user=`, `?worker=` and `?room=`; and the WebSocket URLs that follow from them.
+ * its own URL's `?token=` (or, for a core with insecure dev users, `?user=`), `?worker=` and `?room=`;
+ * and the WebSocket URLs that follow from them.
  */
 import { z } from 'zod';
 import { RoomName, slotPort, WebConfig, WS_PATH } from '../src/protocol/index.js';
 
 /** A user name the page accepts from `?user=`: what the core keeps of one (64 chars), of a safe alphabet. */
 export const UserName = z.string().regex(/^[A-Za-z0-9_.:@-]{1,64}$/, 'user must be 1-64 chars of [A-Za-z0-9_.:@-]');
+/** `?token=`: a signed token (three base64url parts). */
+export const Token = z.string().regex(/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/, 'a token is three base64url parts');
+
+/** A token's subject as its payload says it, for display only (the core verifies the token and says who the connection is in its welcome). */
+function subjectOf(token: string): string | undefined {
+  try {
+    const part = token.split('.')[1]!.replace(/-/g, '+').replace(/_/g, '/');
+    const json = new TextDecoder().decode(Uint8Array.from(atob(part.padEnd(Math.ceil(part.length / 4) * 4, '=')), (c) => c.charCodeAt(0)));
+    const sub = (JSON.parse(json) as { sub?: unknown }).sub;
+    return typeof sub === 'string' ? sub : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** `?worker=K`: the slot to start at. */
 export const WorkerParam = z.coerce.number().int().min(0).max(63);
 
 /** The page's settings, each with where it came from, and what was refused. */
 export interface PageSettings {
+  /** Who the page says it is (a token's subject as the token says it; the core's welcome confirms it). */
   user: string;
+  /** What each WebSocket URL carries: `?token=…`, or `?user=…` for a core with insecure dev users. */
+  credentials: string;
   /** The slot to start at (`?worker=`), or null: the shared port. */
   worker: number | null;
   /** The room shown first. */
@@ -54,8 +73,12 @@ export function readSettings(rawConfig: unknown, search: string): PageSettings {
     notices.push(`ignored ?${name}=${raw}: ${issue(r.error)}`);
     return null;
   };
+  const token = param('token', Token) ?? config.token ?? null;
+  const user = token !== null ? (subjectOf(token) ?? 'you') : (param('user', UserName) ?? generatedUser());
+  if (token === null) notices.push(`no ?token=: connecting as ${user}, which only a core started with --insecure-dev-users lets in (get a token: deliverylab token <user>, then open this page with ?token=…)`);
   return {
-    user: param('user', UserName) ?? generatedUser(),
+    user,
+    credentials: token !== null ? `?token=${encodeURIComponent(token)}` : `?user=${encodeURIComponent(user)}`,
     worker: param('worker', WorkerParam),
     room: param('room', RoomName) ?? DEFAULT_ROOM,
     wsBase: config.wsBase ?? null,
@@ -70,11 +93,9 @@ export function wsBaseOf(s: PageSettings, page: Location): string {
   return s.wsBase ?? `${page.protocol === 'https:' ? 'wss' : 'ws'}://${page.host}`;
 }
 
-const withUser = (url: string, user: string) => `${url}?user=${encodeURIComponent(user)}`;
-
-/** The shared port's WebSocket URL, carrying the user. */
-export function sharedWsUrl(base: string, user: string): string {
-  return withUser(`${base}${WS_PATH}`, user);
+/** The shared port's WebSocket URL, carrying the credentials. */
+export function sharedWsUrl(base: string, credentials: string): string {
+  return `${base}${WS_PATH}${credentials}`;
 }
 
 /**
@@ -82,10 +103,10 @@ export function sharedWsUrl(base: string, user: string): string {
  * to the next URL on every reconnect). `sharedPort` is the core's shared port (worker k serves
  * `slotPort(sharedPort, k)`), on the host of `base`.
  */
-export function slotWsUrls(base: string, sharedPort: number, workers: number, first: number, user: string): string[] {
+export function slotWsUrls(base: string, sharedPort: number, workers: number, first: number, credentials: string): string[] {
   const u = new URL(base);
   return Array.from({ length: workers }, (_, i) => (first + i) % workers)
-    .map((k) => withUser(`${u.protocol}//${u.hostname}:${slotPort(sharedPort, k)}${WS_PATH}`, user));
+    .map((k) => `${u.protocol}//${u.hostname}:${slotPort(sharedPort, k)}${WS_PATH}${credentials}`);
 }
 
 /** The port of a ws:// or wss:// origin (its default when none is written). */

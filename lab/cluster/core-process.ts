@@ -1,6 +1,8 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync, readFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
+import { signToken } from '../../src/protocol/auth.js';
+import { loadAuthKey } from '../../src/protocol/node/auth-key.js';
 import { fileURLToPath } from 'node:url';
 import { coreArgv, CoreEvent, HealthBody, slotPort, wsUrl, type ControlRequest, type SemanticsName, type Synchronous, type WriterName } from '../../src/protocol/index.js';
 import { createServer } from 'node:net';
@@ -23,6 +25,14 @@ export interface CoreOptions {
   inProcess?: boolean;
   /** The core emits its own trace events (`--trace`), delivered to `onEvent` as `trace` events. @default false */
   trace?: boolean;
+  /** The file of the key its workers sign bus messages with (`--bus-key-file`), for cores that share one Redis. @default a random key per start */
+  busKeyFile?: string;
+  /** The token key's file (`--auth-secret-file`). @default auth.key beside the database, made if missing */
+  authSecretFile?: string;
+  /** Teaching only: `?user=` names the user, no token (`--insecure-dev-users`). @default false */
+  insecureDevUsers?: boolean;
+  /** Browser origins allowed besides the core's own host (`--allow-origin`). */
+  allowOrigin?: string;
   /** The core's stdout+stderr go here. @default inherit nothing (discarded) */
   logFile?: string;
   /** Extra environment of the core's processes (the power-loss interposer's). @default none */
@@ -42,6 +52,10 @@ export interface Core {
   slotUrl(slot: number): string;
   /** The current pid of a worker. */
   pid(slot: number): number | undefined;
+  /** A token for `user`, signed with the core's key (valid for a day); clients connect with `?token=`. */
+  token(user: string): Promise<string>;
+  /** `?token=<token>` for `user`, or `?user=<user>` when the core runs with insecure dev users: what a client appends to a worker's URL. */
+  credentials(user: string): Promise<string>;
   /** The primary's pid (of its latest start). */
   readonly primaryPid: number;
   /** False after powerOff or killPrimary, until restart. */
@@ -125,11 +139,21 @@ export async function startCore(opts: CoreOptions): Promise<Core> {
   }
 }
 
+/** How long the lab's tokens last: longer than any run or session. */
+const TOKEN_TTL_S = 24 * 3600;
+
 async function startCoreOnce(opts: CoreOptions, port: number): Promise<Core> {
+  const authSecretFile = resolve(opts.authSecretFile ?? join(dirname(opts.db), 'auth.key'));
   const args = coreArgv({
     workers: opts.workers, port, db: opts.db, semantics: opts.semantics ?? 'effectively-once', headIntervalMs: opts.headIntervalMs ?? 500,
     ...(opts.redisUrls.length ? { redis: opts.redisUrls.join(',') } : {}), writer: opts.writer, synchronous: opts.synchronous, inProcess: opts.inProcess, trace: opts.trace,
+    busKeyFile: opts.busKeyFile, authSecretFile, insecureDevUsers: opts.insecureDevUsers, allowOrigin: opts.allowOrigin,
   });
+  const key = opts.insecureDevUsers ? undefined : loadAuthKey(authSecretFile, true);
+  const token = (user: string) => {
+    if (key === undefined) throw new Error('this core runs with insecure dev users: it takes no tokens');
+    return signToken(key, user, TOKEN_TTL_S);
+  };
   const pids = new Map<number, number>();
   const upWaiters = new Set<() => void>();
   let current: Launched = await launch(opts, args, port, pids, upWaiters);
@@ -169,6 +193,8 @@ async function startCoreOnce(opts: CoreOptions, port: number): Promise<Core> {
         return undefined;
       }
     },
+    token,
+    credentials: async (user) => (key === undefined ? `?user=${encodeURIComponent(user)}` : `?token=${await token(user)}`),
     get primaryPid() { return current.child.pid!; },
     get running() { return !current.exited; },
     control: (req) => { if (current.child.connected) current.child.send(req, undefined, {}, () => undefined); },

@@ -1,12 +1,16 @@
 /**
  * A real `redis-server` child process on a loopback port, which the harness can kill, restart and
- * stop. Children never outlive the harness: they are SIGKILLed on process `exit`, SIGINT, SIGTERM
+ * stop. It runs with protected mode on and a random password (`requirepass`, given on its stdin,
+ * never on a command line): whoever connects authenticates with the credentials `url` carries. Its
+ * default user keeps every command: the lab's tests, probes and bench use more than the bus does.
+ * Children never outlive the harness: they are SIGKILLed on process `exit`, SIGINT, SIGTERM
  * and SIGHUP, and each one has a watchdog (`sh` blocked reading a pipe from this process) that
  * SIGKILLs it when this process dies by any means, SIGKILL included. A supervisor that SIGKILLs the
  * harness should still kill its whole process group (`kill -KILL -<pgid>`), which also reaches
  * workers and anything else the harness started.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { connect, createServer, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -61,10 +65,15 @@ export interface RedisServerOptions {
   stopTimeoutMs?: number;
 }
 
-/** A running `redis-server` child; `pid` changes on every restart, `port` and `url` never do. */
+/** A running `redis-server` child; `pid` changes on every restart, `port`, `password` and `url` never do. */
 export interface RedisServerHandle {
+  /** `redis://:<password>@127.0.0.1:<port>`: it holds the password, so show `displayUrl` instead. */
   readonly url: string;
+  /** The URL without its password (`redis://:***@127.0.0.1:<port>`), fit for logs and reports. */
+  readonly displayUrl: string;
   readonly port: number;
+  /** The password every client must AUTH with (random, kept across restarts). */
+  readonly password: string;
   readonly pid: number;
   readonly running: boolean;
   /** Sends a terminating signal and resolves once the process has exited. */
@@ -83,6 +92,21 @@ const NON_TERMINATING = new Set<string>(['SIGSTOP', 'SIGTSTP', 'SIGCONT', 'SIGCH
 
 const children = new Set<ChildProcess>();
 let hooksInstalled = false;
+/** The password of each running server this process started, by port (see {@link labRedisPassword}). */
+const passwords = new Map<number, string>();
+
+/**
+ * The password of the redis-server this process started on `port`, while it runs (a fault proxy in
+ * front of it gives its clients a URL with the same credentials); undefined for any other port.
+ */
+export function labRedisPassword(port: number): string | undefined {
+  return passwords.get(port);
+}
+
+/** A redis:// URL of 127.0.0.1:`port` carrying `password`. */
+export function redisUrlWithPassword(port: number, password: string): string {
+  return `redis://:${encodeURIComponent(password)}@127.0.0.1:${port}`;
+}
 
 /** SIGKILLs every child process this module started (servers and watchdogs) and returns how many were signalled. */
 export function killAllChildren(): number {
@@ -146,8 +170,8 @@ export function findFreePort(): Promise<number> {
   });
 }
 
-/** Asks the server on `port` for INFO and returns its process id, or null if it did not answer. */
-function probeServerPid(port: number): Promise<number | null> {
+/** Authenticates to the server on `port`, asks it for INFO and returns its process id, or null if it did not answer. */
+function probeServerPid(port: number, password: string): Promise<number | null> {
   return new Promise((resolve) => {
     let text = '';
     let settled = false;
@@ -162,7 +186,8 @@ function probeServerPid(port: number): Promise<number | null> {
     const timer = setTimeout(() => finish(null), PROBE_TIMEOUT_MS);
     socket.on('error', () => finish(null));
     socket.on('close', () => finish(null));
-    socket.on('connect', () => socket.write('*2\r\n$4\r\nINFO\r\n$6\r\nserver\r\n'));
+    const pw = Buffer.from(password);
+    socket.on('connect', () => socket.write(Buffer.concat([Buffer.from(`*2\r\n$4\r\nAUTH\r\n$${pw.length}\r\n`), pw, Buffer.from('\r\n*2\r\n$4\r\nINFO\r\n$6\r\nserver\r\n')])));
     socket.on('data', (chunk: Buffer) => {
       text += chunk.toString('latin1');
       if (text.startsWith('-')) return finish(null);
@@ -188,14 +213,17 @@ function fileTail(path: string): string {
   }
 }
 
-async function launch(port: number, opts: ResolvedOptions): Promise<Launched> {
-  const args = ['--port', String(port), '--bind', '127.0.0.1', '--protected-mode', 'no', '--save', '',
+async function launch(port: number, password: string, opts: ResolvedOptions): Promise<Launched> {
+  // `-`: the configuration is read from stdin (the password), then the flags are applied.
+  const args = ['-', '--port', String(port), '--bind', '127.0.0.1', '--protected-mode', 'yes', '--save', '',
     '--appendonly', 'no', '--daemonize', 'no', '--dir', opts.dir,
     // A busy subscriber (a worker under saturation) may lag: the default 32 MB pubsub buffer makes
     // Redis drop it, which the lab would then count against the system under test.
     '--client-output-buffer-limit', 'pubsub 256mb 128mb 60'];
   if (opts.logFile !== undefined) args.push('--logfile', opts.logFile);
-  const child = spawn(opts.command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(opts.command, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+  child.stdin?.on('error', () => undefined);
+  child.stdin?.end(`requirepass ${password}\n`);
   const tail: string[] = [];
   const onOutput = (chunk: Buffer): void => {
     tail.push(...chunk.toString('utf8').split('\n').filter((line) => line.trim() !== ''));
@@ -235,7 +263,7 @@ async function launch(port: number, opts: ResolvedOptions): Promise<Launched> {
       throw new RedisServerStartError(port, 'timeout', null, null, logTail());
     }
     // A foreign server that won the bind race would answer too: only our own pid counts.
-    isUp = (await probeServerPid(port)) === pid;
+    isUp = (await probeServerPid(port, password)) === pid;
     if (!isUp) {
       await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, POLL_INTERVAL_MS))]);
     }
@@ -249,14 +277,19 @@ async function launch(port: number, opts: ResolvedOptions): Promise<Launched> {
 class RedisServer implements RedisServerHandle {
   readonly port: number;
   readonly url: string;
+  readonly displayUrl: string;
+  readonly password: string;
   #current: Launched;
   readonly #opts: ResolvedOptions;
 
-  constructor(port: number, launched: Launched, opts: ResolvedOptions) {
+  constructor(port: number, password: string, launched: Launched, opts: ResolvedOptions) {
     this.port = port;
-    this.url = `redis://127.0.0.1:${port}`;
+    this.password = password;
+    this.url = redisUrlWithPassword(port, password);
+    this.displayUrl = `redis://:***@127.0.0.1:${port}`;
     this.#current = launched;
     this.#opts = opts;
+    passwords.set(port, password);
   }
 
   get pid(): number {
@@ -281,6 +314,7 @@ class RedisServer implements RedisServerHandle {
   }
 
   async stop(): Promise<void> {
+    if (passwords.get(this.port) === this.password) passwords.delete(this.port);
     if (!this.running) return;
     const { child, exited, watchdog } = this.#current;
     watchdog?.kill('SIGKILL');
@@ -296,11 +330,12 @@ class RedisServer implements RedisServerHandle {
 
   async restart(): Promise<void> {
     await this.stop();
-    this.#current = await launch(this.port, this.#opts);
+    this.#current = await launch(this.port, this.password, this.#opts);
+    passwords.set(this.port, this.password);
   }
 }
 
-/** Starts a `redis-server` on 127.0.0.1 with persistence off and resolves once it answers on its port. */
+/** Starts a `redis-server` on 127.0.0.1 with persistence off and a random password, and resolves once it answers on its port. */
 export async function startRedisServer(options: RedisServerOptions = {}): Promise<RedisServerHandle> {
   const opts: ResolvedOptions = {
     dir: options.dir ?? tmpdir(),
@@ -309,13 +344,14 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
     startTimeoutMs: options.startTimeoutMs ?? 10_000,
     stopTimeoutMs: options.stopTimeoutMs ?? 5_000,
   };
+  const password = randomBytes(32).toString('hex');
   if (options.port !== undefined) {
-    return new RedisServer(options.port, await launch(options.port, opts), opts);
+    return new RedisServer(options.port, password, await launch(options.port, password, opts), opts);
   }
   for (let attempt = 1; ; attempt += 1) {
     const port = await findFreePort();
     try {
-      return new RedisServer(port, await launch(port, opts), opts);
+      return new RedisServer(port, password, await launch(port, password, opts), opts);
     } catch (error) {
       const lostRace = error instanceof RedisServerStartError && error.addressInUse;
       if (!lostRace || attempt >= BIND_ATTEMPTS) throw error;

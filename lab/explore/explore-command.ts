@@ -10,6 +10,9 @@ import { completeLine, runConsoleLine, type CommandOutcome } from './console-com
 import { ExploreSession } from './explore-session.js';
 import { startWebConsole, type WebConsole } from './web-console.js';
 
+/** Who the web console's page is in the session. */
+const WEB_USER = 'explorer';
+
 /** Options of `deliverylab explore`, validated. */
 export const ExploreCommandOptions = z.object({
   workers: z.coerce.number().int().min(1).max(16).default(2),
@@ -43,26 +46,34 @@ export async function exploreCommand(raw: Record<string, unknown>, signal: Abort
   const outDir = freshDir(join(o.out, 'session'));
   const say = (line: string) => process.stderr.write(`${line}\n`);
   say(`starting ${o.workers} workers, Redis and ${o.clients} clients (c0…c${o.clients - 1}) in ${o.rooms.join(', ')}, semantics ${o.semantics}…`);
-  const session = await ExploreSession.start({
-    workers: o.workers, clients: o.clients, rooms: o.rooms, semantics: o.semantics, ratePerSec: o.rate, seed: o.seed, outDir, signal,
-    onNote: (line) => say(`  · ${line}`),
-  });
+  // The web console listens first: the core must let its pages (another origin) connect.
+  let page: { port: number; token: string } | undefined;
+  let run: (line: string) => Promise<CommandOutcome> = async () => ({ ok: false, output: 'the session is starting' });
+  const web: WebConsole | undefined = o.web ? await startWebConsole({ core: () => page, port: o.webPort, run: (line) => {
+    say(`[web] ${line}`);
+    return run(line).then((out) => { if (out.output) say(out.output); return out; });
+  } }) : undefined;
+  let session: ExploreSession;
+  try {
+    session = await ExploreSession.start({
+      workers: o.workers, clients: o.clients, rooms: o.rooms, semantics: o.semantics, ratePerSec: o.rate, seed: o.seed, outDir, signal,
+      ...(web ? { allowOrigin: web.origin } : {}),
+      onNote: (line) => say(`  · ${line}`),
+    });
+  } catch (err) {
+    await web?.close();
+    throw err;
+  }
   // One command at a time, whoever typed it (the terminal, the script or the web console).
   let queue: Promise<unknown> = Promise.resolve();
   let broke = false;
-  const run = (line: string): Promise<CommandOutcome> => {
+  run = (line: string): Promise<CommandOutcome> => {
     const next = queue.then(() => runConsoleLine(session, line)).then((out) => { broke ||= out.broke === true; return out; });
     queue = next.catch(() => undefined);
     return next;
   };
-  let web: WebConsole | undefined;
   try {
-    if (o.web) {
-      web = await startWebConsole({ corePort: session.system.core.port, port: o.webPort, run: (line) => {
-        say(`[web] ${line}`);
-        return run(line).then((out) => { if (out.output) say(out.output); return out; });
-      } });
-    }
+    page = { port: session.system.core.port, token: await session.system.core.token(WEB_USER) };
     say(`ready: the core on ${session.system.core.url}${web ? `, the web console on ${web.url}` : ''}; the session is kept in ${outDir}`);
     if (script !== undefined) {
       if (!(await runScript(script, run, signal))) return 2;

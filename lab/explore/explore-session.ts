@@ -25,6 +25,8 @@ export interface ExploreOptions {
   seed: number;
   /** Where the session keeps its history, database and logs. */
   outDir: string;
+  /** A browser origin the core lets in (the web console's). */
+  allowOrigin?: string;
   /** Lines the session prints by itself (a fault healed, a crash point fired). */
   onNote?: (line: string) => void;
   signal?: AbortSignal;
@@ -96,7 +98,7 @@ export class ExploreSession {
     try {
       const system = await startLabSystem({
         cluster: { workers: o.workers }, clients: { count: o.clients, rooms: o.rooms, placement: 'spread' }, semantics: o.semantics,
-        headIntervalMs: HEAD_INTERVAL_MS, seed: o.seed, outDir, history, clientLinks: true, ...(o.signal ? { signal: o.signal } : {}),
+        headIntervalMs: HEAD_INTERVAL_MS, seed: o.seed, outDir, history, clientLinks: true, ...(o.allowOrigin ? { allowOrigin: o.allowOrigin } : {}), ...(o.signal ? { signal: o.signal } : {}),
       });
       return new ExploreSession({ ...o, outDir }, history, system);
     } catch (err) {

@@ -11,8 +11,11 @@ const MAX_BODY_BYTES = 16 * 1024;
 
 /** Options of the explore web console. */
 export interface WebConsoleOptions {
-  /** The core's shared port on 127.0.0.1: the chat connects its WebSockets there, /api/cluster reads its /cluster. */
-  corePort: number;
+  /**
+   * The core's shared port on 127.0.0.1 (the chat connects its WebSockets there, /api/cluster reads
+   * its /cluster) and the token the page connects with; undefined while the session is starting.
+   */
+  core: () => { port: number; token: string } | undefined;
   /** Runs one console line, the same way as the terminal does. */
   run: (line: string) => Promise<CommandOutcome>;
   /** @default 0 (any free port) */
@@ -22,6 +25,8 @@ export interface WebConsoleOptions {
 /** The running console: its URL, and how to close it. */
 export interface WebConsole {
   readonly url: string;
+  /** The console's origin (`http://127.0.0.1:<port>`): the core must let its pages in. */
+  readonly origin: string;
   close(): Promise<void>;
 }
 
@@ -32,15 +37,16 @@ export interface WebConsole {
  * process, not in the core.
  */
 export async function startWebConsole(o: WebConsoleOptions): Promise<WebConsole> {
-  const coreBase = `http://127.0.0.1:${o.corePort}`;
   let origin = '';
   const server: Server = createServer((req, res) => {
     void handle(req, res).catch((e: unknown) => reply(res, 500, 'application/json', JSON.stringify({ ok: false, output: String(e) })));
   });
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = new URL(req.url ?? '/', origin).pathname;
+    const core = o.core();
+    if (core === undefined) return reply(res, 503, 'text/plain', 'the session is starting: reload in a moment');
     if (req.method === 'GET' && path === '/') {
-      const page = chatPageHtml({ wsBase: `ws://127.0.0.1:${o.corePort}`, clusterUrl: '/api/cluster', controls: { commandUrl: '/api/command' } });
+      const page = chatPageHtml({ wsBase: `ws://127.0.0.1:${core.port}`, clusterUrl: '/api/cluster', controls: { commandUrl: '/api/command' }, token: core.token });
       return reply(res, 200, 'text/html; charset=utf-8', page.replace('<title>deliverylab chat</title>', '<title>deliverylab explore</title>'));
     }
     if (req.method === 'GET' && path === CHAT_SCRIPT_PATH) {
@@ -48,7 +54,7 @@ export async function startWebConsole(o: WebConsoleOptions): Promise<WebConsole>
       return reply(res, 200, 'application/javascript; charset=utf-8', readFileSync(BUNDLE, 'utf8'));
     }
     if (req.method === 'GET' && path === '/api/cluster') {
-      const r = await fetch(`${coreBase}/cluster`).catch((e: unknown) => e as Error);
+      const r = await fetch(`http://127.0.0.1:${core.port}/cluster`).catch((e: unknown) => e as Error);
       if (r instanceof Error) return reply(res, 502, 'application/json', JSON.stringify({ error: `the core did not answer: ${r.message}` }));
       return reply(res, r.status, 'application/json', await r.text());
     }
@@ -72,6 +78,7 @@ export async function startWebConsole(o: WebConsoleOptions): Promise<WebConsole>
   origin = `http://127.0.0.1:${port}`;
   return {
     url: `${origin}/`,
+    origin,
     close: () => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
   };
 }

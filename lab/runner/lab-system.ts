@@ -21,6 +21,8 @@ export interface LabSystemOptions {
   /** SQLite's synchronous setting in the core. @default 'FULL' */
   synchronous?: Synchronous;
   seed: number;
+  /** A browser origin the core lets in besides its own host (`--allow-origin`). */
+  allowOrigin?: string;
   /** Put a fault proxy between each client and each worker (for client-link faults). @default false */
   clientLinks?: boolean;
   /** Where the database, the core's log and Redis's log go. */
@@ -81,7 +83,7 @@ export async function startLabSystem(o: LabSystemOptions): Promise<LabSystem> {
     aborted();
     core = await startCore({
       workers: o.cluster.workers, db: dbFile, redisUrls: proxies.map((p) => p.url), semantics: o.semantics, headIntervalMs: o.headIntervalMs, ...(o.writer ? { writer: o.writer } : {}), ...(o.synchronous ? { synchronous: o.synchronous } : {}),
-      logFile: join(o.outDir, 'core.log'), trace: true, env: powerLossEnv(`${o.outDir}/`, diskFaultFile),
+      logFile: join(o.outDir, 'core.log'), trace: true, env: powerLossEnv(`${o.outDir}/`, diskFaultFile), ...(o.allowOrigin ? { allowOrigin: o.allowOrigin } : {}),
       onEvent: (e) => {
         // The core's own trace events, stamped in epoch ms, go into the history on the run's clock.
         if (e.type === 'trace') for (const tr of e.traces) history.recordAt(tr.at, { type: 'trace', trace: tr });
@@ -108,7 +110,8 @@ export async function startLabSystem(o: LabSystemOptions): Promise<LabSystem> {
         clientLinks.set(name, links);
         urls = order.map((k) => wsUrl('127.0.0.1', links[k]!.port));
       }
-      clients.push(startSimClient({ name, home, role, urls, rooms: o.clients.rooms, semantics: flags, history, random: mulberry32(o.seed + 1000 + i) }));
+      const credentials = await liveCore.credentials(name);
+      clients.push(startSimClient({ name, home, role, urls, credentials, rooms: o.clients.rooms, semantics: flags, history, random: mulberry32(o.seed + 1000 + i) }));
     }
     await waitUntil(() => clients.every((c) => joinedAll(history, c)), JOIN_TIMEOUT_MS, 'every client to join its rooms', o.signal);
   } catch (err) {

@@ -39,6 +39,8 @@ export interface SimClientOptions {
   home: number;
   /** ws URLs, the home worker's first (the client moves down the list on reconnect). */
   urls: string[];
+  /** What says who the client is, appended to each URL: `?token=…` (or `?user=…` for a core with insecure dev users). */
+  credentials: string;
   rooms: string[];
   semantics: ClientSemanticsFlags;
   history: HistoryRecorder;
@@ -93,7 +95,7 @@ export function startSimClient(o: SimClientOptions): SimClient {
     },
   });
   const client = new DeliveryClient({
-    urls: o.urls.map((u) => `${u}?user=${encodeURIComponent(name)}`),
+    urls: o.urls.map((u) => `${u}${o.credentials}`),
     user: name,
     rooms: o.rooms,
     semantics: o.semantics,

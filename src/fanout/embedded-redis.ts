@@ -1,17 +1,34 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
+import { roomChannel } from '../protocol/index.js';
 
 /** How long the embedded redis-server may take to answer. */
 const START_TIMEOUT_MS = 10_000;
 const STOP_GRACE_MS = 3000;
+/** The one Redis user of the embedded server: the workers' bus. */
+export const EMBEDDED_REDIS_USER = 'deliverylab';
+/**
+ * What the bus may do, and nothing more: publish and subscribe on room channels, PING (its probe),
+ * INFO (ioredis's ready check) and CLIENT SETNAME (each connection names itself). No key, no CONFIG,
+ * no MONITOR, no other channel. AUTH needs no permission.
+ */
+const BUS_COMMANDS = ['+publish', '+subscribe', '+unsubscribe', '+ping', '+info', '+client|setname', '+incrby', '+expire'];
+/** The keys the bus may write: the per-user send counts (`UserRateLimit`), each expiring. */
+const BUS_KEYS = 'dl:rate:*';
 
 /** The redis-server a core starts for itself when it is given no Redis URL. */
 export interface EmbeddedRedis {
-  /** The unix socket the workers connect to (ioredis takes a path where it takes a URL). */
+  /** The unix socket the workers connect to. */
   readonly path: string;
+  /**
+   * What the workers connect with: `unix://deliverylab:<password>@<path>` (ioredis takes it as a
+   * URL). It holds the password: show `path`, never this.
+   */
+  readonly url: string;
   readonly pid: number;
   /** SIGTERM, then SIGKILL after a bound; resolves once it exited and its directory is gone. */
   stop(): Promise<void>;
@@ -27,15 +44,27 @@ export class EmbeddedRedisError extends Error {
 
 /**
  * Starts a private redis-server for this core: no TCP port (a unix socket in a directory only this
- * user can enter), no persistence (the bus is ephemeral by design). It dies with this process: on a
- * clean exit it is stopped, and a watchdog (a shell blocked reading a pipe from us) SIGKILLs it when
- * this process dies any other way.
+ * user can enter), protected mode on, no persistence (the bus is ephemeral by design). Its default
+ * user is off: the one user, `deliverylab`, has a random password and may run only the bus's
+ * commands on room channels. The configuration (the password's hash) goes in on its stdin, never on
+ * a command line. It dies with this process: on a clean exit it is stopped, and a watchdog (a shell
+ * blocked reading a pipe from us) SIGKILLs it when this process dies any other way.
  */
 export async function startEmbeddedRedis(): Promise<EmbeddedRedis> {
   const dir = mkdtempSync(join(tmpdir(), 'deliverylab-redis-'));
   const path = join(dir, 'redis.sock');
-  const child = spawn('redis-server', ['--port', '0', '--unixsocket', path, '--unixsocketperm', '700', '--save', '', '--appendonly', 'no',
-    '--dir', dir, '--client-output-buffer-limit', 'pubsub 256mb 128mb 60', '--loglevel', 'warning'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const password = randomBytes(32).toString('hex');
+  const url = `unix://${EMBEDDED_REDIS_USER}:${password}@${path}`;
+  const config = [
+    'port 0', `unixsocket ${quote(path)}`, 'unixsocketperm 700', 'protected-mode yes', 'save ""', 'appendonly no', `dir ${quote(dir)}`,
+    'client-output-buffer-limit pubsub 256mb 128mb 60', 'loglevel warning',
+    'user default off',
+    `user ${EMBEDDED_REDIS_USER} on #${createHash('sha256').update(password).digest('hex')} resetkeys ~${BUS_KEYS} resetchannels &${roomChannel('*')} -@all ${BUS_COMMANDS.join(' ')}`,
+  ].join('\n');
+  // `redis-server -` reads its configuration from stdin until EOF, then starts.
+  const child = spawn('redis-server', ['-'], { stdio: ['pipe', 'ignore', 'pipe'] });
+  child.stdin?.on('error', () => undefined);
+  child.stdin?.end(`${config}\n`);
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => { stderr = (stderr + d.toString()).slice(-2000); });
   const spawned = await new Promise<Error | undefined>((resolve) => { child.once('spawn', () => resolve(undefined)); child.once('error', resolve); });
@@ -58,7 +87,7 @@ export async function startEmbeddedRedis(): Promise<EmbeddedRedis> {
     guard.kill('SIGKILL');
     rmSync(dir, { recursive: true, force: true });
   };
-  const probe = new Redis(path, { lazyConnect: true, maxRetriesPerRequest: 0, enableOfflineQueue: false, retryStrategy: () => null });
+  const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, enableOfflineQueue: false, retryStrategy: () => null, disableClientInfo: true });
   probe.on('error', () => undefined);
   const deadline = performance.now() + START_TIMEOUT_MS;
   try {
@@ -79,7 +108,12 @@ export async function startEmbeddedRedis(): Promise<EmbeddedRedis> {
   } finally {
     probe.disconnect();
   }
-  return { path, pid: child.pid!, stop };
+  return { path, url, pid: child.pid!, stop };
+}
+
+/** A value for a redis.conf line, double-quoted (the path of a temporary directory may hold spaces). */
+function quote(s: string): string {
+  return `"${s.replace(/[\\"]/g, '\\$&')}"`;
 }
 
 /** A shell that SIGKILLs `child` once the pipe from this process closes, i.e. once this process is gone, however it died. */

@@ -1,12 +1,21 @@
 import { Redis } from 'ioredis';
-import { decodeBusMessage, encodeBusMessage, roomChannel, roomOfChannel } from '../protocol/index.js';
+import { decodeBusMessage, encodeBusMessage, roomChannel, roomOfChannel, type BusMac, type BusRejectReason } from '../protocol/index.js';
+import { createBusMac } from './bus-mac.js';
 
 /** Options of a RedisBus. */
 export interface RedisBusOptions {
-  /** A redis:// URL or a unix socket path (in the lab: this worker's fault proxy). */
+  /**
+   * A redis:// URL, a unix:// URL or a unix socket path (in the lab: this worker's fault proxy); its
+   * credentials, if any (`redis://:password@host:port`, `unix://user:password@/path`), are the AUTH
+   * every connection sends first.
+   */
   url: string;
   /** This worker's identity on the bus; its own echoes are ignored. */
   origin: string;
+  /** The node's bus key (hex, `BusKey`): every message published is signed with it, every message received must verify. */
+  key: string;
+  /** Called for each received message dropped, with why (counted in /metrics). */
+  onRejected?: (reason: BusRejectReason) => void;
   /** Called with a room, a serialized `msg` frame published by another worker, and that worker's bus origin (`w<slot>:<pid>`). */
   onMessage: (room: string, frame: string, origin: string) => void;
   /** Called when the subscriber (re)connects, so the worker can tell its clients the heads at once. */
@@ -32,8 +41,9 @@ export class RedisBus {
   #probe: NodeJS.Timeout;
   #probeFailures = 0;
   #publishErrors = 0;
-  /** Bus messages that failed validation (a foreign publisher, a corrupt payload): dropped, never forwarded. */
+  /** Bus messages that failed validation (a foreign publisher, a forged MAC, a corrupt payload): dropped, never forwarded. */
   #rejected = 0;
+  #mac: BusMac;
   #closed = false;
   #silenced = false;
   /** When each connection last proved alive (a message received, a publish answered). */
@@ -43,8 +53,11 @@ export class RedisBus {
 
   constructor(opts: RedisBusOptions) {
     this.#opts = opts;
+    this.#mac = createBusMac(opts.key);
     const common = {
       lazyConnect: false,
+      // No CLIENT SETINFO: the embedded Redis's bus user may run only what the bus needs.
+      disableClientInfo: true,
       maxRetriesPerRequest: 1,
       enableOfflineQueue: false,
       connectTimeout: 2000,
@@ -64,8 +77,13 @@ export class RedisBus {
     this.#sub.on('messageBuffer', (channel: Buffer, payload: Buffer) => {
       this.#lastHeard.set(this.#sub, performance.now());
       const room = roomOfChannel(channel.toString());
-      const m = room === undefined ? undefined : decodeBusMessage(payload.toString(), room);
-      if (room === undefined || !m) return void (this.#rejected += 1);
+      const d = room === undefined ? undefined : decodeBusMessage(payload.toString(), room, this.#mac);
+      if (room === undefined || !d?.ok) {
+        this.#rejected += 1;
+        opts.onRejected?.(d?.ok === false ? d.reason : 'bad_schema');
+        return;
+      }
+      const m = d.message;
       switch (m.type) {
         case 'msg': if (m.origin !== opts.origin) opts.onMessage(room, m.frame, m.origin);
       }
@@ -99,7 +117,7 @@ export class RedisBus {
       this.#publishErrors += 1;
       return;
     }
-    this.#pub.publish(roomChannel(room), encodeBusMessage({ type: 'msg', origin: this.#opts.origin, frame })).then(
+    this.#pub.publish(roomChannel(room), encodeBusMessage({ type: 'msg', origin: this.#opts.origin, frame }, room, this.#mac)).then(
       () => void this.#lastHeard.set(this.#pub, performance.now()),
       () => { this.#publishErrors += 1; },
     );
@@ -113,6 +131,18 @@ export class RedisBus {
   }
 
   /** The state of both connections. */
+  /** Adds each count to its key (made to expire after `ttlSeconds`) in one round trip, and resolves with the totals: the node's shared counts (`UserRateLimit`). */
+  async addAll(counts: readonly { key: string; by: number }[], ttlSeconds: number): Promise<number[]> {
+    const pipeline = this.#pub.pipeline();
+    for (const c of counts) pipeline.incrby(c.key, c.by).expire(c.key, ttlSeconds);
+    const replies = (await pipeline.exec()) ?? [];
+    return counts.map((_, i) => {
+      const [err, total] = replies[2 * i] ?? [new Error('no reply'), 0];
+      if (err) throw err;
+      return Number(total);
+    });
+  }
+
   get status(): BusStatus {
     return { publisher: this.#pub.status, subscriber: this.#sub.status, rooms: this.#rooms.size, probeFailures: this.#probeFailures, publishErrors: this.#publishErrors, rejected: this.#rejected };
   }

@@ -18,8 +18,16 @@ export const CoreOptions = z.object({
   host: z.string().min(1).default('127.0.0.1'),
   /** SQLite file (created and migrated if missing). @default 'data/deliverylab.sqlite' */
   db: z.string().min(1).default('data/deliverylab.sqlite'),
-  /** Redis URL, or one per worker (comma-separated); without it the core starts its own redis-server. */
+  /**
+   * Redis URL, or one per worker (comma-separated); without it the core starts its own redis-server.
+   * Credentials go in the URL (`redis://:password@host:port`, `redis://user:password@host:port`).
+   */
   redis: z.string().regex(/^redis:\/\/[^,\s]+(,redis:\/\/[^,\s]+)*$/, 'a redis:// URL, or several separated by commas (one per worker)').optional(),
+  /**
+   * A file holding the key every worker signs and checks bus messages with (64+ hex digits, mode
+   * 600), for nodes that share one Redis; without it the primary makes a random key at start.
+   */
+  busKeyFile: z.string().min(1).optional(),
   /** @default 'effectively-once' */
   semantics: SemanticsName.default('effectively-once'),
   /** How often workers send each local room its database head. @default 1000 */
@@ -38,6 +46,21 @@ export const CoreOptions = z.object({
    * fetch) to the lab over its IPC channel; off, the send path only checks a boolean. @default false
    */
   trace: BooleanFlag.default(false),
+  /**
+   * The file of the key tokens are signed with (`deliverylab token` signs with the same file).
+   * @default auth.key beside the database (made on first start, mode 600)
+   */
+  authSecretFile: z.string().min(1).optional(),
+  /**
+   * Teaching only: no tokens; a connection names its user with `?user=` (validated as a user name).
+   * Anyone is anyone. @default false
+   */
+  insecureDevUsers: BooleanFlag.default(false),
+  /**
+   * Origins (scheme://host:port) whose pages may open WebSockets, comma-separated. A request with no
+   * Origin (not a browser) or from the core's own host is always let in. @default none
+   */
+  allowOrigin: z.string().regex(/^https?:\/\/[^,\s/]+(,https?:\/\/[^,\s/]+)*$/, 'origins as scheme://host[:port], comma-separated').optional(),
 }).strict();
 /** The core's options with defaults applied. */
 export type CoreOptions = z.infer<typeof CoreOptions>;

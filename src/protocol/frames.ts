@@ -1,9 +1,10 @@
 import { z } from 'zod';
 import { ERROR_CODE_NAMES, type ErrorCode } from './errors.js';
+import { codePoints, isWellFormedText } from './text.js';
 
 /** Largest text frame the server accepts, in bytes; larger ones get `too_large`. */
 export const MAX_FRAME_BYTES = 64 * 1024;
-/** Largest message body, in characters. */
+/** Largest message body, in characters (code points). */
 export const MAX_BODY_CHARS = 16 * 1024;
 /** Most messages one `fetch` or one join replay returns. */
 export const MAX_FETCH_LIMIT = 1000;
@@ -18,7 +19,13 @@ export const Seq = z.number().int().nonnegative();
 /** `join`: subscribe to a room; the server replays every committed message with seq > after (unless replay is false). */
 export const JoinFrame = z.object({ type: z.literal('join'), room: RoomName, after: Seq.default(0), replay: z.boolean().default(true) });
 /** `send`: commit a message; the id is reused on every retry. */
-export const SendFrame = z.object({ type: z.literal('send'), id: MessageId, room: RoomName, body: z.string().max(MAX_BODY_CHARS) });
+export const SendFrame = z.object({
+  type: z.literal('send'), id: MessageId, room: RoomName,
+  // Well-formed Unicode only: a lone surrogate would be stored as something else than was sent, and the
+  // same send retried would no longer match itself.
+  body: z.string().max(4 * MAX_BODY_CHARS).refine((s) => isWellFormedText(s), 'body must be well-formed Unicode (no lone surrogate)')
+    .refine((s) => s.length <= MAX_BODY_CHARS || codePoints(s) <= MAX_BODY_CHARS, `body is at most ${MAX_BODY_CHARS} characters`),
+});
 /** `fetch`: read committed messages of a room with seq > after (gap fill). */
 export const FetchFrame = z.object({ type: z.literal('fetch'), room: RoomName, after: Seq, limit: z.number().int().min(1).max(MAX_FETCH_LIMIT).default(MAX_FETCH_LIMIT) });
 /** `leave`: unsubscribe from a room. */

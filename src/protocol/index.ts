@@ -24,3 +24,5 @@ export * from './web-page.js';
 export * from './core-options.js';
 export * from './prng.js';
 export * from './trace.js';
+export * from './limits.js';
+export * from './text.js';

@@ -20,6 +20,8 @@ export const WebConfig = z.object({
   clusterUrl: PageUrl.optional(),
   /** Present: the cluster panel shows fault controls, each posting a `FaultCommandRequest` to `commandUrl`. */
   controls: z.object({ commandUrl: PageUrl }).strict().optional(),
+  /** A token the page connects with (`?token=` in the page's own URL wins); the lab's console hands its page one. */
+  token: z.string().regex(/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/, 'a token is three base64url parts (deliverylab token <user>)').optional(),
 }).strict();
 export type WebConfig = z.infer<typeof WebConfig>;
 

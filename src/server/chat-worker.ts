@@ -1,6 +1,6 @@
 import type * as UWS from 'uWebSockets.js';
-import { roomTopic, serverFlags, MAX_FETCH_LIMIT, type CoreTrace, type ErrorCode, type FetchFrame, type JoinFrame, type MsgFrame, type SendFrame, type ServerFrame } from '../protocol/index.js';
-import { readAfter, readHeads, type MessageRow, type Store } from '../store/index.js';
+import { roomTopic, serverFlags, MAX_ANSWER_BYTES, MAX_FETCH_LIMIT, MAX_READS_IN_FLIGHT, MAX_ROOMS_PER_CONNECTION, MAX_SENDS_PER_USER_PER_SEC, type CoreTrace, type ErrorCode, type FetchFrame, type JoinFrame, type MsgFrame, type SendFrame, type ServerFrame } from '../protocol/index.js';
+import { mayJoin, readAfter, readHeads, type MessageRow, type Store } from '../store/index.js';
 import type { RedisBus } from '../fanout/index.js';
 import type { Failpoints } from '../failpoints/index.js';
 import type { Metrics } from './metrics.js';
@@ -9,6 +9,7 @@ import { RateLimiter } from './rate-limiter.js';
 import type { SendBatcher } from './send-batcher.js';
 import type { WorkerOptions } from './worker-options.js';
 import { traceClock, type Tracer } from './tracer.js';
+import { UserRateLimit } from './user-rate.js';
 
 type AckTrace = Extract<CoreTrace, { what: 'ack' }>;
 /** A bus origin, `w<slot>:<pid>`. */
@@ -23,10 +24,27 @@ export interface Session {
   rooms: Set<string>;
   closed: boolean;
   limiter: RateLimiter;
+  /** Joins and fetches waiting for the database (at most MAX_READS_IN_FLIGHT). */
+  reads: number;
+  /** Rooms whose join is being decided (a members-only check): a send or fetch that follows waits for the answer. */
+  joining: Map<string, Promise<boolean>>;
 }
 
 /** A uWS socket carrying a session. */
 export type Socket = UWS.WebSocket<Session>;
+
+/** The msg frames of rows, in order, as many as fit in MAX_ANSWER_BYTES (at least one, so an answer always moves on). */
+function boundedFrames(rows: readonly MessageRow[]): string[] {
+  const frames: string[] = [];
+  let bytes = 0;
+  for (const r of rows) {
+    const frame = msgFrame(r);
+    bytes += frame.length;
+    if (frames.length > 0 && bytes > MAX_ANSWER_BYTES) break;
+    frames.push(frame);
+  }
+  return frames;
+}
 
 /** Serializes a committed row as a `msg` frame (once; the string is what every recipient gets). */
 export function msgFrame(r: Pick<MessageRow, 'id' | 'room' | 'seq' | 'sender' | 'body' | 'created_at'>): string {
@@ -50,6 +68,7 @@ export class ChatWorker {
   #trace: Tracer;
   #slot: number;
   #members = new Map<string, number>();
+  readonly #userRate: UserRateLimit;
   /** heads-from-live only: the highest seq seen live per room. */
   #liveHeads = new Map<string, number>();
   /** Acks waiting for the end of this microtask checkpoint, to be written corked, once per socket. */
@@ -67,6 +86,7 @@ export class ChatWorker {
     this.#slot = deps.options.DL_SLOT;
     this.flags = serverFlags(deps.options.DL_SEMANTICS);
     this.batcher = deps.batcher;
+    this.#userRate = new UserRateLimit({ shared: deps.bus });
   }
 
   /** Rooms with at least one member on this worker. */
@@ -135,6 +155,41 @@ export class ChatWorker {
 
   async #join(ws: Socket, f: JoinFrame): Promise<void> {
     const s = ws.getUserData();
+    if (!s.rooms.has(f.room) && s.rooms.size >= MAX_ROOMS_PER_CONNECTION) return this.#error(ws, 'too_many_rooms', `a connection may join at most ${MAX_ROOMS_PER_CONNECTION} rooms; leave one first`, f.room);
+    const read = this.#startRead(ws, f.room);
+    if (!read) return;
+    try {
+      await this.#joinRoom(ws, s, f);
+    } finally {
+      s.reads -= 1;
+    }
+  }
+
+  /** Counts a read in flight, or refuses it (too many, or the connection is gone: nothing is read for it). */
+  #startRead(ws: Socket, room: string): boolean {
+    const s = ws.getUserData();
+    if (s.closed) return false;
+    if (s.reads >= MAX_READS_IN_FLIGHT) {
+      this.#error(ws, 'too_many_reads', `at most ${MAX_READS_IN_FLIGHT} joins and fetches may wait for their answers at once`, room);
+      return false;
+    }
+    s.reads += 1;
+    return true;
+  }
+
+  async #joinRoom(ws: Socket, s: Session, f: JoinFrame): Promise<void> {
+    if (!s.rooms.has(f.room)) {
+      // A members-only room admits its members alone; membership is checked once, when the connection joins.
+      // Frames that follow the join (the SDK's sends, right behind it) wait for the decision.
+      let decided = s.joining.get(f.room);
+      if (decided === undefined) {
+        decided = mayJoin(this.#store, f.room, s.user);
+        s.joining.set(f.room, decided);
+        void decided.catch(() => false).finally(() => { if (s.joining.get(f.room) === decided) s.joining.delete(f.room); });
+      }
+      if (!(await decided)) return this.#error(ws, 'forbidden', `room ${f.room} is members-only and ${s.user} is not a member`, f.room);
+      if (s.closed) return;
+    }
     if (!s.rooms.has(f.room)) {
       s.rooms.add(f.room);
       ws.subscribe(roomTopic(f.room));
@@ -143,14 +198,16 @@ export class ChatWorker {
       if (n === 1) this.#bus?.join(f.room);
     }
     // Subscribed before the replay is read: a message committed meanwhile arrives live or in the replay, or both.
-    const rows = f.replay ? await readAfter(this.#store, f.room, f.after, MAX_FETCH_LIMIT) : [];
+    const rows = f.replay && !s.closed ? await readAfter(this.#store, f.room, f.after, MAX_FETCH_LIMIT) : [];
     const head = (await readHeads(this.#store, [f.room])).get(f.room) ?? 0;
     if (s.closed) return;
+    // At most MAX_ANSWER_BYTES of replay: the client fetches the rest up to the joined head.
+    const frames = boundedFrames(rows);
     ws.cork(() => {
-      for (const r of rows) ws.send(msgFrame(r), false);
+      for (const frame of frames) ws.send(frame, false);
       ws.send(JSON.stringify({ type: 'joined', room: f.room, head } satisfies ServerFrame), false);
     });
-    if (this.#trace.on) this.#trace.emit({ what: 'replay', at: traceClock(), worker: this.#slot, user: s.user, room: f.room, after: f.after, rows: rows.length, head });
+    if (this.#trace.on) this.#trace.emit({ what: 'replay', at: traceClock(), worker: this.#slot, user: s.user, room: f.room, after: f.after, rows: frames.length, head });
   }
 
   #leave(ws: Socket, room: string): void {
@@ -168,19 +225,40 @@ export class ChatWorker {
     this.#bus?.leave(room);
   }
 
+  /** Whether the connection is in `room`, once a join of it still being decided is decided. */
+  async #member(s: Session, room: string): Promise<boolean> {
+    if (s.rooms.has(room)) return true;
+    const decided = s.joining.get(room);
+    return decided !== undefined && (await decided.catch(() => false)) && s.rooms.has(room);
+  }
+
   async #fetch(ws: Socket, f: FetchFrame): Promise<void> {
-    const rows = await readAfter(this.#store, f.room, f.after, f.limit);
     const s = ws.getUserData();
+    if (!(await this.#member(s, f.room))) return this.#error(ws, 'not_joined', `join ${f.room} before fetching from it`, f.room);
+    if (!this.#startRead(ws, f.room)) return;
+    let rows: MessageRow[];
+    try {
+      rows = await readAfter(this.#store, f.room, f.after, f.limit);
+    } finally {
+      s.reads -= 1;
+    }
     if (s.closed) return;
+    // At most MAX_ANSWER_BYTES per answer: `more` tells the client to fetch again from where it ends.
+    const frames = boundedFrames(rows);
+    const more = frames.length < rows.length || rows.length === f.limit;
     ws.cork(() => {
-      for (const r of rows) ws.send(msgFrame(r), false);
-      ws.send(JSON.stringify({ type: 'fetched', room: f.room, after: f.after, count: rows.length, more: rows.length === f.limit } satisfies ServerFrame), false);
+      for (const frame of frames) ws.send(frame, false);
+      ws.send(JSON.stringify({ type: 'fetched', room: f.room, after: f.after, count: frames.length, more } satisfies ServerFrame), false);
     });
-    if (this.#trace.on) this.#trace.emit({ what: 'fetch', at: traceClock(), worker: this.#slot, user: s.user, room: f.room, after: f.after, count: rows.length, more: rows.length === f.limit });
+    if (this.#trace.on) this.#trace.emit({ what: 'fetch', at: traceClock(), worker: this.#slot, user: s.user, room: f.room, after: f.after, count: frames.length, more });
   }
 
   async #send(ws: Socket, f: SendFrame): Promise<void> {
-    const sender = ws.getUserData().user;
+    const s = ws.getUserData();
+    if (!s.rooms.has(f.room) && !(await this.#member(s, f.room))) return this.#error(ws, 'not_joined', `join ${f.room} before sending to it`, f.id);
+    // Sends per second per user, across connections and workers (the retry of a send counts too).
+    if (!this.#userRate.take(s.user)) return this.#error(ws, 'rate_limited', `${s.user} sent more than ${MAX_SENDS_PER_USER_PER_SEC} messages this second (all connections and workers together); slow down`, f.id);
+    const sender = s.user;
     const what = `id ${f.id} room ${f.room}`;
     if (this.flags.order !== 'commit-ack-publish') return this.#sendSeededBug(ws, f, sender, what);
     this.#fp.reach('before-commit', what);

@@ -5,11 +5,12 @@
  */
 import { mkdirSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { dirname, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { CoreOptions, coreFlag, isBooleanCoreOption, serverFlags, slotPort, type ControlRequest, type CoreEvent, type WorkerToPrimary } from '../protocol/index.js';
-import { startEmbeddedRedis, type EmbeddedRedis } from '../fanout/index.js';
+import { CoreOptions, coreFlag, isBooleanCoreOption, redactRedisUrl, serverFlags, slotPort, type ControlRequest, type CoreEvent, type WorkerToPrimary } from '../protocol/index.js';
+import { generateBusKey, readBusKeyFile, startEmbeddedRedis, type EmbeddedRedis } from '../fanout/index.js';
 import { migrate, openSqliteStore } from '../store/index.js';
+import { loadAuthKey } from '../protocol/node/auth-key.js';
 import { startPrimary } from './primary.js';
 import { runWorker, type RunningWorker } from './worker.js';
 import { ClusterTable } from './cluster-table.js';
@@ -60,11 +61,13 @@ export async function startCore(o: CoreOptions, emit: (e: CoreEvent, core: { red
   const db = resolve(o.db);
   mkdirSync(dirname(db), { recursive: true });
   const workers = o.inProcess ? 1 : (o.workers ?? availableParallelism());
+  // The key the workers sign and check bus messages with: shared by the nodes on one Redis, or this node's own.
+  const busKey = o.busKeyFile ? readBusKeyFile(o.busKeyFile) : generateBusKey();
   let redis: EmbeddedRedis | undefined;
   let redisUrls = o.redis ? o.redis.split(',') : [];
   if (!o.redis && !o.inProcess && serverFlags(o.semantics).redis) {
     redis = await startEmbeddedRedis();
-    redisUrls = [redis.path];
+    redisUrls = [redis.url];
   }
   const onEvent = (e: CoreEvent) => emit(e, { redis });
   // The no-fsync ablation: commits reach the operating system, never the disk, whatever --synchronous says.
@@ -72,10 +75,10 @@ export async function startCore(o: CoreOptions, emit: (e: CoreEvent, core: { red
   let running: Running;
   try {
     running = o.inProcess
-      ? await startInProcess({ ...o, synchronous }, db, redisUrls, onEvent)
+      ? await startInProcess({ ...o, synchronous }, db, redisUrls, busKey, onEvent)
       : await startPrimary({
-          workers, port: o.port, host: o.host, db, redisUrls, semantics: o.semantics,
-          headIntervalMs: o.headIntervalMs, synchronous, writer: o.writer, trace: o.trace, onEvent, onFatal,
+          workers, port: o.port, host: o.host, db, redisUrls, busKey, semantics: o.semantics,
+          headIntervalMs: o.headIntervalMs, synchronous, writer: o.writer, trace: o.trace, onEvent, onFatal, auth: authOf(o, db),
         });
   } catch (e) {
     await redis?.stop();
@@ -92,7 +95,7 @@ export async function startCore(o: CoreOptions, emit: (e: CoreEvent, core: { red
 }
 
 /** One process, its own worker 0 and its own writer: the core's send path with no IPC and no cluster. */
-async function startInProcess(o: CoreOptions, db: string, redisUrls: string[], emit: (e: CoreEvent) => void): Promise<Running> {
+async function startInProcess(o: CoreOptions, db: string, redisUrls: string[], busKey: string, emit: (e: CoreEvent) => void): Promise<Running> {
   const store = openSqliteStore(db, { synchronous: o.synchronous });
   try {
     await migrate(store.db, { dedup: serverFlags(o.semantics).dedup });
@@ -115,7 +118,7 @@ async function startInProcess(o: CoreOptions, db: string, redisUrls: string[], e
         case 'listening':
           table.listening(0, process.pid);
           emit({ type: 'worker-up', slot: 0, pid: process.pid, port: m.port, slotPort: m.slotPort });
-          emit({ type: 'ready', port: o.port, workers: 1, redisUrl: redisUrls.join(','), dbFile: db, pid: process.pid });
+          emit({ type: 'ready', port: o.port, workers: 1, redisUrl: redactRedisUrl(redisUrls.join(',')), dbFile: db, pid: process.pid });
           return true;
         case 'failpoint-fired':
         case 'trace': emit(m); return true;
@@ -127,8 +130,9 @@ async function startInProcess(o: CoreOptions, db: string, redisUrls: string[], e
     connected: true,
   };
   const worker: RunningWorker = await runWorker({
-    DL_SLOT: 0, DL_PORT: o.port, DL_SLOT_PORT: slotPort(o.port, 0), DL_DB: db, DL_REDIS_URL: redisUrls[0] ?? '', DL_SEMANTICS: o.semantics,
+    DL_SLOT: 0, DL_PORT: o.port, DL_SLOT_PORT: slotPort(o.port, 0), DL_DB: db, DL_REDIS_URL: redisUrls[0] ?? '', DL_BUS_KEY: busKey, DL_SEMANTICS: o.semantics,
     DL_HEAD_INTERVAL_MS: o.headIntervalMs, DL_SYNCHRONOUS: o.synchronous, DL_WRITER: 'worker', DL_HOST: o.host, DL_TRACE: o.trace,
+    ...((a) => ({ DL_AUTH_SECRET_FILE: a.secretFile, DL_INSECURE_DEV_USERS: a.insecureDevUsers, DL_ALLOW_ORIGIN: a.allowOrigin }))(authOf(o, db)),
   }, channel);
   return {
     control: (req) => { for (const h of handlers) h(req); },
@@ -136,3 +140,12 @@ async function startInProcess(o: CoreOptions, db: string, redisUrls: string[], e
   };
 }
 
+/**
+ * How the core's connections say who they are: the token key's file (made here, once, before any
+ * worker starts, when it does not exist yet), or `?user=` in the insecure teaching mode.
+ */
+function authOf(o: CoreOptions, db: string): { secretFile: string; insecureDevUsers: boolean; allowOrigin: string } {
+  const secretFile = resolve(o.authSecretFile ?? join(dirname(db), 'auth.key'));
+  if (!o.insecureDevUsers) loadAuthKey(secretFile, true);
+  return { secretFile, insecureDevUsers: o.insecureDevUsers, allowOrigin: o.allowOrigin ?? '' };
+}

@@ -1,9 +1,10 @@
 import { readFile } from 'node:fs/promises';
 import type * as UWS from 'uWebSockets.js';
 import { CLUSTER_MAX_HEADS, RoomName, Seq, MAX_FETCH_LIMIT, type ClusterBody, type HealthBody } from '../protocol/index.js';
-import { readAfter, type Store } from '../store/index.js';
+import { mayJoin, readAfter, type Store } from '../store/index.js';
 import { z } from 'zod';
 import type { Metrics } from './metrics.js';
+import type { ConnectionGate } from './connection-gate.js';
 import { CHAT_SCRIPT_PATH, chatPageHtml, missingBundleHtml, webBundleExists, webBundlePath } from './web-ui.js';
 
 /** What the worker answering `/cluster` contributes: the processes, as its primary's table has them; the routes add the database's heads. */
@@ -37,16 +38,23 @@ function respondAsync(res: UWS.HttpResponse, work: () => Promise<HttpAnswer>): v
 }
 
 /** Mounts /health, /metrics, /history, /cluster and the web chat (`/` and its script) on a uWS app. */
-export function mountHttpRoutes(app: UWS.TemplatedApp, deps: { store: Store; metrics: Metrics; health: () => Promise<HealthBody>; cluster: () => Promise<ClusterProcesses> }): void {
+export function mountHttpRoutes(app: UWS.TemplatedApp, deps: { store: Store; metrics: Metrics; health: () => Promise<HealthBody>; cluster: () => Promise<ClusterProcesses>; userOf: ConnectionGate['userOf'] }): void {
   app.get('/health', (res) => respondAsync(res, async () => {
     const h = await deps.health();
     return { status: h.ok ? '200 OK' : '503 Service Unavailable', type: 'application/json', body: JSON.stringify(h) };
   }));
   app.get('/metrics', (res) => respondAsync(res, async () => ({ status: '200 OK', type: deps.metrics.registry.contentType, body: await deps.metrics.registry.metrics() })));
+  // A room's history, for whoever may join it: the same token (or dev user) and membership as a WebSocket.
   app.get('/history', (res, req) => {
-    const q = HistoryQuery.safeParse(Object.fromEntries(new URLSearchParams(req.getQuery() ?? '')));
+    const query = req.getQuery() ?? '';
+    const authorization = req.getHeader('authorization');
+    const params = Object.fromEntries([...new URLSearchParams(query)].filter(([k]) => k !== 'token' && k !== 'user'));
+    const q = HistoryQuery.safeParse(params);
     respondAsync(res, async () => {
+      const who = deps.userOf(query, authorization);
+      if (!who.ok) return { status: who.status, type: 'application/json', body: JSON.stringify({ error: who.why }) };
       if (!q.success) return { status: '400 Bad Request', type: 'application/json', body: JSON.stringify({ error: q.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`) }) };
+      if (!(await mayJoin(deps.store, q.data.room, who.user))) return { status: '403 Forbidden', type: 'application/json', body: JSON.stringify({ error: `room ${q.data.room} is members-only and ${who.user} is not a member` }) };
       const rows = await readAfter(deps.store, q.data.room, q.data.after, q.data.limit);
       return { status: '200 OK', type: 'application/json', body: JSON.stringify({ room: q.data.room, messages: rows }) };
     });

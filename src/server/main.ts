@@ -5,9 +5,16 @@
  * `ControlRequest`s; on a terminal it prints where it serves. Exit codes: 0 stopped, 2 bad flags or
  * could not start.
  */
-import { ControlRequest, slotPort, wsUrl, type CoreEvent } from '../protocol/index.js';
+import { dirname, join, resolve } from 'node:path';
+import { ControlRequest, redactRedisUrl, slotPort, wsUrl, type CoreEvent } from '../protocol/index.js';
 import type { EmbeddedRedis } from '../fanout/index.js';
 import { CoreUsageError, parseCoreArgv, startCore, type RunningCore } from './core.js';
+import { signToken } from '../protocol/auth.js';
+import { loadAuthKey } from '../protocol/node/auth-key.js';
+
+/** The user the printed web chat link is for, and how long its token lasts. */
+const WEB_USER = 'web';
+const WEB_TOKEN_TTL_S = 12 * 3600;
 
 /** Runs the program: flags from `argv`, events to the IPC parent (the lab) or a summary on stdout. */
 async function main(argv: string[]): Promise<void> {
@@ -27,9 +34,17 @@ async function main(argv: string[]): Promise<void> {
     // The summary is printed under a parent too: the lab keeps it in the core's log, `serve` shows it.
     if (e.type === 'ready') {
       const slots = Array.from({ length: e.workers }, (_, k) => `worker ${k}: ${wsUrl(o.host, slotPort(o.port, k))}`).join('\n  ');
-      const redis = c.redis ? `embedded (pid ${c.redis.pid}, unix socket ${c.redis.path})` : (o.redis ?? 'none');
-      process.stdout.write(`deliverylab serving on ${wsUrl(o.host, o.port)} (web UI http://${o.host}:${o.port}/)\n  ${slots}\n` +
-        `  database ${e.dbFile}\n  redis ${redis}\n  semantics ${o.semantics}, writer ${o.inProcess ? 'this process' : o.writer}\nCtrl-C stops everything.\n`);
+      const redis = c.redis ? `embedded (pid ${c.redis.pid}, unix socket ${c.redis.path})` : (o.redis ? redactRedisUrl(o.redis) : 'none');
+      const keyFile = o.authSecretFile ?? join(dirname(resolve(o.db)), 'auth.key');
+      // A token of its own for the web chat, so the page opens as it is printed (a local user, `web`).
+      const webToken = o.insecureDevUsers ? Promise.resolve('') : signToken(loadAuthKey(keyFile, false), WEB_USER, WEB_TOKEN_TTL_S).catch(() => '');
+      void webToken.then((token) => process.stdout.write(`deliverylab serving on ${wsUrl(o.host, o.port)}\n  ${slots}\n` +
+        `  database ${e.dbFile}\n  redis ${redis}\n  semantics ${o.semantics}, writer ${o.inProcess ? 'this process' : o.writer}\n` +
+        (o.insecureDevUsers
+          ? `  web chat http://${o.host}:${o.port}/?user=NAME\n${'!'.repeat(78)}\n!! INSECURE DEV USERS: no tokens; ?user=NAME makes anyone anyone. Teaching only: never expose this core.\n${'!'.repeat(78)}\n`
+          : `  web chat http://${o.host}:${o.port}/?token=${token} (as "${WEB_USER}", for ${WEB_TOKEN_TTL_S / 3600} h)\n` +
+            `  auth: tokens signed with ${keyFile} (deliverylab token <user> --auth-secret-file ${keyFile}; connect with ?token=… or Authorization: Bearer …)\n`) +
+        'Ctrl-C stops everything.\n'));
     } else if (e.type === 'worker-exit' && !stopping) process.stdout.write(`worker ${e.slot} (pid ${e.pid}) exited (${e.signal ?? `code ${e.code}`}); re-forking\n`);
   };
   let started = false;

@@ -2,7 +2,7 @@ import cluster, { type Worker } from 'node:cluster';
 import { fileURLToPath } from 'node:url';
 import { once } from 'node:events';
 import {
-  FAILPOINTS, slotPort, serverFlags, WorkerToPrimary,
+  FAILPOINTS, redactRedisUrl, slotPort, serverFlags, WorkerToPrimary,
   type CommitReply, type CommitRequest, type CommitResult, type ControlRequest, type CoreEvent, type PrimaryToWorker, type SemanticsName, type Synchronous, type WriterName,
 } from '../protocol/index.js';
 import { GroupCommit, migrate, openSqliteStore } from '../store/index.js';
@@ -23,6 +23,8 @@ export interface PrimaryOptions {
   db: string;
   /** Redis URLs (or unix socket paths); worker k uses redisUrls[k % length] (the lab passes one fault proxy per worker). */
   redisUrls: string[];
+  /** The node's bus key (hex), handed to every worker in its environment. */
+  busKey: string;
   /** @default 'effectively-once' */
   semantics?: SemanticsName;
   /** How often workers send database heads to their clients. @default 1000 */
@@ -33,6 +35,8 @@ export interface PrimaryOptions {
   writer?: WriterName;
   /** Emit trace events (the workers' and this primary's commits) as `trace` events. @default false */
   trace?: boolean;
+  /** How connections say who they are (the token key's file, or `?user=` in the insecure teaching mode) and which browser origins may connect. */
+  auth: { secretFile: string; insecureDevUsers: boolean; allowOrigin: string };
   /** Receives worker-up, worker-exit, ready, failpoint and trace events. */
   onEvent?: (e: CoreEvent) => void;
   /** Called once when the core cannot start: a worker slot died this many times in a row before it ever listened. */
@@ -92,9 +96,10 @@ export async function startPrimary(opts: PrimaryOptions): Promise<Primary> {
   const fork = (slot: number) => {
     const w = cluster.fork({
       DL_SLOT: String(slot), DL_PORT: String(opts.port), DL_SLOT_PORT: String(slotPort(opts.port, slot)), DL_DB: opts.db,
-      DL_REDIS_URL: opts.redisUrls.length ? opts.redisUrls[slot % opts.redisUrls.length] : '', DL_SEMANTICS: semantics,
+      DL_REDIS_URL: opts.redisUrls.length ? opts.redisUrls[slot % opts.redisUrls.length] : '', DL_BUS_KEY: opts.busKey, DL_SEMANTICS: semantics,
       DL_HEAD_INTERVAL_MS: String(opts.headIntervalMs ?? 1000), DL_SYNCHRONOUS: opts.synchronous ?? 'FULL', DL_HOST: opts.host ?? '127.0.0.1', DL_WRITER: writer,
       DL_TRACE: String(tracer.on),
+      DL_AUTH_SECRET_FILE: opts.auth.secretFile, DL_INSECURE_DEV_USERS: String(opts.auth.insecureDevUsers), DL_ALLOW_ORIGIN: opts.auth.allowOrigin,
     });
     bySlot.set(slot, w);
     const pid = w.process.pid!;
@@ -116,7 +121,7 @@ export async function startPrimary(opts: PrimaryOptions): Promise<Primary> {
           emit({ type: 'worker-up', slot, pid, port: m.data.port, slotPort: m.data.slotPort });
           if (!announced && [...bySlot.keys()].every((s) => upSince.has(s)) && bySlot.size === opts.workers) {
             announced = true;
-            emit({ type: 'ready', port: opts.port, workers: opts.workers, redisUrl: opts.redisUrls.join(','), dbFile: opts.db, pid: process.pid });
+            emit({ type: 'ready', port: opts.port, workers: opts.workers, redisUrl: redactRedisUrl(opts.redisUrls.join(',')), dbFile: opts.db, pid: process.pid });
           }
         }
       }

@@ -1,5 +1,5 @@
 import {
-  CLUSTER_QUERY_TIMEOUT_MS, CLUSTER_STATUS_INTERVAL_MS, MAX_FRAME_BYTES, PrimaryToWorker, serverFlags,
+  CLOSE_CODES, CLUSTER_QUERY_TIMEOUT_MS, CLUSTER_STATUS_INTERVAL_MS, MAX_BUFFERED_PER_CONNECTION, MAX_BUFFERED_PER_WORKER, MAX_FRAME_BYTES, PrimaryToWorker, serverFlags,
   type ClusterTableReply, type ClusterWorker, type CommitResult, type HealthBody, type PendingSend, type ServerFrame, type WorkerStatusReport,
 } from '../protocol/index.js';
 import { GroupCommit, openSqliteStore, probe, type Writer } from '../store/index.js';
@@ -11,6 +11,7 @@ import { ChatWorker, type Session, type Socket } from './chat-worker.js';
 import { mountHttpRoutes, type ClusterProcesses } from './http-routes.js';
 import { RateLimiter } from './rate-limiter.js';
 import { PrimaryWriter } from './primary-writer.js';
+import { ConnectionGate } from './connection-gate.js';
 import { SendBatcher } from './send-batcher.js';
 import { traceCommits, Tracer } from './tracer.js';
 import type { WorkerChannel } from './worker-channel.js';
@@ -20,6 +21,12 @@ import { logger } from './logger.js';
 /** Frames per second a connection may send on average, and its burst. */
 const RATE_PER_SEC = 5000;
 const RATE_BURST = 10_000;
+/** Frames over this close the connection with 1009 (MAX_FRAME_BYTES < size ≤ this: a too_large error, the connection stays). */
+const HARD_FRAME_BYTES = 4 * MAX_FRAME_BYTES;
+/** uWS drops a connection whose frame is over this by itself (no close code): the memory one frame may take. */
+const UWS_MAX_PAYLOAD = 16 * MAX_FRAME_BYTES;
+/** How often the worker adds up its connections' send buffers. */
+const BUFFER_CHECK_MS = 250;
 /** How long a graceful stop waits for commits in flight. */
 const STOP_DRAIN_MS = 2000;
 
@@ -66,6 +73,8 @@ export async function runWorker(opts: WorkerOptions, channel: WorkerChannel, hoo
     ? new RedisBus({
         url: opts.DL_REDIS_URL,
         origin,
+        key: opts.DL_BUS_KEY,
+        onRejected: (reason) => metrics.busRejected.inc({ reason }),
         onMessage: (room, frame, from) => {
           metrics.busReceived.inc();
           chat?.fromBus(room, frame, from);
@@ -76,25 +85,36 @@ export async function runWorker(opts: WorkerOptions, channel: WorkerChannel, hoo
   chat = new ChatWorker({ app, store, batcher, bus, failpoints, metrics, tracer, options: opts });
   const worker = chat;
   const sockets = new Set<Socket>();
+  const gate = new ConnectionGate({ secretFile: opts.DL_AUTH_SECRET_FILE, insecureDevUsers: opts.DL_INSECURE_DEV_USERS, allowOrigin: opts.DL_ALLOW_ORIGIN, port: opts.DL_PORT });
 
   app.ws<Session>('/ws', {
-    maxPayloadLength: 4 * MAX_FRAME_BYTES,
+    // Frames up to MAX_FRAME_BYTES are read; larger ones up to HARD_FRAME_BYTES get too_large; larger still
+    // close the connection with 1009 and a reason; beyond uWS's own bound it drops the connection itself.
+    maxPayloadLength: UWS_MAX_PAYLOAD,
     // A slow client is disconnected (and replays on reconnect) rather than silently skipped.
-    maxBackpressure: 8 * 1024 * 1024,
+    maxBackpressure: MAX_BUFFERED_PER_CONNECTION,
     closeOnBackpressureLimit: 1,
     idleTimeout: 60,
     sendPingsAutomatically: true,
     upgrade: (res, req, context) => {
-      const user = new URLSearchParams(req.getQuery() ?? '').get('user') ?? `anon-${Math.random().toString(36).slice(2, 8)}`;
-      const session: Session = { user: user.slice(0, 64), rooms: new Set(), closed: false, limiter: new RateLimiter(RATE_PER_SEC, RATE_BURST) };
+      // Decided at once (no await): the token's signature and claims are checked synchronously.
+      const d = gate.decide({ query: req.getQuery() ?? '', authorization: req.getHeader('authorization'), origin: req.getHeader('origin'), host: req.getHeader('host') });
+      if (!d.ok) {
+        metrics.refusedUpgrades.inc({ status: d.status.slice(0, 3) });
+        res.writeStatus(d.status).writeHeader('content-type', 'text/plain; charset=utf-8').end(d.why);
+        return;
+      }
+      const session: Session = { user: d.user, rooms: new Set(), closed: false, limiter: new RateLimiter(RATE_PER_SEC, RATE_BURST), reads: 0, joining: new Map() };
       res.upgrade(session, req.getHeader('sec-websocket-key'), req.getHeader('sec-websocket-protocol'), req.getHeader('sec-websocket-extensions'), context);
     },
     open: (ws) => {
+      gate.opened(ws.getUserData().user);
       sockets.add(ws);
       metrics.connections.set(sockets.size);
       ws.send(JSON.stringify({ type: 'welcome', worker: slot, pid: process.pid, user: ws.getUserData().user } satisfies ServerFrame), false);
     },
     message: (ws, data, isBinary) => {
+      if (data.byteLength > HARD_FRAME_BYTES) return void ws.end(CLOSE_CODES.tooBig, `frame of ${data.byteLength} bytes is over the hard limit of ${HARD_FRAME_BYTES}`);
       if (isBinary) {
         ws.send(JSON.stringify({ type: 'error', code: 'bad_frame', message: 'frames are JSON text, not binary' } satisfies ServerFrame), false);
         return;
@@ -102,6 +122,7 @@ export async function runWorker(opts: WorkerOptions, channel: WorkerChannel, hoo
       worker.onFrame(ws, data);
     },
     close: (ws) => {
+      gate.closed(ws.getUserData().user);
       sockets.delete(ws);
       metrics.connections.set(sockets.size);
       worker.onClose(ws);
@@ -147,6 +168,7 @@ export async function runWorker(opts: WorkerOptions, channel: WorkerChannel, hoo
       return { ok: db === 'ok', worker: slot, pid: process.pid, connections: sockets.size, semantics: opts.DL_SEMANTICS, writer: opts.DL_WRITER, db, redis, failpoints: failpoints.armed, rooms: worker.localRooms.length };
     },
     cluster,
+    userOf: (query, authorization) => gate.userOf(query, authorization),
   });
 
   // Handlers first: a primary gone (or a failpoint armed) while the ports are still opening must not be missed.
@@ -166,6 +188,7 @@ export async function runWorker(opts: WorkerOptions, channel: WorkerChannel, hoo
   let listenSockets: unknown[] = [];
   let headTimer: NodeJS.Timeout | undefined;
   let statusTimer: NodeJS.Timeout | undefined;
+  let bufferTimer: NodeJS.Timeout | undefined;
   let stopping: Promise<void> | undefined;
   const stop = (why: string) => {
     stopping ??= (async () => {
@@ -174,6 +197,8 @@ export async function runWorker(opts: WorkerOptions, channel: WorkerChannel, hoo
       headTimer = undefined;
       if (statusTimer) clearInterval(statusTimer);
       statusTimer = undefined;
+      if (bufferTimer) clearInterval(bufferTimer);
+      bufferTimer = undefined;
       for (const s of listenSockets) uws.us_listen_socket_close(s as never);
       // Commits in flight finish and are acked before the sockets close (bounded: a stop must not hang).
       await Promise.race([batcher.idle(), new Promise((r) => setTimeout(r, STOP_DRAIN_MS))]);
@@ -199,6 +224,7 @@ export async function runWorker(opts: WorkerOptions, channel: WorkerChannel, hoo
     app.listen(opts.DL_HOST, port, (s) => (s ? resolve(s) : reject(new Error(`worker ${slot} could not listen on ${opts.DL_HOST}:${port} (port in use?)`))));
   })));
   if (stopping) return { stop };
+  bufferTimer = setInterval(() => shedBufferedBytes(sockets, MAX_BUFFERED_PER_WORKER), BUFFER_CHECK_MS);
   if (worker.flags.heads) headTimer = setInterval(() => void worker.broadcastHeads().catch((e) => log.warn({ err: String(e) }, 'head broadcast failed')), opts.DL_HEAD_INTERVAL_MS);
   channel.send({ type: 'listening', slot, pid: process.pid, port: opts.DL_PORT, slotPort: opts.DL_SLOT_PORT });
   listeningAt = performance.now();
@@ -207,6 +233,22 @@ export async function runWorker(opts: WorkerOptions, channel: WorkerChannel, hoo
   statusTimer = setInterval(() => channel.send(statusReport()), CLUSTER_STATUS_INTERVAL_MS);
   log.info({ port: opts.DL_PORT, slotPort: opts.DL_SLOT_PORT, semantics: opts.DL_SEMANTICS, writer: opts.DL_WRITER }, 'worker listening');
   return { stop };
+}
+
+/**
+ * Bounds what all connections of the worker may have waiting in their send buffers: beyond `max`,
+ * the fullest are closed with 1013 (try again later) until the rest fit; each replays on reconnect.
+ */
+function shedBufferedBytes(sockets: ReadonlySet<Socket>, max: number): void {
+  let total = 0;
+  for (const ws of sockets) total += ws.getBufferedAmount();
+  if (total <= max) return;
+  const fullest = [...sockets].map((ws) => ({ ws, bytes: ws.getBufferedAmount() })).sort((a, b) => b.bytes - a.bytes);
+  for (const { ws, bytes } of fullest) {
+    if (total <= max) break;
+    total -= bytes;
+    ws.end(CLOSE_CODES.overloaded, `this worker's send buffers are full (${max} bytes); reconnect later`);
+  }
 }
 
 /** A writer whose every answered batch is reported to `onResults` (in the first microtask after its transaction's `onCommit`). */

@@ -17,6 +17,18 @@ export interface RoomsTable {
   head: number;
 }
 
+/** `room_access`: a room listed here is members-only (every other room is open to every user). */
+export interface RoomAccessTable {
+  room: string;
+  mode: 'members';
+}
+
+/** `room_members`: who may join a members-only room. */
+export interface RoomMembersTable {
+  room: string;
+  user: string;
+}
+
 /** Migration bookkeeping written by the store's migrator. */
 export interface SchemaTable {
   name: string;
@@ -27,6 +39,8 @@ export interface SchemaTable {
 export interface Database {
   messages: MessagesTable;
   rooms: RoomsTable;
+  room_access: RoomAccessTable;
+  room_members: RoomMembersTable;
   dl_schema: SchemaTable;
 }
 

@@ -30,3 +30,24 @@ export async function readHeads(store: Store, rooms: readonly string[]): Promise
 export async function probe(store: Store): Promise<void> {
   await store.db.selectFrom('rooms').select('name').limit(1).execute();
 }
+
+/** Whether `user` may join `room`: every room is open unless `room_access` makes it members-only, then only its members may. */
+export async function mayJoin(store: Store, room: string, user: string): Promise<boolean> {
+  const access = await store.db.selectFrom('room_access').select('mode').where('room', '=', room).executeTakeFirst();
+  if (access === undefined) return true;
+  const member = await store.db.selectFrom('room_members').select('user').where('room', '=', room).where('user', '=', user).executeTakeFirst();
+  return member !== undefined;
+}
+
+/** Makes a room members-only with these members (added to any it has), or open again (`members` undefined). */
+export async function setRoomAccess(store: Store, room: string, members: readonly string[] | undefined): Promise<void> {
+  await store.db.transaction().execute(async (tx) => {
+    if (members === undefined) {
+      await tx.deleteFrom('room_access').where('room', '=', room).execute();
+      await tx.deleteFrom('room_members').where('room', '=', room).execute();
+      return;
+    }
+    await tx.insertInto('room_access').values({ room, mode: 'members' }).onConflict((c) => c.column('room').doNothing()).execute();
+    for (const user of members) await tx.insertInto('room_members').values({ room, user }).onConflict((c) => c.columns(['room', 'user']).doNothing()).execute();
+  });
+}

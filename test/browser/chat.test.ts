@@ -7,7 +7,7 @@
  * Screenshots go to reports/browser/.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -35,6 +35,9 @@ let redis: RedisServerHandle | undefined;
 let core: Core | undefined;
 let browser: Browser | undefined;
 let failed = false;
+let labServer: Server | undefined;
+let labPort = 0;
+let labHandler: ((req: IncomingMessage, res: ServerResponse) => void) | undefined;
 
 const need = <T>(v: T | undefined, what: string): T => {
   if (v === undefined) throw new Error(`${what} did not start`);
@@ -45,7 +48,11 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'dl-browser-'));
   const { startCore } = await loadCoreProcess();
   redis = await startRedisServer();
-  core = await startCore({ workers: WORKERS, db: join(dir, 'db.sqlite'), redisUrls: [redis.url], logFile: join(dir, 'core.log') });
+  // The other server that serves the page (last test) listens first: the core lets its origin in.
+  labServer = createServer((req, res) => (labHandler ? labHandler(req, res) : res.writeHead(503).end()));
+  await new Promise<void>((resolve) => labServer!.listen(0, '127.0.0.1', resolve));
+  labPort = (labServer.address() as { port: number }).port;
+  core = await startCore({ workers: WORKERS, db: join(dir, 'db.sqlite'), redisUrls: [redis.url], logFile: join(dir, 'core.log'), allowOrigin: `http://127.0.0.1:${labPort}` });
   await waitBusReady(core, WORKERS, READY_MS);
   browser = await launchChromium();
 }, 120_000);
@@ -56,6 +63,7 @@ afterAll(async () => {
   } finally {
     await core?.stop();
     await redis?.stop();
+    await new Promise<void>((resolve) => (labServer ? labServer.close(() => resolve()) : resolve()));
     if (dir && failed) console.error(`kept ${dir} (core.log, db.sqlite) for the failed test`);
     else if (dir) rmSync(dir, { recursive: true, force: true });
   }
@@ -87,6 +95,8 @@ async function closeChat(c: ChatPage | undefined): Promise<void> {
 }
 
 const corePageUrl = (query: string, port = need(core, 'the core').port) => `http://127.0.0.1:${port}/?${query}`;
+/** A token of the core's for `user` (the page connects with ?token=). */
+const tokenOf = (user: string) => need(core, 'the core').token(user);
 
 /** Resolves once the page says it is connected (to `worker`, or to a process other than `notPid`, when given); returns the worker and pid it shows. */
 async function connected(c: ChatPage, want: { worker?: number; notPid?: number } = {}): Promise<{ worker: number; pid: number }> {
@@ -159,8 +169,8 @@ describe('the web chat in headless Chromium', () => {
     let alice: ChatPage | undefined;
     let bob: ChatPage | undefined;
     try {
-      alice = await openChat(corePageUrl('worker=0&user=alice'));
-      bob = await openChat(corePageUrl('worker=1&user=bob'));
+      alice = await openChat(corePageUrl(`worker=0&token=${await tokenOf('alice')}`));
+      bob = await openChat(corePageUrl(`worker=1&token=${await tokenOf('bob')}`));
       const a0 = await connected(alice, { worker: 0 });
       await connected(bob, { worker: 1 });
       expect(a0.pid).toBe(c.pid(0));
@@ -207,7 +217,7 @@ describe('the web chat in headless Chromium', () => {
     let holdAcks = false;
     const held: { route: WebSocketRoute; message: string | Buffer }[] = [];
     try {
-      carol = await openChat(corePageUrl('user=carol'), (page) => page.routeWebSocket(/\/ws\?user=carol$/, (ws) => {
+      carol = await openChat(corePageUrl(`token=${await tokenOf('carol')}`), (page) => page.routeWebSocket(/\/ws\?token=/, (ws) => {
         const server = ws.connectToServer();
         ws.onMessage((m) => server.send(m));
         server.onMessage((m) => {
@@ -265,7 +275,7 @@ describe('the web chat in headless Chromium', () => {
     let stopped: number | undefined;
     try {
       // Served by worker 0's own port: its /cluster is asked of worker 0, which asks the primary.
-      dave = await openChat(corePageUrl('worker=0&user=dave', slotPort(c.port, 0)));
+      dave = await openChat(corePageUrl(`worker=0&token=${await tokenOf('dave')}`, slotPort(c.port, 0)));
       await connected(dave, { worker: 0 });
       const id = await sendMessage(dave, 'lobby', 'dave: checking the panel');
       await expectAcked(dave, id);
@@ -312,13 +322,12 @@ describe('the web chat in headless Chromium', () => {
   it('another server serves the same page with a config: fault controls post commands and show the replies', () => tracked(async () => {
     const c = need(core, 'the core');
     const commands: string[] = [];
-    let lab: Server | undefined;
     let erin: ChatPage | undefined;
     try {
       // A hostile character sequence in a config value must stay data inside the page's <script>.
       const commandPath = '/command?x=</script><script>window.pwned=1</script>';
       const config: WebConfig = { wsBase: `ws://127.0.0.1:${c.port}`, clusterUrl: `http://127.0.0.1:${c.port}/cluster`, controls: { commandUrl: commandPath } };
-      lab = createServer((req, res) => {
+      labHandler = (req, res) => {
         const url = new URL(req.url ?? '/', 'http://x');
         if (req.method === 'GET' && url.pathname === '/') return void res.writeHead(200, { 'content-type': 'text/html' }).end(chatPageHtml(config));
         if (req.method === 'GET' && url.pathname === '/app.js') return void readFile(webBundlePath()).then((js) => res.writeHead(200, { 'content-type': 'application/javascript' }).end(js));
@@ -332,10 +341,8 @@ describe('the web chat in headless Chromium', () => {
           return;
         }
         res.writeHead(404).end();
-      });
-      await new Promise<void>((resolve) => lab!.listen(0, '127.0.0.1', resolve));
-      const labPort = (lab.address() as { port: number }).port;
-      erin = await openChat(`http://127.0.0.1:${labPort}/?user=erin&worker=1`);
+      };
+      erin = await openChat(`http://127.0.0.1:${labPort}/?token=${await tokenOf('erin')}&worker=1`);
       const page = erin.page;
       // Served elsewhere, it still reaches the core: its workers (wsBase) and the cluster's view (clusterUrl).
       await connected(erin, { worker: 1 });
@@ -363,7 +370,7 @@ describe('the web chat in headless Chromium', () => {
       expect(erin.errors).toEqual([]);
     } finally {
       await closeChat(erin);
-      if (lab) await new Promise((resolve) => lab!.close(resolve));
+      labHandler = undefined;
     }
   }));
 });

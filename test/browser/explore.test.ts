@@ -52,6 +52,9 @@ describe('explore web console', () => {
     const p = page!;
     await p.goto(consoleUrl);
     await until(async () => (await cell('worker-1-state')) === 'up' && /^\d+$/.test(await cell('worker-1-pid')), CONVERGE_MS, 'worker 1 up in the panel');
+    // The console's chat is a client of the session's core too (another origin, let in; a token of its own).
+    await until(async () => (await p.getByTestId('conn-state').getAttribute('data-state')) === 'connected', CONVERGE_MS, 'the console page connected to a worker');
+    expect(await p.getByTestId('who').innerText()).toContain('explorer');
     const before = Number(await cell('worker-1-pid'));
     expect(explore!.pid).toBeDefined();
 

@@ -96,10 +96,15 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
+/** A connection of `user`, joined to ROOM and `elsewhere` (a send or fetch needs a join). */
 async function open(user: string): Promise<RawSocket> {
-  const { socket, welcome } = await RawSocket.open(`${core!.slotUrl(0)}?user=${user}`);
+  const { socket, welcome } = await RawSocket.open(`${core!.slotUrl(0)}${await core!.credentials(user)}`);
   sockets.push(socket);
   expect(welcome).toMatchObject({ worker: 0, user, pid: core!.pid(0) });
+  for (const room of [ROOM, 'elsewhere']) {
+    socket.send({ type: 'join', room });
+    await socket.take('joined', (j) => j.room === room);
+  }
   return socket;
 }
 

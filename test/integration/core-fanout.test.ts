@@ -56,7 +56,7 @@ describe.each(['primary', 'worker'] as const)('core fan-out across two workers (
 
   it('every member gets every message of its rooms once, in seq order, equal to the database', async () => {
     const c = fx.core;
-    for (const p of PLACEMENT) fx.members.push(startMember({ ...p, urls: [c.slotUrl(p.home)] }));
+    for (const p of PLACEMENT) fx.members.push(startMember({ ...p, credentials: await c.credentials(p.name), urls: [c.slotUrl(p.home)] }));
     await allJoined(fx.members);
 
     const acks = await within(Promise.all(fx.members.flatMap((m) => m.rooms.flatMap((room) =>
@@ -85,7 +85,7 @@ describe.each(['primary', 'worker'] as const)('core fan-out across two workers (
   it('a send retried five times with one id is one row, and every ack carries its seq', async () => {
     const c = fx.core;
     const room = 'retry';
-    const watcher = startMember({ name: 'watcher', home: 1, rooms: [room], urls: [c.slotUrl(1)] });
+    const watcher = startMember({ name: 'watcher', credentials: await c.credentials('watcher'), home: 1, rooms: [room], urls: [c.slotUrl(1)] });
     fx.members.push(watcher);
     await allJoined([watcher]);
     // An earlier message, so the retried one's seq is not trivially 1.
@@ -93,8 +93,10 @@ describe.each(['primary', 'worker'] as const)('core fan-out across two workers (
 
     const frame = { type: 'send', id: '01JRETRIEDSENDSAMEID00000', room, body: 'once, whatever the retries' };
     const isOurs = (a: AckFrame) => a.id === frame.id;
-    const { socket: first } = await RawSocket.open(`${c.slotUrl(0)}?user=retrier`);
+    const { socket: first } = await RawSocket.open(`${c.slotUrl(0)}${await c.credentials('retrier')}`);
     sockets.push(first);
+    first.send({ type: 'join', room, replay: false });
+    await first.take('joined');
     // Three attempts in one tick (they race into one group commit or consecutive ones)...
     first.send(frame);
     first.send(frame);
@@ -103,8 +105,10 @@ describe.each(['primary', 'worker'] as const)('core fan-out across two workers (
     // ...one after the acks on the same connection, and one from another worker (a retry after a reconnect).
     first.send(frame);
     const late = await first.take('ack', isOurs);
-    const { socket: second } = await RawSocket.open(`${c.slotUrl(1)}?user=retrier`);
+    const { socket: second } = await RawSocket.open(`${c.slotUrl(1)}${await c.credentials('retrier')}`);
     sockets.push(second);
+    second.send({ type: 'join', room, replay: false });
+    await second.take('joined');
     second.send(frame);
     const elsewhere = await second.take('ack', isOurs);
 

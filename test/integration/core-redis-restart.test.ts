@@ -70,7 +70,7 @@ describe('core under a Redis crash and restart', () => {
   it('loses no acked message and every client converges to the database', async () => {
     const c = fx.core;
     const r = fx.redis;
-    for (const p of PLACEMENT) fx.members.push(startMember({ ...p, urls: [c.slotUrl(p.home), c.slotUrl((p.home + 1) % WORKERS)] }));
+    for (const p of PLACEMENT) fx.members.push(startMember({ ...p, credentials: await c.credentials(p.name), urls: [c.slotUrl(p.home), c.slotUrl((p.home + 1) % WORKERS)] }));
     const sending = new AbortController();
     fx.stopSending.add(sending);
     const loops = fx.members.map((m) => sendUntilAborted(m, sending.signal));
@@ -114,7 +114,7 @@ describe('core under a Redis crash and restart', () => {
     const r = fx.redis;
     const room = 'joined-in-outage';
     await r.kill('SIGKILL');
-    const watcher = startMember({ name: 'watcher', home: 1, rooms: [room], urls: [c.slotUrl(1)] });
+    const watcher = startMember({ name: 'watcher', credentials: await c.credentials('watcher'), home: 1, rooms: [room], urls: [c.slotUrl(1)] });
     fx.members.push(watcher);
     await waitFor(() => expect(watcher.events.some((e) => e.type === 'joined' && e.room === room)).toBe(true), PROGRESS_TIMEOUT_MS);
     await r.restart();
@@ -125,7 +125,7 @@ describe('core under a Redis crash and restart', () => {
       RESUBSCRIBE_TIMEOUT_MS);
 
     // And a message committed on worker 0 reaches worker 1 through Redis, not only through a gap fetch.
-    const sender = startMember({ name: 'sender', home: 0, rooms: [room], urls: [c.slotUrl(0)] });
+    const sender = startMember({ name: 'sender', credentials: await c.credentials('sender'), home: 0, rooms: [room], urls: [c.slotUrl(0)] });
     fx.members.push(sender);
     const busBefore = await workerCounter(c, 1, 'dl_bus_messages_received_total');
     const ack = await send(sender, room, 'after the outage');

@@ -52,7 +52,7 @@ afterEach(async (ctx) => {
 
 /** Opens a connection to `slot` as `user` and joins the room; resolves with the socket and its worker's pid. */
 async function member(r: Running, slot: number, user: string): Promise<{ socket: RawSocket; pid: number }> {
-  const { socket, welcome } = await RawSocket.open(`${r.core.slotUrl(slot)}?user=${user}`);
+  const { socket, welcome } = await RawSocket.open(`${r.core.slotUrl(slot)}${await r.core.credentials(user)}`);
   r.sockets.push(socket);
   expect(welcome.worker).toBe(slot);
   socket.send({ type: 'join', room: ROOM, after: 0 });

@@ -41,7 +41,7 @@ describe('core under a worker SIGKILL', () => {
     const c = fx.core;
     const slots = Array.from({ length: WORKERS }, (_, k) => k);
     for (const p of PLACEMENT) {
-      fx.members.push(startMember({ ...p, urls: slots.map((k) => c.slotUrl((p.home + k) % WORKERS)) }));
+      fx.members.push(startMember({ ...p, credentials: await c.credentials(p.name), urls: slots.map((k) => c.slotUrl((p.home + k) % WORKERS)) }));
     }
     const sending = new AbortController();
     fx.stopSending.add(sending);
@@ -76,7 +76,7 @@ describe('core under a worker SIGKILL', () => {
     expect(await expectAllSendsAcked(fx.members, SETTLE_TIMEOUT_MS)).toBe(issued);
     const dbFile = fx.dbFile;
     // A late joiner on the re-forked worker replays everything from the database.
-    const late = startMember({ name: 'late', home: KILLED_SLOT, rooms: ROOMS, urls: [c.slotUrl(KILLED_SLOT)] });
+    const late = startMember({ name: 'late', credentials: await c.credentials('late'), home: KILLED_SLOT, rooms: ROOMS, urls: [c.slotUrl(KILLED_SLOT)] });
     fx.members.push(late);
     await waitCaughtUp(fx.members, readDbHeads(dbFile), CATCH_UP_TIMEOUT_MS);
 

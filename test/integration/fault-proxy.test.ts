@@ -52,7 +52,7 @@ async function refusedConnection(port: number): Promise<{ how: string; received:
   return { how, received };
 }
 
-/** A raw TCP connection to the proxy that records what it receives and how it ended. */
+/** A raw TCP connection to the proxy, authenticated to the lab's Redis behind it, that records what it receives (after AUTH's +OK) and how it ended. */
 async function rawConnection(port: number): Promise<{ socket: Socket; received: () => string; ended: Promise<string> }> {
   const socket = connect({ host: '127.0.0.1', port });
   sockets.push(socket);
@@ -65,6 +65,9 @@ async function rawConnection(port: number): Promise<{ socket: Socket; received: 
     socket.once('connect', resolve);
     socket.once('error', reject);
   });
+  socket.write(`AUTH ${redis.password}\r\n`);
+  await waitFor(() => expect(text).toBe('+OK\r\n'));
+  text = '';
   return { socket, received: () => text, ended };
 }
 
@@ -177,7 +180,8 @@ describe('fault proxy toxics', () => {
     const viaProxy = client(proxy.url);
     await viaProxy.set('big', bigValue(5000));
     const raw = await rawConnection(proxy.port);
-    proxy.addToxic({ kind: 'limit-data', bytes: 100, stream: 'downstream' }, 1);
+    // The limit counts from the connection's start: AUTH's reply (+OK\r\n, 5 bytes) has passed already.
+    proxy.addToxic({ kind: 'limit-data', bytes: 5 + 100, stream: 'downstream' }, 1);
     raw.socket.write('GET big\r\n');
     await raw.ended;
     // Exactly the first 100 bytes of the reply, then the end: cut mid-message.

@@ -42,8 +42,8 @@ describe('a send-losing client planted below the SDK', () => {
     const history = new HistoryRecorder();
     const urls = [cluster.core.slotUrl(0), cluster.core.slotUrl(1)];
     const semantics = { dedup: true, replay: true, fetch: true, retry: true, reorder: true };
-    const sender = startSimClient({ name: 'c0', home: 0, urls, rooms: ['lobby'], semantics, history, random: mulberry32(1), ...(plant ? { plant } : {}) });
-    const listener = startSimClient({ name: 'l0', home: 1, role: 'listener', urls: [...urls].reverse(), rooms: ['lobby'], semantics, history, random: mulberry32(2) });
+    const sender = startSimClient({ name: 'c0', home: 0, urls, credentials: await cluster.core.credentials('c0'), rooms: ['lobby'], semantics, history, random: mulberry32(1), ...(plant ? { plant } : {}) });
+    const listener = startSimClient({ name: 'l0', home: 1, role: 'listener', urls: [...urls].reverse(), credentials: await cluster.core.credentials('l0'), rooms: ['lobby'], semantics, history, random: mulberry32(2) });
     try {
       await waitFor(() => expect(history.events.filter((e) => e.type === 'joined')).toHaveLength(2), WAIT_MS);
       // Worker 0 dies just before committing the next send it handles.

@@ -52,7 +52,7 @@ describe('startRedisServer', () => {
   it('starts a server that answers PING, and stop leaves no process', async () => {
     const server = await startRedisServer();
     servers.push(server);
-    expect(server.url).toBe(`redis://127.0.0.1:${server.port}`);
+    expect(server.url).toBe(`redis://:${server.password}@127.0.0.1:${server.port}`);
     const client = new Redis(server.url);
     clients.push(client);
     expect(await client.ping()).toBe('PONG');

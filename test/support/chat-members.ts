@@ -34,13 +34,13 @@ const TEST_TUNING = {
   backoff: { initialMs: 25, maxMs: 500 },
 } satisfies Partial<ClientOptions>;
 
-/** Starts a member connecting to `urls` in order (the first is its home worker) as user `name`. */
-export function startMember(o: { name: string; home: number; rooms: string[]; urls: string[] }): ChatMember {
+/** Starts a member connecting to `urls` in order (the first is its home worker) as user `name`, with `credentials` (`core.credentials(name)`). */
+export function startMember(o: { name: string; home: number; rooms: string[]; urls: string[]; credentials: string }): ChatMember {
   const delivered: Message[] = [];
   const acks: Ack[] = [];
   const events: ClientEvent[] = [];
   const client = new DeliveryClient({
-    urls: o.urls.map((u) => `${u}?user=${encodeURIComponent(o.name)}`),
+    urls: o.urls.map((u) => `${u}${o.credentials}`),
     user: o.name,
     rooms: o.rooms,
     WebSocket: WebSocket as unknown as NonNullable<ClientOptions['WebSocket']>,

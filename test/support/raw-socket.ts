@@ -37,7 +37,8 @@ export class RawSocket {
       this.#wake();
     });
     ws.on('close', (code, reason) => {
-      this.#closed = `closed by the server (${code} ${String(reason)})`;
+      // A socket error comes first and says more (a protocol error the client found): keep it.
+      this.#closed ??= `closed by the server (${code} ${String(reason)})`;
       this.#wake();
     });
     ws.on('error', (err) => {

@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../database.js';
 import * as m0001 from './0001-initial.js';
+import * as m0002 from './0002-room-access.js';
 
 /** Options a migration may depend on. */
 export interface MigrationOptions {
@@ -11,6 +12,7 @@ export interface MigrationOptions {
 /** Every migration, in order (one per file). */
 const MIGRATIONS: ReadonlyArray<{ name: string; up: (db: Kysely<unknown>, o: MigrationOptions) => Promise<void> }> = [
   { name: '0001-initial', up: m0001.up },
+  { name: '0002-room-access', up: (db) => m0002.up(db) },
 ];
 
 /** Applies the migrations not yet applied, each in its own transaction; run once, by the primary, before workers start. */

@@ -1,0 +1,28 @@
+import { SignJWT } from 'jose';
+import { describe, expect, it } from 'vitest';
+import { signToken, TOKEN_AUDIENCE, TOKEN_ISSUER } from '../../src/protocol/auth.js';
+import { verifyTokenSync } from '../../src/protocol/node/auth-key.js';
+
+const key = new TextEncoder().encode('k'.repeat(64));
+const other = new TextEncoder().encode('o'.repeat(64));
+const b64 = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url');
+
+describe('tokens', () => {
+  it('a token signed by signToken verifies as its subject', async () => {
+    expect(verifyTokenSync(key, await signToken(key, 'zoë😀', 60))).toEqual({ user: 'zoë😀' });
+  });
+
+  it('refuses a missing token, another key, a changed payload, alg none, an expired one, and a foreign issuer', async () => {
+    const good = await signToken(key, 'ann', 60);
+    expect(verifyTokenSync(key, undefined)).toMatchObject({ refused: 'missing' });
+    expect(verifyTokenSync(other, good)).toMatchObject({ refused: 'invalid' });
+    const [h, , s] = good.split('.');
+    const exp = Math.floor(Date.now() / 1000) + 60;
+    expect(verifyTokenSync(key, `${h}.${b64({ sub: 'admin', iss: TOKEN_ISSUER, aud: TOKEN_AUDIENCE, exp })}.${s}`)).toMatchObject({ refused: 'invalid' });
+    expect(verifyTokenSync(key, `${b64({ alg: 'none' })}.${b64({ sub: 'admin', iss: TOKEN_ISSUER, aud: TOKEN_AUDIENCE, exp })}.`)).toMatchObject({ refused: 'invalid' });
+    expect(verifyTokenSync(key, good, exp + 10)).toMatchObject({ refused: 'expired' });
+    const foreign = await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject('ann').setIssuer('someone').setAudience(TOKEN_AUDIENCE).setExpirationTime(exp).sign(key);
+    expect(verifyTokenSync(key, foreign)).toMatchObject({ refused: 'invalid' });
+    expect(verifyTokenSync(key, 'not.a.token')).toMatchObject({ refused: 'invalid' });
+  });
+});
