@@ -1,5 +1,5 @@
 import type * as UWS from 'uWebSockets.js';
-import { roomTopic, serverFlags, MAX_ANSWER_BYTES, MAX_FETCH_LIMIT, MAX_READS_IN_FLIGHT, MAX_ROOMS_PER_CONNECTION, MAX_SENDS_PER_USER_PER_SEC, type CoreTrace, type ErrorCode, type FetchFrame, type JoinFrame, type MsgFrame, type SendFrame, type ServerFrame } from '../protocol/index.js';
+import { CLOSE_CODES, roomTopic, serverFlags, MAX_ANSWER_BYTES, MAX_FETCH_LIMIT, MAX_READS_IN_FLIGHT, MAX_ROOMS_PER_CONNECTION, MAX_SENDS_PER_USER_PER_SEC, type CoreTrace, type ErrorCode, type FetchFrame, type JoinFrame, type MsgFrame, type SendFrame, type ServerFrame } from '../protocol/index.js';
 import { mayJoin, readAfter, readHeads, type MessageRow, type Store } from '../store/index.js';
 import type { RedisBus } from '../fanout/index.js';
 import type { Failpoints } from '../failpoints/index.js';
@@ -15,6 +15,9 @@ type AckTrace = Extract<CoreTrace, { what: 'ack' }>;
 /** A bus origin, `w<slot>:<pid>`. */
 const ORIGIN = /^w(\d+):(\d+)$/;
 
+/** Frames over the rate limit in a row before the connection is closed with 1008. */
+const MAX_REFUSED_FRAMES = 1000;
+
 /** How long a crash point that follows an ack waits for the ack to reach the client before it fires. */
 const CRASH_DRAIN_MS = 20;
 
@@ -26,6 +29,8 @@ export interface Session {
   limiter: RateLimiter;
   /** Joins and fetches waiting for the database (at most MAX_READS_IN_FLIGHT). */
   reads: number;
+  /** Frames refused by the rate limiter in a row (past MAX_REFUSED_FRAMES the connection is closed). */
+  refusedFrames: number;
   /** Rooms whose join is being decided (a members-only check): a send or fetch that follows waits for the answer. */
   joining: Map<string, Promise<boolean>>;
 }
@@ -97,7 +102,12 @@ export class ChatWorker {
   /** Handles one raw frame from a connection. */
   onFrame(ws: Socket, data: ArrayBuffer): void {
     const s = ws.getUserData();
-    if (!s.limiter.take()) return this.#error(ws, 'rate_limited', 'too many frames; slow down');
+    if (!s.limiter.take()) {
+      // A client that goes on after being told to slow down is disconnected.
+      if (++s.refusedFrames > MAX_REFUSED_FRAMES) return void ws.end(CLOSE_CODES.policy, `more than ${MAX_REFUSED_FRAMES} frames over the rate limit: disconnected`);
+      return this.#error(ws, 'rate_limited', 'too many frames; slow down');
+    }
+    s.refusedFrames = 0;
     const p = parseFrame(data);
     if (!p.ok) return this.#error(ws, p.code, p.message, p.ref);
     const f = p.frame;
@@ -165,12 +175,16 @@ export class ChatWorker {
     }
   }
 
-  /** Counts a read in flight, or refuses it (too many, or the connection is gone: nothing is read for it). */
+  /**
+   * Counts a read in flight, or refuses it: too many waiting for the database, or the answers already
+   * given have not been read yet (more than MAX_ANSWER_BYTES still wait in the connection's buffer), or
+   * the connection is gone (nothing is read for it).
+   */
   #startRead(ws: Socket, room: string): boolean {
     const s = ws.getUserData();
     if (s.closed) return false;
-    if (s.reads >= MAX_READS_IN_FLIGHT) {
-      this.#error(ws, 'too_many_reads', `at most ${MAX_READS_IN_FLIGHT} joins and fetches may wait for their answers at once`, room);
+    if (s.reads >= MAX_READS_IN_FLIGHT || ws.getBufferedAmount() > MAX_ANSWER_BYTES) {
+      this.#error(ws, 'too_many_reads', `at most ${MAX_READS_IN_FLIGHT} joins and fetches may wait for their answers, and ${MAX_ANSWER_BYTES} bytes of answers for the client to read, at once`, room);
       return false;
     }
     s.reads += 1;

@@ -16,7 +16,13 @@ export interface WorkerChannel {
 export function processChannel(): WorkerChannel {
   return {
     // The callback makes a write to a primary that just died a no-op instead of an 'error' event.
-    send: (m) => process.connected && (process.send?.(m, undefined, {}, () => undefined) ?? false),
+    // process.send's own result is not the answer: false there means "queued behind a backlog" (a burst
+    // of large commits), and the message is still delivered; only a closed channel loses it.
+    send: (m) => {
+      if (!process.connected || process.send === undefined) return false;
+      process.send(m, undefined, {}, () => undefined);
+      return true;
+    },
     onMessage: (h) => void process.on('message', h),
     onGone: (h) => void process.on('disconnect', h),
     get connected() { return process.connected; },

@@ -92,7 +92,9 @@ export async function runWorker(opts: WorkerOptions, channel: WorkerChannel, hoo
     // close the connection with 1009 and a reason; beyond uWS's own bound it drops the connection itself.
     maxPayloadLength: UWS_MAX_PAYLOAD,
     // A slow client is disconnected (and replays on reconnect) rather than silently skipped.
-    maxBackpressure: MAX_BUFFERED_PER_CONNECTION,
+    // The worker closes a connection over MAX_BUFFERED_PER_CONNECTION itself, with a reason; uWS's own
+    // limit (a close without one) is the backstop for a connection that outgrows it between two checks.
+    maxBackpressure: 4 * MAX_BUFFERED_PER_CONNECTION,
     closeOnBackpressureLimit: 1,
     idleTimeout: 60,
     sendPingsAutomatically: true,
@@ -104,7 +106,7 @@ export async function runWorker(opts: WorkerOptions, channel: WorkerChannel, hoo
         res.writeStatus(d.status).writeHeader('content-type', 'text/plain; charset=utf-8').end(d.why);
         return;
       }
-      const session: Session = { user: d.user, rooms: new Set(), closed: false, limiter: new RateLimiter(RATE_PER_SEC, RATE_BURST), reads: 0, joining: new Map() };
+      const session: Session = { user: d.user, rooms: new Set(), closed: false, limiter: new RateLimiter(RATE_PER_SEC, RATE_BURST), reads: 0, joining: new Map(), refusedFrames: 0 };
       res.upgrade(session, req.getHeader('sec-websocket-key'), req.getHeader('sec-websocket-protocol'), req.getHeader('sec-websocket-extensions'), context);
     },
     open: (ws) => {
@@ -224,7 +226,7 @@ export async function runWorker(opts: WorkerOptions, channel: WorkerChannel, hoo
     app.listen(opts.DL_HOST, port, (s) => (s ? resolve(s) : reject(new Error(`worker ${slot} could not listen on ${opts.DL_HOST}:${port} (port in use?)`))));
   })));
   if (stopping) return { stop };
-  bufferTimer = setInterval(() => shedBufferedBytes(sockets, MAX_BUFFERED_PER_WORKER), BUFFER_CHECK_MS);
+  bufferTimer = setInterval(() => shedBufferedBytes(sockets, MAX_BUFFERED_PER_CONNECTION, MAX_BUFFERED_PER_WORKER), BUFFER_CHECK_MS);
   if (worker.flags.heads) headTimer = setInterval(() => void worker.broadcastHeads().catch((e) => log.warn({ err: String(e) }, 'head broadcast failed')), opts.DL_HEAD_INTERVAL_MS);
   channel.send({ type: 'listening', slot, pid: process.pid, port: opts.DL_PORT, slotPort: opts.DL_SLOT_PORT });
   listeningAt = performance.now();
@@ -236,12 +238,20 @@ export async function runWorker(opts: WorkerOptions, channel: WorkerChannel, hoo
 }
 
 /**
- * Bounds what all connections of the worker may have waiting in their send buffers: beyond `max`,
- * the fullest are closed with 1013 (try again later) until the rest fit; each replays on reconnect.
+ * Bounds what connections have waiting in their send buffers: one over `perConnection` (a reader too
+ * slow for what it asked) is closed with 1008; beyond `max` over all, the fullest are closed with 1013
+ * (try again later) until the rest fit. Each replays on reconnect.
  */
-function shedBufferedBytes(sockets: ReadonlySet<Socket>, max: number): void {
+function shedBufferedBytes(sockets: ReadonlySet<Socket>, perConnection: number, max: number): void {
   let total = 0;
-  for (const ws of sockets) total += ws.getBufferedAmount();
+  for (const ws of [...sockets]) {
+    const bytes = ws.getBufferedAmount();
+    if (bytes > perConnection) {
+      ws.end(CLOSE_CODES.policy, `${bytes} bytes wait to be read on this connection (at most ${perConnection}): read faster, or ask for less`);
+      continue;
+    }
+    total += bytes;
+  }
   if (total <= max) return;
   const fullest = [...sockets].map((ws) => ({ ws, bytes: ws.getBufferedAmount() })).sort((a, b) => b.bytes - a.bytes);
   for (const { ws, bytes } of fullest) {

@@ -15,7 +15,7 @@ import { waitFor } from '../support/wait-for.js';
 import { describe, expect, it } from 'vitest';
 import { TOKEN_AUDIENCE, TOKEN_ISSUER } from '../../src/protocol/auth.js';
 import { loadAuthKey } from '../../src/protocol/node/auth-key.js';
-import { MAX_CONNECTIONS_PER_USER, MAX_ROOMS_PER_CONNECTION, slotPort } from '../../src/protocol/index.js';
+import { MAX_ANSWER_BYTES, MAX_CONNECTIONS_PER_USER, MAX_ROOMS_PER_CONNECTION, slotPort } from '../../src/protocol/index.js';
 import { useCluster } from '../support/cluster-fixture.js';
 import { DIST_CORE_MAIN_PATH } from '../support/dist-core.js';
 import { RawSocket } from '../support/raw-socket.js';
@@ -88,7 +88,8 @@ describe('core authentication and authorization', () => {
     expect(await s.take('error', (e) => e.ref === 'lobby')).toMatchObject({ code: 'not_joined' });
     s.send({ type: 'join', room: 'lobby' });
     await s.take('joined');
-    s.send({ type: 'send', id: 'm-1', room: 'lobby', body: 'hello' });
+    // Posting as another user: a sender field in the frame is not part of the protocol; the subject stays the sender.
+    s.send({ type: 'send', id: 'm-1', room: 'lobby', body: 'hello', sender: 'admin', user: 'admin' });
     await s.take('ack', (a) => a.id === 'm-1');
     expect(await s.take('msg', (m) => m.id === 'm-1')).toMatchObject({ sender: 'dave' });
     s.close();
@@ -162,6 +163,39 @@ describe('core authentication and authorization', () => {
       redis.disconnect();
       for (const s of sockets) s.close();
     }
+  });
+
+  it('a fetch flood is bounded: no read while earlier answers wait to be read, each answer at most 512 KiB, and the connection stays', async () => {
+    const c = cluster.core;
+    const FLOOD = 60;
+    const { socket: s } = await RawSocket.open(`${c.slotUrl(0)}${await c.credentials('jill')}`);
+    s.send({ type: 'join', room: 'big', replay: false });
+    await s.take('joined');
+    // 200 messages of 8 KB: 1.6 MB in the room, more than one answer may carry.
+    const body = 'b'.repeat(8 * 1024);
+    for (let i = 0; i < 200; i++) s.send({ type: 'send', id: `big-${i}`, room: 'big', body });
+    for (let i = 0; i < 200; i++) await s.take('ack', (a) => a.id === `big-${i}`);
+    while (await s.take('msg', () => true, 0).then(() => true, () => false)) { /* drop the live copies */ }
+    for (let i = 0; i < FLOOD; i++) s.send({ type: 'fetch', room: 'big', after: 0, limit: 1000 });
+    // Frames are answered in order: once the pong is in, every fetch has its answer or its refusal.
+    s.send({ type: 'ping', nonce: 9 });
+    await s.take('pong', (p) => p.nonce === 9, 30_000);
+    const drain = async (take: () => Promise<unknown>) => {
+      let n = 0;
+      while (await take().then(() => true, () => false)) n += 1;
+      return n;
+    };
+    const answers: { count: number; more: boolean }[] = [];
+    await drain(() => s.take('fetched', () => true, 0).then((f) => answers.push(f)));
+    const refused = await drain(() => s.take('error', (e) => e.code === 'too_many_reads', 0));
+    expect(answers.length + refused).toBe(FLOOD);
+    expect(refused).toBeGreaterThan(0);
+    for (const a of answers) {
+      expect(a.more).toBe(true);
+      expect(a.count * body.length).toBeLessThanOrEqual(MAX_ANSWER_BYTES);
+    }
+    expect(s.open).toBe(true);
+    s.close();
   });
 
   it('limits: rooms per connection, connections per user, and a frame over the hard limit closed with 1009', async () => {
