@@ -1,22 +1,15 @@
 import { faultWindows, type CheckOutcome } from '../checker/index.js';
 import type { DbMessage, HistoryEvent } from '../history/events.js';
 import { runStory } from '../explore/run-story.js';
-import type { SemanticsName, Synchronous, WriterName } from '../../src/protocol/index.js';
 import { attributeCauses } from './causes.js';
 import type { MatrixCell, RunReport } from './types.js';
 
-/** What a finished (or failed) run hands the report. */
-export interface RunFacts {
-  scenario: string;
-  /** The file the scenario came from (absent for a built-in). */
-  scenarioFile?: string;
-  seed: number;
-  semantics: SemanticsName;
-  /** @default 'primary' */
-  writer?: WriterName;
-  /** @default 'FULL' */
-  synchronous?: Synchronous;
-  durationMs: number;
+/**
+ * What a finished (or failed) run hands the report: what names the run as the report names it (the
+ * writer and synchronous setting may be the defaults here; the report keeps them only when not), and
+ * what happened.
+ */
+export interface RunFacts extends Pick<RunReport, 'scenario' | 'scenarioFile' | 'seed' | 'semantics' | 'writer' | 'synchronous' | 'durationMs'> {
   history: readonly HistoryEvent[];
   /** Absent when the run could not reach the check phase. */
   outcome?: CheckOutcome;
