@@ -1,6 +1,6 @@
 import type * as UWS from 'uWebSockets.js';
 import { CLOSE_CODES, roomTopic, serverFlags, MAX_ANSWER_BYTES, MAX_FETCH_LIMIT, MAX_READS_IN_FLIGHT, MAX_ROOMS_PER_CONNECTION, MAX_SENDS_PER_USER_PER_SEC, type CoreTrace, type ErrorCode, type FetchFrame, type JoinFrame, type MsgFrame, type SendFrame, type ServerFrame } from '../protocol/index.js';
-import { mayJoin, readAfter, readHeads, type MessageRow, type Store } from '../store/index.js';
+import { mayJoin, readAfterBounded, readHeads, type MessageRow, type Store } from '../store/index.js';
 import type { RedisBus } from '../fanout/index.js';
 import type { Failpoints } from '../failpoints/index.js';
 import type { Metrics } from './metrics.js';
@@ -17,6 +17,8 @@ const ORIGIN = /^w(\d+):(\d+)$/;
 
 /** Frames over the rate limit in a row before the connection is closed with 1008. */
 const MAX_REFUSED_FRAMES = 1000;
+/** Refusals in a second that are answered with an error frame; the rest are dropped in silence. */
+const TOLD_REFUSALS = 10;
 
 /** How long a crash point that follows an ack waits for the ack to reach the client before it fires. */
 const CRASH_DRAIN_MS = 20;
@@ -31,6 +33,8 @@ export interface Session {
   reads: number;
   /** Frames refused by the rate limiter in a row (past MAX_REFUSED_FRAMES the connection is closed). */
   refusedFrames: number;
+  /** When the current second of refusals began (performance.now()). */
+  refusedSince: number;
   /** Rooms whose join is being decided (a members-only check): a send or fetch that follows waits for the answer. */
   joining: Map<string, Promise<boolean>>;
 }
@@ -38,17 +42,12 @@ export interface Session {
 /** A uWS socket carrying a session. */
 export type Socket = UWS.WebSocket<Session>;
 
-/** The msg frames of rows, in order, as many as fit in MAX_ANSWER_BYTES (at least one, so an answer always moves on). */
-function boundedFrames(rows: readonly MessageRow[]): string[] {
-  const frames: string[] = [];
-  let bytes = 0;
-  for (const r of rows) {
+/** The msg frames of a room after `after`, in order, as many as fit in MAX_ANSWER_BYTES (at least one, so an answer always moves on); read no further. */
+function readFrames(store: Store, room: string, after: number, limit: number): Promise<{ rows: string[]; more: boolean }> {
+  return readAfterBounded(store, room, after, limit, MAX_ANSWER_BYTES, (r) => {
     const frame = msgFrame(r);
-    bytes += frame.length;
-    if (frames.length > 0 && bytes > MAX_ANSWER_BYTES) break;
-    frames.push(frame);
-  }
-  return frames;
+    return { bytes: frame.length, value: frame };
+  });
 }
 
 /** Serializes a committed row as a `msg` frame (once; the string is what every recipient gets). */
@@ -99,15 +98,19 @@ export class ChatWorker {
     return [...this.#members.keys()];
   }
 
-  /** Handles one raw frame from a connection. */
-  onFrame(ws: Socket, data: ArrayBuffer): void {
+  /** Handles one raw frame from a connection (text or binary: both count against its rate). */
+  onFrame(ws: Socket, data: ArrayBuffer, isBinary = false): void {
     const s = ws.getUserData();
     if (!s.limiter.take()) {
-      // A client that goes on after being told to slow down is disconnected.
-      if (++s.refusedFrames > MAX_REFUSED_FRAMES) return void ws.end(CLOSE_CODES.policy, `more than ${MAX_REFUSED_FRAMES} frames over the rate limit: disconnected`);
-      return this.#error(ws, 'rate_limited', 'too many frames; slow down');
+      // Refusals are counted per second: a client that goes on after being told to slow down is
+      // disconnected, and is told only the first few times (each refusal would be a write of ours).
+      const now = performance.now();
+      if (now - s.refusedSince > 1000) { s.refusedSince = now; s.refusedFrames = 0; }
+      if (++s.refusedFrames > MAX_REFUSED_FRAMES) return void ws.end(CLOSE_CODES.policy, `more than ${MAX_REFUSED_FRAMES} frames in a second over the rate limit: disconnected`);
+      if (s.refusedFrames <= TOLD_REFUSALS) this.#error(ws, 'rate_limited', 'too many frames; slow down');
+      return;
     }
-    s.refusedFrames = 0;
+    if (isBinary) return this.#error(ws, 'bad_frame', 'frames are JSON text, not binary');
     const p = parseFrame(data);
     if (!p.ok) return this.#error(ws, p.code, p.message, p.ref);
     const f = p.frame;
@@ -212,11 +215,10 @@ export class ChatWorker {
       if (n === 1) this.#bus?.join(f.room);
     }
     // Subscribed before the replay is read: a message committed meanwhile arrives live or in the replay, or both.
-    const rows = f.replay && !s.closed ? await readAfter(this.#store, f.room, f.after, MAX_FETCH_LIMIT) : [];
+    // At most MAX_ANSWER_BYTES of replay (read no further): the client fetches the rest up to the joined head.
+    const frames = f.replay && !s.closed ? (await readFrames(this.#store, f.room, f.after, MAX_FETCH_LIMIT)).rows : [];
     const head = (await readHeads(this.#store, [f.room])).get(f.room) ?? 0;
     if (s.closed) return;
-    // At most MAX_ANSWER_BYTES of replay: the client fetches the rest up to the joined head.
-    const frames = boundedFrames(rows);
     ws.cork(() => {
       for (const frame of frames) ws.send(frame, false);
       ws.send(JSON.stringify({ type: 'joined', room: f.room, head } satisfies ServerFrame), false);
@@ -250,16 +252,16 @@ export class ChatWorker {
     const s = ws.getUserData();
     if (!(await this.#member(s, f.room))) return this.#error(ws, 'not_joined', `join ${f.room} before fetching from it`, f.room);
     if (!this.#startRead(ws, f.room)) return;
-    let rows: MessageRow[];
+    let answer: { rows: string[]; more: boolean };
     try {
-      rows = await readAfter(this.#store, f.room, f.after, f.limit);
+      // At most MAX_ANSWER_BYTES per answer (read no further): `more` tells the client to fetch again from where it ends.
+      answer = await readFrames(this.#store, f.room, f.after, f.limit);
     } finally {
       s.reads -= 1;
     }
     if (s.closed) return;
-    // At most MAX_ANSWER_BYTES per answer: `more` tells the client to fetch again from where it ends.
-    const frames = boundedFrames(rows);
-    const more = frames.length < rows.length || rows.length === f.limit;
+    const frames = answer.rows;
+    const more = answer.more;
     ws.cork(() => {
       for (const frame of frames) ws.send(frame, false);
       ws.send(JSON.stringify({ type: 'fetched', room: f.room, after: f.after, count: frames.length, more } satisfies ServerFrame), false);
@@ -277,7 +279,8 @@ export class ChatWorker {
     if (this.flags.order !== 'commit-ack-publish') return this.#sendSeededBug(ws, f, sender, what);
     this.#fp.reach('before-commit', what);
     const r = await this.batcher.submit({ id: f.id, room: f.room, sender, body: f.body });
-    if (r.kind === 'conflict') return this.#error(ws, 'id_conflict', `id ${f.id} is already room ${r.existing.room} seq ${r.existing.seq} with other content`, f.id);
+    // Where the id lives is not said: the room may be one this user may not see.
+    if (r.kind === 'conflict') return this.#error(ws, 'id_conflict', `id ${f.id} is already taken by another message: make a new id for a new message`, f.id);
     this.#fp.reach('after-commit-before-ack', what);
     this.#ack(ws, f, r.seq, r.duplicate);
     if (this.#fp.isArmed('after-ack-before-publish')) await this.#flushBeforeCrash(ws);

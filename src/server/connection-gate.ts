@@ -1,9 +1,6 @@
 import { tokenOf, UserName } from '../protocol/auth.js';
 import { loadAuthKey, verifyTokenSync } from '../protocol/node/auth-key.js';
-import { MAX_CONNECTIONS_PER_USER } from '../protocol/index.js';
-
-/** The most worker slots a node has (`--workers` is at most 64): its ports are port … port + 1 + 64. */
-const MAX_SLOTS = 64;
+import { MAX_CONNECTIONS_PER_USER, portsOf } from '../protocol/index.js';
 
 /** What an upgrade request carries that the gate judges. */
 export interface UpgradeRequest {
@@ -27,10 +24,13 @@ export class ConnectionGate {
   readonly #origins: ReadonlySet<string>;
   readonly #perUser = new Map<string, number>();
 
-  readonly #port: number;
+  /** The node's own origins' ports (the shared port and every slot port) and the host it binds. */
+  readonly #ports: ReadonlySet<number>;
+  readonly #host: string;
 
-  constructor(o: { secretFile: string; insecureDevUsers: boolean; allowOrigin: string; port: number }) {
-    this.#port = o.port;
+  constructor(o: { secretFile: string; insecureDevUsers: boolean; allowOrigin: string; port: number; workers: number; host: string }) {
+    this.#ports = new Set(portsOf(o.port, o.workers));
+    this.#host = o.host;
     this.#insecure = o.insecureDevUsers;
     this.#key = o.insecureDevUsers ? undefined : loadAuthKey(o.secretFile, false);
     this.#origins = new Set(o.allowOrigin.split(',').filter(Boolean));
@@ -72,11 +72,17 @@ export class ConnectionGate {
   #originAllowed(origin: string, host: string): boolean {
     if (this.#origins.has(origin)) return true;
     try {
-      // The core's own page, served by any of its workers on the shared port or a slot port of the same host.
+      // The core's own page, served by any of its workers on the shared port or a slot port, over http(s).
       const from = new URL(origin);
-      const to = new URL(`http://${host}`);
+      if (from.protocol !== 'http:' && from.protocol !== 'https:') return false;
       const port = Number(from.port || (from.protocol === 'https:' ? 443 : 80));
-      return from.hostname === to.hostname && port >= this.#port && port <= this.#port + 1 + MAX_SLOTS;
+      if (!this.#ports.has(port)) return false;
+      // The host the node binds, not the request's Host header (which a DNS-rebinding page controls);
+      // a node bound to every interface can only go by the Host header.
+      const wildcard = this.#host === '0.0.0.0' || this.#host === '::';
+      const loopback = (h: string) => h === 'localhost' || h === '127.0.0.1' || h === '[::1]';
+      if (wildcard) return from.hostname === new URL(`http://${host}`).hostname;
+      return from.hostname === this.#host || (loopback(this.#host) && loopback(from.hostname));
     } catch {
       return false;
     }

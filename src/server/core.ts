@@ -130,7 +130,7 @@ async function startInProcess(o: CoreOptions, db: string, redisUrls: string[], b
     connected: true,
   };
   const worker: RunningWorker = await runWorker({
-    DL_SLOT: 0, DL_PORT: o.port, DL_SLOT_PORT: slotPort(o.port, 0), DL_DB: db, DL_REDIS_URL: redisUrls[0] ?? '', DL_BUS_KEY: busKey, DL_SEMANTICS: o.semantics,
+    DL_SLOT: 0, DL_WORKERS: 1, DL_PORT: o.port, DL_SLOT_PORT: slotPort(o.port, 0), DL_DB: db, DL_REDIS_URL: redisUrls[0] ?? '', DL_BUS_KEY: busKey, DL_SEMANTICS: o.semantics,
     DL_HEAD_INTERVAL_MS: o.headIntervalMs, DL_SYNCHRONOUS: o.synchronous, DL_WRITER: 'worker', DL_HOST: o.host, DL_TRACE: o.trace,
     ...((a) => ({ DL_AUTH_SECRET_FILE: a.secretFile, DL_INSECURE_DEV_USERS: a.insecureDevUsers, DL_ALLOW_ORIGIN: a.allowOrigin }))(authOf(o, db)),
   }, channel);

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import type * as UWS from 'uWebSockets.js';
-import { CLUSTER_MAX_HEADS, RoomName, Seq, MAX_FETCH_LIMIT, type ClusterBody, type HealthBody } from '../protocol/index.js';
-import { mayJoin, readAfter, type Store } from '../store/index.js';
+import { CLUSTER_MAX_HEADS, RoomName, Seq, MAX_ANSWER_BYTES, MAX_FETCH_LIMIT, type ClusterBody, type HealthBody } from '../protocol/index.js';
+import { mayJoin, readAfterBounded, type Store } from '../store/index.js';
 import { z } from 'zod';
 import type { Metrics } from './metrics.js';
 import type { ConnectionGate } from './connection-gate.js';
@@ -55,8 +55,9 @@ export function mountHttpRoutes(app: UWS.TemplatedApp, deps: { store: Store; met
       if (!who.ok) return { status: who.status, type: 'application/json', body: JSON.stringify({ error: who.why }) };
       if (!q.success) return { status: '400 Bad Request', type: 'application/json', body: JSON.stringify({ error: q.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`) }) };
       if (!(await mayJoin(deps.store, q.data.room, who.user))) return { status: '403 Forbidden', type: 'application/json', body: JSON.stringify({ error: `room ${q.data.room} is members-only and ${who.user} is not a member` }) };
-      const rows = await readAfter(deps.store, q.data.room, q.data.after, q.data.limit);
-      return { status: '200 OK', type: 'application/json', body: JSON.stringify({ room: q.data.room, messages: rows }) };
+      // At most MAX_ANSWER_BYTES of messages per answer, read no further; `more` says to ask again after the last seq.
+      const { rows, more } = await readAfterBounded(deps.store, q.data.room, q.data.after, q.data.limit, MAX_ANSWER_BYTES, (r) => ({ bytes: JSON.stringify(r).length, value: r }));
+      return { status: '200 OK', type: 'application/json', body: JSON.stringify({ room: q.data.room, messages: rows, more }) };
     });
   });
   // Any worker answers for the whole cluster (its primary's table); readable from a page served elsewhere (the lab's).

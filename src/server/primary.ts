@@ -95,7 +95,7 @@ export async function startPrimary(opts: PrimaryOptions): Promise<Primary> {
 
   const fork = (slot: number) => {
     const w = cluster.fork({
-      DL_SLOT: String(slot), DL_PORT: String(opts.port), DL_SLOT_PORT: String(slotPort(opts.port, slot)), DL_DB: opts.db,
+      DL_SLOT: String(slot), DL_WORKERS: String(opts.workers), DL_PORT: String(opts.port), DL_SLOT_PORT: String(slotPort(opts.port, slot)), DL_DB: opts.db,
       DL_REDIS_URL: opts.redisUrls.length ? opts.redisUrls[slot % opts.redisUrls.length] : '', DL_BUS_KEY: opts.busKey, DL_SEMANTICS: semantics,
       DL_HEAD_INTERVAL_MS: String(opts.headIntervalMs ?? 1000), DL_SYNCHRONOUS: opts.synchronous ?? 'FULL', DL_HOST: opts.host ?? '127.0.0.1', DL_WRITER: writer,
       DL_TRACE: String(tracer.on),

@@ -6,6 +6,8 @@ export const WorkerOptions = z.object({
   DL_SLOT: z.coerce.number().int().nonnegative(),
   DL_PORT: z.coerce.number().int().min(1).max(65535),
   DL_SLOT_PORT: z.coerce.number().int().min(1).max(65535),
+  /** How many workers the node has (its slot ports are DL_PORT + 1 … DL_PORT + DL_WORKERS). */
+  DL_WORKERS: z.coerce.number().int().min(1).max(64).default(1),
   DL_DB: z.string().min(1),
   /** A redis:// URL (its credentials in it), a unix:// URL or a unix socket path; empty: no bus. */
   DL_REDIS_URL: z.string().default(''),

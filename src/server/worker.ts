@@ -85,7 +85,7 @@ export async function runWorker(opts: WorkerOptions, channel: WorkerChannel, hoo
   chat = new ChatWorker({ app, store, batcher, bus, failpoints, metrics, tracer, options: opts });
   const worker = chat;
   const sockets = new Set<Socket>();
-  const gate = new ConnectionGate({ secretFile: opts.DL_AUTH_SECRET_FILE, insecureDevUsers: opts.DL_INSECURE_DEV_USERS, allowOrigin: opts.DL_ALLOW_ORIGIN, port: opts.DL_PORT });
+  const gate = new ConnectionGate({ secretFile: opts.DL_AUTH_SECRET_FILE, insecureDevUsers: opts.DL_INSECURE_DEV_USERS, allowOrigin: opts.DL_ALLOW_ORIGIN, port: opts.DL_PORT, workers: opts.DL_WORKERS, host: opts.DL_HOST });
 
   app.ws<Session>('/ws', {
     // Frames up to MAX_FRAME_BYTES are read; larger ones up to HARD_FRAME_BYTES get too_large; larger still
@@ -106,7 +106,7 @@ export async function runWorker(opts: WorkerOptions, channel: WorkerChannel, hoo
         res.writeStatus(d.status).writeHeader('content-type', 'text/plain; charset=utf-8').end(d.why);
         return;
       }
-      const session: Session = { user: d.user, rooms: new Set(), closed: false, limiter: new RateLimiter(RATE_PER_SEC, RATE_BURST), reads: 0, joining: new Map(), refusedFrames: 0 };
+      const session: Session = { user: d.user, rooms: new Set(), closed: false, limiter: new RateLimiter(RATE_PER_SEC, RATE_BURST), reads: 0, joining: new Map(), refusedFrames: 0, refusedSince: 0 };
       res.upgrade(session, req.getHeader('sec-websocket-key'), req.getHeader('sec-websocket-protocol'), req.getHeader('sec-websocket-extensions'), context);
     },
     open: (ws) => {
@@ -117,11 +117,7 @@ export async function runWorker(opts: WorkerOptions, channel: WorkerChannel, hoo
     },
     message: (ws, data, isBinary) => {
       if (data.byteLength > HARD_FRAME_BYTES) return void ws.end(CLOSE_CODES.tooBig, `frame of ${data.byteLength} bytes is over the hard limit of ${HARD_FRAME_BYTES}`);
-      if (isBinary) {
-        ws.send(JSON.stringify({ type: 'error', code: 'bad_frame', message: 'frames are JSON text, not binary' } satisfies ServerFrame), false);
-        return;
-      }
-      worker.onFrame(ws, data);
+      worker.onFrame(ws, data, isBinary);
     },
     close: (ws) => {
       gate.closed(ws.getUserData().user);

@@ -2,6 +2,6 @@
 export type { Store, Database, MessagesTable, RoomsTable, CommitRules } from './database.js';
 export { openSqliteStore, WriteLockTimeoutError, type SqliteStoreOptions } from './sqlite-store.js';
 export { migrate, type MigrationOptions } from './migrations/index.js';
-export { readAfter, readHeads, probe, mayJoin, setRoomAccess, type MessageRow } from './message-repository.js';
+export { readAfter, readAfterBounded, readHeads, probe, mayJoin, setRoomAccess, type MessageRow } from './message-repository.js';
 export type { Writer } from './writer.js';
 export { GroupCommit, type GroupCommitOptions } from './group-commit.js';

@@ -51,3 +51,23 @@ export async function setRoomAccess(store: Store, room: string, members: readonl
     for (const user of members) await tx.insertInto('room_members').values({ room, user }).onConflict((c) => c.columns(['room', 'user']).doNothing()).execute();
   });
 }
+
+/**
+ * Committed messages of a room with seq > after, in seq order: at most `limit` rows, and once one is
+ * taken, no more than `maxBytes` of them as `size` measures a row. The rows are read one at a time
+ * and the read stops there, so a room of large messages costs what is answered, not what was asked
+ * for. `more` is true when the room has rows beyond the answer.
+ */
+export async function readAfterBounded<T>(store: Store, room: string, after: number, limit: number, maxBytes: number, size: (r: MessageRow) => { bytes: number; value: T }): Promise<{ rows: T[]; more: boolean }> {
+  const rows: T[] = [];
+  let bytes = 0;
+  let more = false;
+  for await (const r of store.db.selectFrom('messages').selectAll().where('room', '=', room).where('seq', '>', after).orderBy('seq').limit(limit + 1).stream()) {
+    if (rows.length === limit) { more = true; break; }
+    const m = size(r);
+    if (rows.length > 0 && bytes + m.bytes > maxBytes) { more = true; break; }
+    bytes += m.bytes;
+    rows.push(m.value);
+  }
+  return { rows, more };
+}

@@ -1,3 +1,4 @@
+import { closeSync, existsSync, openSync } from 'node:fs';
 import SQLite from 'better-sqlite3';
 import { Kysely, SqliteDialect } from 'kysely';
 import type { Synchronous } from '../protocol/index.js';
@@ -28,6 +29,9 @@ export function openSqliteStore(file: string, opts: SqliteStoreOptions = {}): St
   if (file === '' || file === ':memory:' || file.startsWith('file::memory:')) throw new Error('the store needs a database file (it opens a reader and a writer connection)');
   const busyTimeoutMs = opts.busyTimeoutMs ?? 10_000;
   const synchronous = opts.synchronous ?? 'FULL';
+  // A new database is readable by its owner alone (its WAL and shared-memory files take the same mode):
+  // it holds every room's messages, members-only ones too.
+  if (!opts.readonly && !existsSync(file)) closeSync(openSync(file, 'a', 0o600));
   const sqlite = new SQLite(file, { readonly: opts.readonly ?? false });
   sqlite.pragma(`busy_timeout = ${busyTimeoutMs}`);
   if (!opts.readonly) {

@@ -95,6 +95,10 @@ describe('core authentication and authorization', () => {
     s.close();
     const port = slotPort(c.port, 0);
     expect(await attempt(c.slotUrl(0) + (await c.credentials('dave')), { origin: 'https://evil.example' })).toMatchObject({ status: 403 });
+    // Another scheme, a port that is not the node's, and a DNS-rebinding page (its own name in Host) are turned away.
+    expect(await attempt(c.slotUrl(0) + (await c.credentials('dave')), { origin: `ftp://127.0.0.1:${port}` })).toMatchObject({ status: 403 });
+    expect(await attempt(c.slotUrl(0) + (await c.credentials('dave')), { origin: `http://127.0.0.1:${c.port + 3}` })).toMatchObject({ status: 403 });
+    expect(await attempt(c.slotUrl(0) + (await c.credentials('dave')), { origin: `http://evil.example:${port}`, host: `evil.example:${port}` })).toMatchObject({ status: 403 });
     expect(await attempt(c.slotUrl(0) + (await c.credentials('dave')), { origin: `http://127.0.0.1:${port}` })).toMatchObject({ status: 'open' });
   });
 

@@ -24,5 +24,15 @@ describe('tokens', () => {
     const foreign = await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject('ann').setIssuer('someone').setAudience(TOKEN_AUDIENCE).setExpirationTime(exp).sign(key);
     expect(verifyTokenSync(key, foreign)).toMatchObject({ refused: 'invalid' });
     expect(verifyTokenSync(key, 'not.a.token')).toMatchObject({ refused: 'invalid' });
+    // One spelling of a valid token only: padding, another base64 alphabet or changed unused bits do not pass.
+    expect(verifyTokenSync(key, `${good}==`)).toMatchObject({ refused: 'invalid' });
+    expect(verifyTokenSync(key, good.replace(/-/g, '+').replace(/_/g, '/'))).toMatchObject(good.includes('-') || good.includes('_') ? { refused: 'invalid' } : { user: 'ann' });
+    const last = good.at(-1)!;
+    const sibling = String.fromCharCode(last.charCodeAt(0) + 1);
+    expect(verifyTokenSync(key, `${good.slice(0, -1)}${sibling}`)).toMatchObject({ refused: 'invalid' });
+    const withCrit = await new SignJWT({}).setProtectedHeader({ alg: 'HS256', crit: ['x'], x: 1 } as never).setSubject('ann').setIssuer(TOKEN_ISSUER).setAudience(TOKEN_AUDIENCE).setExpirationTime(exp).sign(key).catch(() => undefined);
+    if (withCrit) expect(verifyTokenSync(key, withCrit)).toMatchObject({ refused: 'invalid' });
+    const notYet = await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject('ann').setIssuer(TOKEN_ISSUER).setAudience(TOKEN_AUDIENCE).setNotBefore(exp).setExpirationTime(exp + 60).sign(key);
+    expect(verifyTokenSync(key, notYet)).toMatchObject({ refused: 'invalid' });
   });
 });

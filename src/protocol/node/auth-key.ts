@@ -36,14 +36,18 @@ export function verifyTokenSync(key: Uint8Array, token: string | undefined, nowS
   if (token === undefined || token === '') return { refused: 'missing', why: 'no token: pass ?token= or Authorization: Bearer' };
   const invalid = { refused: 'invalid' as const, why: 'the token is not valid (signature, issuer, audience or form)' };
   const parts = token.split('.');
-  if (parts.length !== 3) return invalid;
-  let claims: unknown;
+  // One spelling of the signature only (32 bytes, unpadded base64url): no other string passes for the same token.
+  if (parts.length !== 3 || !/^[A-Za-z0-9_-]{42}[AEIMQUYcgkosw048]$/.test(parts[2]!)) return invalid;
+  let claims: Record<string, unknown>;
   try {
-    if (decodeProtectedHeader(token).alg !== TOKEN_ALG) return invalid;
+    const header = decodeProtectedHeader(token);
+    // A header that asks for something this check does not do (crit) is refused, as RFC 7515 says.
+    if (header.alg !== TOKEN_ALG || header.crit !== undefined) return invalid;
     claims = decodeJwt(token);
   } catch {
     return invalid;
   }
+  if (claims.nbf !== undefined && (typeof claims.nbf !== 'number' || claims.nbf > nowSeconds)) return invalid;
   const expected = createHmac('sha256', key).update(`${parts[0]}.${parts[1]}`).digest();
   const given = Buffer.from(parts[2]!, 'base64url');
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) return invalid;
