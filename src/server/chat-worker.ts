@@ -15,7 +15,7 @@ type AckTrace = Extract<CoreTrace, { what: 'ack' }>;
 /** A bus origin, `w<slot>:<pid>`. */
 const ORIGIN = /^w(\d+):(\d+)$/;
 
-/** Frames over the rate limit in a row before the connection is closed with 1008. */
+/** Frames over the rate limit in one second before the connection is closed with 1008. */
 const MAX_REFUSED_FRAMES = 1000;
 /** Refusals in a second that are answered with an error frame; the rest are dropped in silence. */
 const TOLD_REFUSALS = 10;
@@ -31,7 +31,7 @@ export interface Session {
   limiter: RateLimiter;
   /** Joins and fetches waiting for the database (at most MAX_READS_IN_FLIGHT). */
   reads: number;
-  /** Frames refused by the rate limiter in a row (past MAX_REFUSED_FRAMES the connection is closed). */
+  /** Frames refused by the rate limiter in the current second (past MAX_REFUSED_FRAMES the connection is closed). */
   refusedFrames: number;
   /** When the current second of refusals began (performance.now()). */
   refusedSince: number;
