@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { rollBackUnsynced } from '../cluster/power-loss.js';
 import { defineFault } from './fault.js';
+import { takeNodeDown } from './node-down.js';
 
 /**
  * Power loss of the core's node: every process dies at once (SIGKILL to the primary and each
@@ -12,15 +13,6 @@ export const powerLoss = defineFault({
   doc: 'Power loss of the core: SIGKILL to the primary and every worker at once, every unsynced database write lost; the node starts again after forMs.',
   targets: 'core',
   params: z.object({}).strict(),
-  start: async (ctx) => {
-    const primaryPid = ctx.core.primaryPid;
-    await ctx.core.powerOff();
-    const rolledBack = rollBackUnsynced(ctx.dbFile);
-    ctx.history.record({ type: 'core-down', primaryPid });
-    ctx.history.record({ type: 'power-loss', rolledBack });
-    return async () => {
-      await ctx.core.restart();
-      ctx.history.record({ type: 'core-up', primaryPid: ctx.core.primaryPid });
-    };
-  },
+  // The files are rolled back once every process is gone, before the node starts again.
+  start: (ctx) => takeNodeDown(ctx, () => ctx.core.powerOff(), () => ctx.history.record({ type: 'power-loss', rolledBack: rollBackUnsynced(ctx.dbFile) })),
 });

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { defineFault } from './fault.js';
+import { takeNodeDown } from './node-down.js';
 
 /**
  * SIGKILL of the primary, the one writer: its workers lose their channel to it and exit, their
@@ -10,13 +11,5 @@ export const primaryKill = defineFault({
   doc: 'SIGKILL to the primary (the one writer); its workers exit with it, and a supervisor starts the node again after forMs.',
   targets: 'core',
   params: z.object({}).strict(),
-  start: async (ctx) => {
-    const primaryPid = ctx.core.primaryPid;
-    await ctx.core.killPrimary();
-    ctx.history.record({ type: 'core-down', primaryPid });
-    return async () => {
-      await ctx.core.restart();
-      ctx.history.record({ type: 'core-up', primaryPid: ctx.core.primaryPid });
-    };
-  },
+  start: (ctx) => takeNodeDown(ctx, () => ctx.core.killPrimary()),
 });
