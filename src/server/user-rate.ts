@@ -22,8 +22,8 @@ export class UserRateLimit {
   readonly #now: () => number;
   /** The second the counts are of (epoch seconds). */
   #second = 0;
-  /** This worker's sends per user this second, not yet added to the shared count. */
-  #pending = new Map<string, number>();
+  /** This worker's sends not yet added to the shared count, by key (second and user): a second's sends are added even once it is over. */
+  #pending = new Map<string, { second: number; user: string; by: number }>();
   /** This worker's sends per user this second in all, and the shared totals last read. */
   #local = new Map<string, number>();
   #total = new Map<string, number>();
@@ -43,10 +43,13 @@ export class UserRateLimit {
   take(user: string): boolean {
     this.#roll();
     const local = (this.#local.get(user) ?? 0) + 1;
-    const seen = Math.max(this.#total.get(user) ?? 0, 0) + (this.#pending.get(user) ?? 0) + 1;
+    const key = `dl:rate:${this.#second}:${user}`;
+    const pending = this.#pending.get(key);
+    const seen = Math.max(this.#total.get(user) ?? 0, 0) + (pending?.by ?? 0) + 1;
     if (local > this.#max || seen > this.#max) return false;
     this.#local.set(user, local);
-    this.#pending.set(user, (this.#pending.get(user) ?? 0) + 1);
+    if (pending) pending.by += 1;
+    else this.#pending.set(key, { second: this.#second, user, by: 1 });
     return true;
   }
 
@@ -58,7 +61,6 @@ export class UserRateLimit {
     const second = Math.floor(this.#now() / 1000);
     if (second === this.#second) return;
     this.#second = second;
-    this.#pending = new Map();
     this.#local = new Map();
     this.#total = new Map();
   }
@@ -67,13 +69,13 @@ export class UserRateLimit {
   async sync(): Promise<void> {
     this.#roll();
     if (this.#pending.size === 0 || !this.#shared) return;
-    const second = this.#second;
-    const batch = [...this.#pending].map(([user, by]) => ({ user, key: `dl:rate:${second}:${user}`, by }));
+    const batch = [...this.#pending].map(([key, p]) => ({ key, ...p }));
     this.#pending = new Map();
     try {
       const totals = await this.#shared.addAll(batch, 2);
-      if (this.#second !== second) return;
-      batch.forEach((b, i) => this.#total.set(b.user, totals[i] ?? 0));
+      batch.forEach((b, i) => {
+        if (b.second === this.#second) this.#total.set(b.user, totals[i] ?? 0);
+      });
     } catch {
       // Redis unreachable: the local counts still bound each worker; the shared count resumes with Redis.
     }

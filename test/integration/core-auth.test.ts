@@ -148,23 +148,25 @@ describe('core authentication and authorization', () => {
 
   it('a user\'s sends are counted across workers in Redis, where the per-user rate limit reads them', async () => {
     const c = cluster.core;
+    // The counts are read off Redis's own command stream (MONITOR), not off the keys: a key per second expires after 2 s,
+    // so on a slow machine it may be gone before it is read.
+    const monitor = await new Redis(cluster.redis.url).monitor();
+    const added = new Map<string, number>();
+    monitor.on('monitor', (_time: string, args: string[]) => {
+      if (args[0]?.toLowerCase() === 'incrby' && /^dl:rate:\d+:ivy$/.test(args[1] ?? '')) added.set('ivy', (added.get('ivy') ?? 0) + Number(args[2]));
+    });
     const sockets = await Promise.all([0, 1].map(async (slot) => (await RawSocket.open(`${c.slotUrl(slot)}${await c.credentials('ivy')}`)).socket));
-    for (const [k, s] of sockets.entries()) {
-      s.send({ type: 'join', room: 'lobby', replay: false });
-      await s.take('joined');
-      for (let i = 0; i < 10; i++) s.send({ type: 'send', id: `ivy-${k}-${i}`, room: 'lobby', body: 'counted' });
-      for (let i = 0; i < 10; i++) await s.take('ack', (a) => a.id === `ivy-${k}-${i}`);
-    }
-    const redis = new Redis(cluster.redis.url);
     try {
-      // Each worker adds its count every 100 ms to a key per second (which expires after 2 s).
-      await waitFor(async () => {
-        const keys = await redis.keys('dl:rate:*:ivy');
-        const counts = await Promise.all(keys.map((k) => redis.get(k)));
-        expect(counts.reduce((n, v) => n + Number(v ?? 0), 0)).toBe(20);
-      }, 5000, 10);
+      for (const [k, s] of sockets.entries()) {
+        s.send({ type: 'join', room: 'lobby', replay: false });
+        await s.take('joined');
+        for (let i = 0; i < 10; i++) s.send({ type: 'send', id: `ivy-${k}-${i}`, room: 'lobby', body: 'counted' });
+        for (let i = 0; i < 10; i++) await s.take('ack', (a) => a.id === `ivy-${k}-${i}`);
+      }
+      // Each worker adds its count every 100 ms with INCRBY on a key per second.
+      await waitFor(() => expect(added.get('ivy') ?? 0).toBe(20), 5000, 10);
     } finally {
-      redis.disconnect();
+      monitor.disconnect();
       for (const s of sockets) s.close();
     }
   });

@@ -45,4 +45,20 @@ describe('UserRateLimit', () => {
     a.stop();
     b.stop();
   });
+
+  it('adds a second\'s sends to the shared count even when the second is over before the sync', async () => {
+    let now = 30_900;
+    const shared = sharedStore();
+    const a = new UserRateLimit({ shared, max: 5, now: () => now });
+    for (let i = 0; i < 3; i++) expect(a.take('ann')).toBe(true);
+    now = 31_050;
+    expect(a.take('ann')).toBe(true);
+    await a.sync();
+    expect(shared.totals.get('dl:rate:30:ann')).toBe(3);
+    expect(shared.totals.get('dl:rate:31:ann')).toBe(1);
+    // The old second's total does not count against the new one.
+    for (let i = 0; i < 4; i++) expect(a.take('ann')).toBe(true);
+    expect(a.take('ann')).toBe(false);
+    a.stop();
+  });
 });
