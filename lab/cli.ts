@@ -31,11 +31,11 @@ program
   .option('--workers <n>', 'worker processes (default: CPU count)')
   .option('--port <port>', 'shared port; worker k also serves port+1+k', '8080')
   .option('--host <host>', 'address to bind', '127.0.0.1')
-  .option('--db <file>', 'SQLite file', 'data/deliverylab.sqlite')
+  .option('--db <file|url>', 'the database: a SQLite file, or a postgres://user:password@host:port/name URL', 'data/deliverylab.sqlite')
   .option('--redis <url>', 'external Redis URL (or one per worker, comma-separated); default: start a redis-server')
   .option('--semantics <name>', 'semantics variant', 'effectively-once')
   .option('--head-interval-ms <ms>', 'how often heads are sent', '1000')
-  .option('--synchronous <mode>', 'SQLite synchronous: FULL, NORMAL or OFF', 'FULL')
+  .option('--synchronous <mode>', 'durability of a commit: FULL, NORMAL or OFF (SQLite\'s synchronous; on PostgreSQL OFF is synchronous_commit=off)', 'FULL')
   .option('--writer <who>', 'who runs the write transactions: primary (one writer, workers commit through it) or worker (each worker, contending for the lock)', 'primary')
   .option('--in-process', 'one process, its own worker and writer, no Redis')
   .option('--auth-secret-file <file>', 'the key tokens are signed with (default: auth.key beside the database, made on first start)')
@@ -88,6 +88,7 @@ runOptions(program.command('run <scenario>').description('run a scenario (a buil
   .option('--duration <d>', 'what if: workload length (4s, 2500ms)')
   .option('--clients <n>', 'what if: sending clients')
   .option('--workers <n>', 'what if: workers')
+  .option('--db <dialect>', 'what if: the database truth, sqlite (a file in the run\'s folder) or postgres (a database of the run\'s own on DL_POSTGRES_URL\'s server)')
   .action((ref: string, opts: Record<string, unknown>) => {
     process.on('SIGINT', onSignal).on('SIGTERM', onSignal);
     return exitWith(runCommand(ref, opts, interrupt.signal));
@@ -162,6 +163,7 @@ program
   .description('a live cluster to probe by hand: a console (terminal with history and completion, and a web console) to kill, pause, partition, crash, send, show, check, trace and save as a scenario')
   .option('--workers <n>', 'workers', '2')
   .option('--clients <n>', 'clients c0…cN-1, spread over the workers', '4')
+  .option('--db <dialect>', 'the database truth: sqlite or postgres (a database of the session\'s own)', 'sqlite')
   .option('--rooms <list>', 'comma-separated rooms every client joins', 'lobby')
   .option('--semantics <name>', 'semantics variant', 'effectively-once')
   .option('--rate <n>', 'background sends per second (default 0: only your sends)')

@@ -1,5 +1,4 @@
 import { CRASH_POINTS, RoomName } from '../../src/protocol/index.js';
-import { readDbSnapshot } from '../history/db-snapshot.js';
 import { messageStory, renderMessageStory } from './message-story.js';
 import { parseDurationMs } from '../runner/overrides.js';
 import { ExploreSession } from './explore-session.js';
@@ -272,7 +271,7 @@ export const COMMANDS: Record<string, ConsoleCommand> = {
     run: async (s, [room, n]) => {
       const r = roomArg(s, room, 'db <room> [n]');
       const count = n === undefined ? 10 : numberArg(n, 'n', 1, 10_000, 'db <room> [n]');
-      const rows = readDbSnapshot(s.system.dbFile).messages.filter((m) => m.room === r);
+      const rows = (await s.system.truth.snapshot()).messages.filter((m) => m.room === r);
       if (rows.length === 0) return `no rows in ${r} yet`;
       return `${rows.length} row(s) in ${r}, head ${rows.at(-1)!.seq}\n${table(rows.slice(-count).map((m) => [`seq ${m.seq}`, m.id, m.sender, JSON.stringify(m.body)]))}`;
     },
@@ -291,7 +290,7 @@ export const COMMANDS: Record<string, ConsoleCommand> = {
     complete: (s, i) => (i === 0 ? [...new Set(s.history.events.flatMap((e) => (e.type === 'ack' ? [e.id] : [])))].slice(-20) : []),
     run: async (s, [id]) => {
       if (id === undefined) throw new CommandError('usage: trace <message-id>');
-      const story = messageStory(s.history.events, id, readDbSnapshot(s.system.dbFile).messages);
+      const story = messageStory(s.history.events, id, (await s.system.truth.snapshot()).messages);
       if (!story.found) throw new CommandError(`no message ${id} in this session's history`);
       return renderMessageStory(story);
     },

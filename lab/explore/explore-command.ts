@@ -17,6 +17,8 @@ const WEB_USER = 'explorer';
 export const ExploreCommandOptions = z.object({
   workers: z.coerce.number().int().min(1).max(16).default(2),
   clients: z.coerce.number().int().min(1).max(100).default(4),
+  /** The database truth: a SQLite file, or a PostgreSQL database of the session's own. */
+  db: z.enum(['sqlite', 'postgres']).default('sqlite'),
   /** Comma-separated rooms every client joins. */
   rooms: z.string().default('lobby').transform((s) => s.split(',').map((r) => r.trim()).filter(Boolean)).pipe(z.array(RoomName).min(1)),
   semantics: SemanticsName.default('effectively-once'),
@@ -56,7 +58,7 @@ export async function exploreCommand(raw: Record<string, unknown>, signal: Abort
   let session: ExploreSession;
   try {
     session = await ExploreSession.start({
-      workers: o.workers, clients: o.clients, rooms: o.rooms, semantics: o.semantics, ratePerSec: o.rate, seed: o.seed, outDir, signal,
+      workers: o.workers, db: o.db, clients: o.clients, rooms: o.rooms, semantics: o.semantics, ratePerSec: o.rate, seed: o.seed, outDir, signal,
       ...(web ? { allowOrigin: web.origin } : {}),
       onNote: (line) => say(`  · ${line}`),
     });

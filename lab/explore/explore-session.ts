@@ -3,7 +3,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { monotonicFactory } from 'ulid';
 import { mulberry32, type SemanticsName } from '../../src/protocol/index.js';
 import { checkAll, INVARIANT_NAMES } from '../checker/index.js';
-import { readDbSnapshot } from '../history/db-snapshot.js';
+import { writeSnapshotFile } from '../history/db-snapshot.js';
 import { writeDeliveryPaths } from '../history/delivery-paths.js';
 import type { HistoryEvent } from '../history/events.js';
 import { HistoryRecorder } from '../history/recorder.js';
@@ -17,6 +17,8 @@ import type { SimClient } from '../workload/sim-client.js';
 /** Options of an explore session. */
 export interface ExploreOptions {
   workers: number;
+  /** The database truth. @default 'sqlite' */
+  db?: 'sqlite' | 'postgres';
   clients: number;
   rooms: string[];
   semantics: SemanticsName;
@@ -97,7 +99,7 @@ export class ExploreSession {
     history.record({ type: 'phase', phase: 'start' });
     try {
       const system = await startLabSystem({
-        cluster: { workers: o.workers }, clients: { count: o.clients, rooms: o.rooms, placement: 'spread' }, semantics: o.semantics,
+        cluster: { workers: o.workers, db: o.db ?? 'sqlite' }, clients: { count: o.clients, rooms: o.rooms, placement: 'spread' }, semantics: o.semantics,
         headIntervalMs: HEAD_INTERVAL_MS, seed: o.seed, outDir, history, clientLinks: true, ...(o.allowOrigin ? { allowOrigin: o.allowOrigin } : {}), ...(o.signal ? { signal: o.signal } : {}),
       });
       return new ExploreSession({ ...o, outDir }, history, system);
@@ -181,22 +183,22 @@ export class ExploreSession {
   async check(): Promise<CheckResult> {
     this.#stopLoad();
     try {
-      const settled = await settle(this.#system.clients, this.#system.dbFile, CHECK_SETTLE_MS, this.#o.signal);
+      const settled = await settle(this.#system.clients, this.#system.truth, CHECK_SETTLE_MS, this.#o.signal);
       // The core runs on: a variant that acks before it commits may have a commit still on its way.
       // Read the truth once every acked message is in it or the worker that acked it has died since.
       await waitUntil(() => this.#ackedAccountedFor(), CHECK_SETTLE_MS, 'acked messages to be committed', this.#o.signal).catch(() => undefined);
-      const db = readDbSnapshot(this.#system.dbFile);
+      const db = await this.#system.truth.snapshot();
       const outcome = checkAll({ history: this.history.events, db }, INVARIANT_NAMES);
       const file = this.save(join(this.#o.outDir, 'session.json'));
-      const report = buildRunReport({ scenario: 'explore', scenarioFile: file, seed: this.#o.seed, semantics: this.#o.semantics, durationMs: Math.round(this.history.now()), history: this.history.events, outcome, dbMessages: db.messages });
+      const report = buildRunReport({ scenario: 'explore', scenarioFile: file, seed: this.#o.seed, semantics: this.#o.semantics, cluster: { nodes: 1, workersPerNode: this.#o.workers, db: this.#o.db ?? 'sqlite', redis: 'single' }, durationMs: Math.round(this.history.now()), history: this.history.events, outcome, dbMessages: db.messages });
       return { report, settled };
     } finally {
       this.#startLoad();
     }
   }
 
-  #ackedAccountedFor(): boolean {
-    const ids = new Set(readDbSnapshot(this.#system.dbFile).messages.map((m) => m.id));
+  async #ackedAccountedFor(): Promise<boolean> {
+    const ids = new Set((await this.#system.truth.snapshot()).messages.map((m) => m.id));
     const lastExit = new Map<number, number>();
     for (const e of this.history.events) if (e.type === 'worker-exit') lastExit.set(e.worker, Math.max(e.t, lastExit.get(e.worker) ?? 0));
     return this.history.events.every((e) => e.type !== 'ack' || ids.has(e.id) || (e.worker !== null && (lastExit.get(e.worker) ?? -1) > e.t));
@@ -222,7 +224,7 @@ export class ExploreSession {
       name,
       description: `Saved from an explore session: ${commands} step(s) (${faults.length} fault(s), ${this.#sends.length} send(s)) on ${this.#o.workers} workers and ${this.#o.clients} clients.`,
       seed: this.#o.seed,
-      cluster: { workers: this.#o.workers },
+      cluster: { workers: this.#o.workers, db: this.#o.db ?? 'sqlite' },
       clients: { count: this.#o.clients, rooms: this.#o.rooms, placement: 'spread' },
       workload: { ratePerSec: this.#o.ratePerSec, durationMs, bodyBytes: BODY_BYTES, script: [...this.#sends] },
       faults,
@@ -259,6 +261,8 @@ export class ExploreSession {
     await this.heal().catch(() => undefined);
     this.history.record({ type: 'phase', phase: 'stop' });
     await this.#system.stop();
+    if (this.#system.truth.dialect === 'postgres') writeSnapshotFile(join(this.#o.outDir, 'db.sqlite'), await this.#system.truth.snapshot());
+    await this.#system.release();
     writeDeliveryPaths(join(this.#o.outDir, 'deliveries.jsonl'), this.history.events);
     await this.history.close();
   }

@@ -10,6 +10,7 @@ import { defineFault } from './fault.js';
 export const diskFull = defineFault({
   doc: 'Every write and fsync of the database fails with ENOSPC (disk full) or EIO for forMs; nothing may be acked that was not committed.',
   targets: 'core',
+  needsSqlite: true,
   params: z.object({ error: z.enum(['ENOSPC', 'EIO']).default('ENOSPC') }).strict(),
   start: async (ctx, _target, p) => {
     writeFileSync(ctx.diskFaultFile, p.error);

@@ -44,6 +44,8 @@ export interface FaultKind<P extends z.ZodType = z.ZodType> {
   needsRedis?: boolean;
   /** The fault acts on the clients' own links, so the run puts a proxy between each client and each worker. @default false */
   needsClientLinks?: boolean;
+  /** The fault acts on the core's SQLite files (through the power-loss interposer): a scenario on PostgreSQL cannot have it. @default false */
+  needsSqlite?: boolean;
   params: P;
   start(ctx: FaultContext, target: ResolvedTarget, params: z.infer<P>): Promise<Heal>;
 }

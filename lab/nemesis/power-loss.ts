@@ -12,6 +12,7 @@ import { takeNodeDown } from './node-down.js';
 export const powerLoss = defineFault({
   doc: 'Power loss of the core: SIGKILL to the primary and every worker at once, every unsynced database write lost; the node starts again after forMs.',
   targets: 'core',
+  needsSqlite: true,
   params: z.object({}).strict(),
   // The files are rolled back once every process is gone, before the node starts again.
   start: (ctx) => takeNodeDown(ctx, () => ctx.core.powerOff(), () => ctx.history.record({ type: 'power-loss', rolledBack: rollBackUnsynced(ctx.dbFile) })),

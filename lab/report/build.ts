@@ -9,7 +9,7 @@ import type { MatrixCell, RunReport } from './types.js';
  * writer and synchronous setting may be the defaults here; the report keeps them only when not), and
  * what happened.
  */
-export interface RunFacts extends Pick<RunReport, 'scenario' | 'scenarioFile' | 'seed' | 'semantics' | 'writer' | 'synchronous' | 'durationMs'> {
+export interface RunFacts extends Pick<RunReport, 'scenario' | 'scenarioFile' | 'seed' | 'semantics' | 'cluster' | 'writer' | 'synchronous' | 'durationMs'> {
   history: readonly HistoryEvent[];
   /** Absent when the run could not reach the check phase. */
   outcome?: CheckOutcome;
@@ -30,6 +30,7 @@ export function buildRunReport(facts: RunFacts): RunReport {
     scenario: facts.scenario,
     seed: facts.seed,
     semantics: facts.semantics,
+    cluster: facts.cluster,
     ok: facts.error === undefined && facts.outcome !== undefined && facts.outcome.ok,
     durationMs: facts.durationMs,
     invariants: attributeCauses(facts.outcome?.results ?? [], facts.history),

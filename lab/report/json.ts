@@ -11,6 +11,7 @@ export function runReportJson(report: RunReport): RunReportJson {
     ...(report.scenarioFile === undefined ? {} : { scenarioFile: report.scenarioFile }),
     seed: report.seed,
     semantics: report.semantics,
+    cluster: report.cluster,
     ...(report.writer === undefined ? {} : { writer: report.writer }),
     ...(report.synchronous === undefined ? {} : { synchronous: report.synchronous }),
     ...(report.overrides === undefined ? {} : { overrides: report.overrides }),

@@ -25,7 +25,7 @@ export function renderTerminal(report: RunReport, options: TerminalOptions = {})
   const verdict = report.ok ? p.ok('PASS') : p.bad('FAIL');
   lines.push(
     `${p.bold('deliverylab')} ${verdict}  scenario ${p.bold(report.scenario)}  seed ${report.seed}  ` +
-      `semantics ${report.semantics}${report.writer ? `  writer ${report.writer}` : ''}${report.synchronous ? `  synchronous ${report.synchronous}` : ''}  ${formatMs(report.durationMs)}`,
+      `semantics ${report.semantics}${report.writer ? `  writer ${report.writer}` : ''}${report.synchronous ? `  synchronous ${report.synchronous}` : ''}${topologyWords(report)}  ${formatMs(report.durationMs)}`,
   );
   const width = Math.max(0, ...report.invariants.map((r) => r.name.length));
   for (const r of report.invariants) {
@@ -69,4 +69,11 @@ export function renderTerminal(report: RunReport, options: TerminalOptions = {})
   }
   lines.push('', `reproduce: ${reproduceCommand(report)}`);
   return `${lines.join('\n')}\n`;
+}
+
+/** The topology in the header line when it is not one node on SQLite and one redis-server. */
+function topologyWords(report: RunReport): string {
+  const c = report.cluster as RunReport['cluster'] | undefined;
+  if (!c || (c.nodes === 1 && c.db === 'sqlite' && c.redis === 'single')) return '';
+  return `  ${c.nodes > 1 ? `${c.nodes} nodes × ${c.workersPerNode} workers, ` : ''}${c.db === 'postgres' ? 'PostgreSQL' : 'SQLite'}${c.redis === 'cluster' ? ', Redis Cluster' : ''}`;
 }

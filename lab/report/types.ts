@@ -42,6 +42,14 @@ export interface PhaseMark {
   at: number;
 }
 
+/** What the run ran on: its nodes (each a primary and its workers), the database truth and the bus. */
+export interface Topology {
+  nodes: number;
+  workersPerNode: number;
+  db: 'sqlite' | 'postgres';
+  redis: 'single' | 'cluster';
+}
+
 /** The outcome of one scenario run: the JSON report's top level. */
 export interface RunReport {
   scenario: string;
@@ -49,6 +57,7 @@ export interface RunReport {
   scenarioFile?: string;
   seed: number;
   semantics: SemanticsName;
+  cluster: Topology;
   /** Who ran the write transactions, when not the default (the primary). */
   writer?: WriterName;
   /** SQLite's synchronous setting when not FULL. */

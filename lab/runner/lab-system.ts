@@ -6,7 +6,8 @@ import { startRedisServer, type RedisServerHandle } from '../cluster/redis-serve
 import { startFaultProxy, type FaultProxy } from '../cluster/fault-proxy.js';
 import { startCore, type Core } from '../cluster/core-process.js';
 import type { HistoryRecorder } from '../history/recorder.js';
-import { readDbHeads } from '../history/db-snapshot.js';
+import { openTruth, type Truth } from '../history/db-snapshot.js';
+import { createPostgresDatabase, type LabPostgresDatabase } from '../cluster/postgres.js';
 import { startSimClient, type SimClient } from '../workload/sim-client.js';
 import type { FaultContext } from '../nemesis/index.js';
 import type { Scenario } from './scenario.js';
@@ -41,11 +42,16 @@ export interface LabSystem {
   readonly proxies: readonly FaultProxy[];
   readonly core: Core;
   readonly clients: readonly SimClient[];
+  /** The SQLite file of the run (where a SQLite core writes; power-loss and disk-full act on it). */
   readonly dbFile: string;
+  /** The database truth the core writes (the SQLite file, or the run's own PostgreSQL database). */
+  readonly truth: Truth;
   /** The context fault step `i` acts in (its randomness and failpoint seed drawn from the run's seed). */
   faultContext(i: number): FaultContext;
-  /** Closes the clients, stops the core, the proxies and Redis; never throws. */
+  /** Closes the clients, stops the core, the proxies and Redis; never throws. The truth stays readable. */
   stop(): Promise<void>;
+  /** Stops everything (as `stop`), closes the truth and drops the run's PostgreSQL database; never throws. */
+  release(): Promise<void>;
 }
 
 const JOIN_TIMEOUT_MS = 20_000;
@@ -64,6 +70,8 @@ export async function startLabSystem(o: LabSystemOptions): Promise<LabSystem> {
   let core: Core | undefined;
   const clients: SimClient[] = [];
   const clientLinks = new Map<string, FaultProxy[]>();
+  let postgres: LabPostgresDatabase | undefined;
+  let truth: Truth | undefined;
   const stop = async () => {
     await Promise.allSettled(clients.map((c) => c.client.close()));
     await Promise.allSettled([...clientLinks.values()].flat().map((p) => p.close()));
@@ -74,15 +82,23 @@ export async function startLabSystem(o: LabSystemOptions): Promise<LabSystem> {
     for (const f of [dbFile, `${dbFile}-wal`, `${dbFile}-journal`]) rmSync(`${f}.undo`, { force: true });
     rmSync(diskFaultFile, { force: true });
   };
+  const release = async () => {
+    await stop();
+    await truth?.close().catch(() => undefined);
+    await postgres?.drop();
+  };
   const aborted = () => { if (o.signal?.aborted) throw new Error('the run was interrupted'); };
   try {
+    if (o.cluster.db === 'postgres') postgres = await createPostgresDatabase();
+    const db = postgres?.url ?? dbFile;
+    truth = openTruth(db);
     if (serverFlags(o.semantics).redis) {
       redis = await startRedisServer({ logFile: join(o.outDir, 'redis.log') });
       for (let k = 0; k < o.cluster.workers; k++) proxies.push(await startFaultProxy({ upstreamPort: redis.port }));
     }
     aborted();
     core = await startCore({
-      workers: o.cluster.workers, db: dbFile, redisUrls: proxies.map((p) => p.url), semantics: o.semantics, headIntervalMs: o.headIntervalMs, ...(o.writer ? { writer: o.writer } : {}), ...(o.synchronous ? { synchronous: o.synchronous } : {}),
+      workers: o.cluster.workers, db, redisUrls: proxies.map((p) => p.url), semantics: o.semantics, headIntervalMs: o.headIntervalMs, ...(o.writer ? { writer: o.writer } : {}), ...(o.synchronous ? { synchronous: o.synchronous } : {}),
       logFile: join(o.outDir, 'core.log'), trace: true, env: powerLossEnv(`${o.outDir}/`, diskFaultFile), ...(o.allowOrigin ? { allowOrigin: o.allowOrigin } : {}),
       onEvent: (e) => {
         // The core's own trace events, stamped in epoch ms, go into the history on the run's clock.
@@ -115,12 +131,12 @@ export async function startLabSystem(o: LabSystemOptions): Promise<LabSystem> {
     }
     await waitUntil(() => clients.every((c) => joinedAll(history, c)), JOIN_TIMEOUT_MS, 'every client to join its rooms', o.signal);
   } catch (err) {
-    await stop();
+    await release();
     throw err;
   }
   const started = core;
   return {
-    redis, proxies, core: started, clients, dbFile, stop,
+    redis, proxies, core: started, clients, dbFile, truth, stop, release,
     faultContext: (i) => ({ core: started, redis, proxies, clients, history, random: mulberry32(o.seed * 31 + i), seed: o.seed * 31 + i, dbFile, diskFaultFile, clientLinks }),
   };
 }
@@ -136,12 +152,12 @@ function joinedAll(history: HistoryRecorder, c: SimClient): boolean {
  * true when it did. Gives up at the bound, or earlier once nothing has moved for STALL_MS (a variant
  * without recovery mechanisms never catches up, and waiting longer would only slow the matrix down).
  */
-export async function settle(clients: readonly SimClient[], dbFile: string, timeoutMs: number, signal?: AbortSignal): Promise<boolean> {
+export async function settle(clients: readonly SimClient[], truth: Truth, timeoutMs: number, signal?: AbortSignal): Promise<boolean> {
   let last = '';
   let lastChange = performance.now();
   try {
-    await waitUntil(() => {
-      const heads = readDbHeads(dbFile);
+    await waitUntil(async () => {
+      const heads = await truth.heads();
       const progress = clients.map((c) => `${c.unsettled}:${c.rooms.map((r) => c.client.cursor(r)).join(',')}`).join('|') + [...heads.values()].join(',');
       if (progress !== last) { last = progress; lastChange = performance.now(); }
       if (performance.now() - lastChange > STALL_MS) throw new Error('stalled');
@@ -157,9 +173,9 @@ export async function settle(clients: readonly SimClient[], dbFile: string, time
 }
 
 /** Re-checks a condition every POLL_MS until it holds; rejects after timeoutMs saying what it waited for. */
-export async function waitUntil(cond: () => boolean, timeoutMs: number, what: string, signal?: AbortSignal): Promise<void> {
+export async function waitUntil(cond: () => boolean | Promise<boolean>, timeoutMs: number, what: string, signal?: AbortSignal): Promise<void> {
   const deadline = performance.now() + timeoutMs;
-  while (!cond()) {
+  while (!(await cond())) {
     if (signal?.aborted) throw new Error('the run was interrupted');
     if (performance.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, POLL_MS));

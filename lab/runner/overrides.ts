@@ -14,6 +14,8 @@ export interface ScenarioOverrides {
   duration?: number;
   clients?: number;
   workers?: number;
+  /** The database truth. */
+  db?: 'sqlite' | 'postgres';
 }
 
 /** A duration as written: `4s`, `1.5s`, `300ms`, `300` (ms). */
@@ -78,6 +80,7 @@ export function applyOverrides(sc: Scenario, o: ScenarioOverrides): { scenario: 
   if (o.duration !== undefined) { next.workload.durationMs = o.duration; argv.push('--duration', `${o.duration}ms`); }
   if (o.clients !== undefined) { next.clients.count = o.clients; argv.push('--clients', String(o.clients)); }
   if (o.workers !== undefined) { next.cluster.workers = o.workers; argv.push('--workers', String(o.workers)); }
+  if (o.db !== undefined) { next.cluster.db = o.db; argv.push('--db', o.db); }
   if (argv.length === 0) return { scenario: sc, argv };
   const r = Scenario.safeParse(next);
   if (!r.success) {

@@ -43,6 +43,7 @@ export const RunCommandOptions = z.object({
   duration: z.string().min(1).optional(),
   clients: z.coerce.number().int().min(1).max(500).optional(),
   workers: z.coerce.number().int().min(1).max(16).optional(),
+  db: z.enum(['sqlite', 'postgres']).optional(),
 });
 type RunCommandOptions = z.infer<typeof RunCommandOptions> & { overrides?: string[] };
 
@@ -119,7 +120,7 @@ export async function runCommand(ref: string, raw: Record<string, unknown>, sign
   if (o.sameSeed && o.repeat === undefined) throw new UsageError('run: --same-seed goes with --repeat N');
   const names = ref === 'all' ? builtinScenarioNames() : [ref];
   const loaded = await Promise.all(names.map((n) => loadScenario(n)));
-  const what = { ...(o.fault ? { fault: o.fault } : {}), faults: o.faults, ...(o.rate !== undefined ? { rate: o.rate } : {}), ...(o.duration !== undefined ? { duration: parseDurationMs(o.duration, '--duration') } : {}), ...(o.clients !== undefined ? { clients: o.clients } : {}), ...(o.workers !== undefined ? { workers: o.workers } : {}) };
+  const what = { ...(o.fault ? { fault: o.fault } : {}), faults: o.faults, ...(o.rate !== undefined ? { rate: o.rate } : {}), ...(o.duration !== undefined ? { duration: parseDurationMs(o.duration, '--duration') } : {}), ...(o.clients !== undefined ? { clients: o.clients } : {}), ...(o.workers !== undefined ? { workers: o.workers } : {}), ...(o.db !== undefined ? { db: o.db } : {}) };
   let overrides: string[] = [];
   const scenarios = loaded.map((sc) => {
     const applied = applyOverrides(sc, what);

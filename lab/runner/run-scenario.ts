@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path';
 import { mulberry32, serverFlags, type SemanticsName, type Synchronous, type WriterName } from '../../src/protocol/index.js';
 import { HistoryRecorder } from '../history/recorder.js';
 import type { DbMessage, PhaseEvent } from '../history/events.js';
-import { readDbSnapshot } from '../history/db-snapshot.js';
+import { writeSnapshotFile } from '../history/db-snapshot.js';
 import { writeDeliveryPaths } from '../history/delivery-paths.js';
 import type { SimClient } from '../workload/sim-client.js';
 import { runOpenLoop } from '../workload/open-loop.js';
@@ -62,7 +62,7 @@ export async function runScenario(sc: Scenario, o: RunOptions): Promise<RunRepor
     phase('start');
     const clientLinks = plan.some((f) => f.fires && FAULTS[f.step.kind]?.needsClientLinks === true);
     system = await startLabSystem({ cluster: sc.cluster, clients: sc.clients, semantics, clientLinks, headIntervalMs: sc.headIntervalMs, ...(o.writer ? { writer: o.writer } : {}), ...(o.synchronous ? { synchronous: o.synchronous } : {}), seed, outDir, history, ...(o.signal ? { signal: o.signal } : {}) });
-    const { clients, dbFile } = system;
+    const { clients, truth } = system;
     const liveSystem = system;
 
     phase('workload');
@@ -86,13 +86,16 @@ export async function runScenario(sc: Scenario, o: RunOptions): Promise<RunRepor
     aborted();
 
     phase('recovery');
-    const recovered = await settle(clients, dbFile, sc.recoveryTimeoutMs, o.signal);
+    const recovered = await settle(clients, truth, sc.recoveryTimeoutMs, o.signal);
     say(recovered ? 'recovery: every client caught up with the database heads' : `recovery: not every client caught up within ${sc.recoveryTimeoutMs} ms (the checkers will say who missed what)`);
 
     phase('final-reads');
     await system.stop();
+    const db = await truth.snapshot();
+    // A run on PostgreSQL keeps its truth in its folder (for trace and exercise) before its database is dropped.
+    if (truth.dialect === 'postgres') writeSnapshotFile(join(outDir, 'db.sqlite'), db);
+    await system.release();
     system = undefined;
-    const db = readDbSnapshot(dbFile);
     dbMessages = db.messages;
 
     phase('check');
@@ -102,10 +105,10 @@ export async function runScenario(sc: Scenario, o: RunOptions): Promise<RunRepor
     error = err instanceof Error ? err.message : String(err);
   } finally {
     history.record({ type: 'phase', phase: 'stop' });
-    await system?.stop();
+    await system?.release();
     await history.close();
   }
-  return buildRunReport({ scenario: sc.name, seed, semantics, ...(o.writer ? { writer: o.writer } : {}), ...(o.synchronous ? { synchronous: o.synchronous } : {}), durationMs: Math.round(performance.now() - started), history: history.events, ...(outcome ? { outcome } : {}), ...(dbMessages ? { dbMessages } : {}), ...(error !== undefined ? { error } : {}) });
+  return buildRunReport({ scenario: sc.name, seed, semantics, cluster: { nodes: 1, workersPerNode: sc.cluster.workers, db: sc.cluster.db, redis: 'single' }, ...(o.writer ? { writer: o.writer } : {}), ...(o.synchronous ? { synchronous: o.synchronous } : {}), durationMs: Math.round(performance.now() - started), history: history.events, ...(outcome ? { outcome } : {}), ...(dbMessages ? { dbMessages } : {}), ...(error !== undefined ? { error } : {}) });
 }
 
 /** Sends the workload's script: each send by its client at its moment, after the faults due by then (a send's outcome is in the history). */

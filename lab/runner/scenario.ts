@@ -49,7 +49,12 @@ export const Scenario = z.object({
   description: z.string().min(1),
   /** @default 1 */
   seed: z.number().int().nonnegative().default(1),
-  cluster: z.object({ workers: z.number().int().min(1).max(16).default(2) }).strict().default({ workers: 2 }),
+  cluster: z.object({
+    /** @default 2 */
+    workers: z.number().int().min(1).max(16).default(2),
+    /** The database truth: a SQLite file in the run's folder, or a PostgreSQL database of the run's own (DL_POSTGRES_URL's server). @default 'sqlite' */
+    db: z.enum(['sqlite', 'postgres']).default('sqlite'),
+  }).strict().default({ workers: 2, db: 'sqlite' }),
   clients: z.object({
     /** @default 4 */
     count: z.number().int().min(1).max(500).default(4),

@@ -16,7 +16,10 @@ export const CoreOptions = z.object({
   port: z.coerce.number().int().min(1).max(65000).default(8080),
   /** Address to bind. @default '127.0.0.1' */
   host: z.string().min(1).default('127.0.0.1'),
-  /** SQLite file (created and migrated if missing). @default 'data/deliverylab.sqlite' */
+  /**
+   * The database: a SQLite file, or a PostgreSQL database as a `postgres://user:password@host:port/name` URL
+   * (migrated at start; created if a SQLite file is missing). @default 'data/deliverylab.sqlite'
+   */
   db: z.string().min(1).default('data/deliverylab.sqlite'),
   /**
    * Redis URL, or one per worker (comma-separated); without it the core starts its own redis-server.

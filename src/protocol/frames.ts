@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ERROR_CODE_NAMES, type ErrorCode } from './errors.js';
-import { codePoints, isWellFormedText } from './text.js';
+import { codePoints, hasNoNul, isWellFormedText } from './text.js';
 
 /** Largest text frame the server accepts, in bytes; larger ones get `too_large`. */
 export const MAX_FRAME_BYTES = 64 * 1024;
@@ -24,6 +24,7 @@ export const SendFrame = z.object({
   // Well-formed Unicode only: a lone surrogate would be stored as something else than was sent, and the
   // same send retried would no longer match itself.
   body: z.string().max(4 * MAX_BODY_CHARS).refine((s) => isWellFormedText(s), 'body must be well-formed Unicode (no lone surrogate)')
+    .refine((s) => hasNoNul(s), 'body must not contain U+0000 (no store of the core can hold it)')
     .refine((s) => s.length <= MAX_BODY_CHARS || codePoints(s) <= MAX_BODY_CHARS, `body is at most ${MAX_BODY_CHARS} characters`),
 });
 /** `fetch`: read committed messages of a room with seq > after (gap fill). */

@@ -6,6 +6,11 @@ export function isWellFormedText(s: string): boolean {
   return !LONE_SURROGATE.test(s);
 }
 
+/** True when `s` has no U+0000: PostgreSQL's text cannot hold it, and one contract holds for every store. */
+export function hasNoNul(s: string): boolean {
+  return !s.includes('\u0000');
+}
+
 /** Length in code points (what a user counts), not UTF-16 units. */
 export function codePoints(s: string): number {
   let n = 0;

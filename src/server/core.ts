@@ -5,11 +5,11 @@
  */
 import { mkdirSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { CoreOptions, coreFlag, isBooleanCoreOption, redactRedisUrl, serverFlags, slotPort, type ControlRequest, type CoreEvent, type WorkerToPrimary } from '../protocol/index.js';
 import { generateBusKey, readBusKeyFile, startEmbeddedRedis, type EmbeddedRedis } from '../fanout/index.js';
-import { migrate, openSqliteStore } from '../store/index.js';
+import { dbSideDir, migrate, openStore, resolveDb } from '../store/index.js';
 import { loadAuthKey } from '../protocol/node/auth-key.js';
 import { startPrimary } from './primary.js';
 import { runWorker, type RunningWorker } from './worker.js';
@@ -58,8 +58,8 @@ interface Running {
 
 /** Starts the core with validated options; `emit` receives its events (`ready` once every worker listens). */
 export async function startCore(o: CoreOptions, emit: (e: CoreEvent, core: { redis: EmbeddedRedis | undefined }) => void, onFatal: (why: string) => void = () => undefined): Promise<RunningCore> {
-  const db = resolve(o.db);
-  mkdirSync(dirname(db), { recursive: true });
+  const db = resolveDb(o.db);
+  mkdirSync(dbSideDir(db), { recursive: true });
   const workers = o.inProcess ? 1 : (o.workers ?? availableParallelism());
   // The key the workers sign and check bus messages with: shared by the nodes on one Redis, or this node's own.
   const busKey = o.busKeyFile ? readBusKeyFile(o.busKeyFile) : generateBusKey();
@@ -96,7 +96,7 @@ export async function startCore(o: CoreOptions, emit: (e: CoreEvent, core: { red
 
 /** One process, its own worker 0 and its own writer: the core's send path with no IPC and no cluster. */
 async function startInProcess(o: CoreOptions, db: string, redisUrls: string[], busKey: string, emit: (e: CoreEvent) => void): Promise<Running> {
-  const store = openSqliteStore(db, { synchronous: o.synchronous });
+  const store = openStore(db, { synchronous: o.synchronous });
   try {
     await migrate(store.db, { dedup: serverFlags(o.semantics).dedup });
   } finally {
@@ -118,7 +118,7 @@ async function startInProcess(o: CoreOptions, db: string, redisUrls: string[], b
         case 'listening':
           table.listening(0, process.pid);
           emit({ type: 'worker-up', slot: 0, pid: process.pid, port: m.port, slotPort: m.slotPort });
-          emit({ type: 'ready', port: o.port, workers: 1, redisUrl: redactRedisUrl(redisUrls.join(',')), dbFile: db, pid: process.pid });
+          emit({ type: 'ready', port: o.port, workers: 1, redisUrl: redactRedisUrl(redisUrls.join(',')), dbFile: redactRedisUrl(db), pid: process.pid });
           return true;
         case 'failpoint-fired':
         case 'trace': emit(m); return true;
@@ -145,7 +145,7 @@ async function startInProcess(o: CoreOptions, db: string, redisUrls: string[], b
  * worker starts, when it does not exist yet), or `?user=` in the insecure teaching mode.
  */
 function authOf(o: CoreOptions, db: string): { secretFile: string; insecureDevUsers: boolean; allowOrigin: string } {
-  const secretFile = resolve(o.authSecretFile ?? join(dirname(db), 'auth.key'));
+  const secretFile = resolve(o.authSecretFile ?? join(dbSideDir(db), 'auth.key'));
   if (!o.insecureDevUsers) loadAuthKey(secretFile, true);
   return { secretFile, insecureDevUsers: o.insecureDevUsers, allowOrigin: o.allowOrigin ?? '' };
 }

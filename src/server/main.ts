@@ -5,12 +5,13 @@
  * `ControlRequest`s; on a terminal it prints where it serves. Exit codes: 0 stopped, 2 bad flags or
  * could not start.
  */
-import { dirname, join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { ControlRequest, redactRedisUrl, slotPort, wsUrl, type CoreEvent } from '../protocol/index.js';
 import type { EmbeddedRedis } from '../fanout/index.js';
 import { CoreUsageError, parseCoreArgv, startCore, type RunningCore } from './core.js';
 import { signToken } from '../protocol/auth.js';
 import { loadAuthKey } from '../protocol/node/auth-key.js';
+import { dbSideDir } from '../store/index.js';
 
 /** The user the printed web chat link is for, and how long its token lasts. */
 const WEB_USER = 'web';
@@ -35,7 +36,7 @@ async function main(argv: string[]): Promise<void> {
     if (e.type === 'ready') {
       const slots = Array.from({ length: e.workers }, (_, k) => `worker ${k}: ${wsUrl(o.host, slotPort(o.port, k))}`).join('\n  ');
       const redis = c.redis ? `embedded (pid ${c.redis.pid}, unix socket ${c.redis.path})` : (o.redis ? redactRedisUrl(o.redis) : 'none');
-      const keyFile = o.authSecretFile ?? join(dirname(resolve(o.db)), 'auth.key');
+      const keyFile = o.authSecretFile ?? join(dbSideDir(o.db), 'auth.key');
       // A token of its own for the web chat, so the page opens as it is printed (a local user, `web`).
       const webToken = o.insecureDevUsers ? Promise.resolve('') : signToken(loadAuthKey(keyFile, false), WEB_USER, WEB_TOKEN_TTL_S).catch(() => '');
       void webToken.then((token) => process.stdout.write(`deliverylab serving on ${wsUrl(o.host, o.port)}\n  ${slots}\n` +

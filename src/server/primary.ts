@@ -5,7 +5,7 @@ import {
   FAILPOINTS, redactRedisUrl, slotPort, serverFlags, WorkerToPrimary,
   type CommitReply, type CommitRequest, type CommitResult, type ControlRequest, type CoreEvent, type PrimaryToWorker, type SemanticsName, type Synchronous, type WriterName,
 } from '../protocol/index.js';
-import { GroupCommit, migrate, openSqliteStore } from '../store/index.js';
+import { GroupCommit, migrate, openStore } from '../store/index.js';
 import { logger } from './logger.js';
 import { loadNativeUws } from './uws.js';
 import { traceCommits, Tracer } from './tracer.js';
@@ -65,10 +65,10 @@ export async function startPrimary(opts: PrimaryOptions): Promise<Primary> {
   const semantics = opts.semantics ?? 'effectively-once';
   const writer = opts.writer ?? 'primary';
   const dedup = serverFlags(semantics).dedup;
-  const store = openSqliteStore(opts.db, { synchronous: opts.synchronous ?? 'FULL' });
+  const store = openStore(opts.db, { synchronous: opts.synchronous ?? 'FULL' });
   try {
     const applied = await migrate(store.db, { dedup });
-    if (applied.length) log.info({ applied, db: opts.db }, 'migrated');
+    if (applied.length) log.info({ applied, db: redactRedisUrl(opts.db) }, 'migrated');
   } catch (e) {
     await store.close();
     throw e;
@@ -121,7 +121,7 @@ export async function startPrimary(opts: PrimaryOptions): Promise<Primary> {
           emit({ type: 'worker-up', slot, pid, port: m.data.port, slotPort: m.data.slotPort });
           if (!announced && [...bySlot.keys()].every((s) => upSince.has(s)) && bySlot.size === opts.workers) {
             announced = true;
-            emit({ type: 'ready', port: opts.port, workers: opts.workers, redisUrl: redactRedisUrl(opts.redisUrls.join(',')), dbFile: opts.db, pid: process.pid });
+            emit({ type: 'ready', port: opts.port, workers: opts.workers, redisUrl: redactRedisUrl(opts.redisUrls.join(',')), dbFile: redactRedisUrl(opts.db), pid: process.pid });
           }
         }
       }

@@ -3,12 +3,11 @@
  * <room> --db FILE --members a,b | --open`): makes a room members-only with these members, or open to
  * every user again, in the core's database. `deliverylab room` runs it. Exit 2 on bad input.
  */
-import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { UserName } from '../protocol/auth.js';
 import { RoomName } from '../protocol/index.js';
-import { migrate, openSqliteStore, setRoomAccess } from '../store/index.js';
+import { migrate, openStore, resolveDb, setRoomAccess } from '../store/index.js';
 
 const Args = z.object({
   room: RoomName,
@@ -24,7 +23,7 @@ async function main(): Promise<number> {
     process.stderr.write(`room: ${a.error.issues.map((i) => `${i.path.join('.') || '(args)'}: ${i.message}`).join('; ')}\n`);
     return 2;
   }
-  const store = openSqliteStore(resolve(a.data.db), {});
+  const store = openStore(resolveDb(a.data.db), {});
   try {
     await migrate(store.db, { dedup: true });
     await setRoomAccess(store, a.data.room, a.data.members);

@@ -2,7 +2,7 @@ import {
   CLOSE_CODES, CLUSTER_QUERY_TIMEOUT_MS, CLUSTER_STATUS_INTERVAL_MS, MAX_BUFFERED_PER_CONNECTION, MAX_BUFFERED_PER_WORKER, MAX_FRAME_BYTES, PrimaryToWorker, serverFlags,
   type ClusterTableReply, type ClusterWorker, type CommitResult, type HealthBody, type PendingSend, type ServerFrame, type WorkerStatusReport,
 } from '../protocol/index.js';
-import { GroupCommit, openSqliteStore, probe, type Writer } from '../store/index.js';
+import { GroupCommit, openStore, probe, type Writer } from '../store/index.js';
 import { RedisBus } from '../fanout/index.js';
 import { Failpoints } from '../failpoints/index.js';
 import { loadNativeUws } from './uws.js';
@@ -43,7 +43,7 @@ export async function runWorker(opts: WorkerOptions, channel: WorkerChannel, hoo
   const origin = `w${slot}:${process.pid}`;
   const log = logger.child({ worker: slot, pid: process.pid });
   const metrics = createMetrics(slot);
-  const store = openSqliteStore(opts.DL_DB, { synchronous: opts.DL_SYNCHRONOUS });
+  const store = openStore(opts.DL_DB, { synchronous: opts.DL_SYNCHRONOUS });
   let bus: RedisBus | undefined;
   const tracer = new Tracer(opts.DL_TRACE, slot, (traces) => channel.send({ type: 'trace', traces }));
   const failpoints = new Failpoints(`worker ${slot} (pid ${process.pid})`, {

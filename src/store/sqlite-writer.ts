@@ -1,9 +1,8 @@
 import type SQLite from 'better-sqlite3';
 import { sql, type Kysely } from 'kysely';
-import type { CommitRules, Database, MessagesTable } from './database.js';
+import type { CommitRules, Database } from './database.js';
+import { assignSeqs, finishCommit, planCommit, type KnownRow } from './commit-plan.js';
 import type { CommitResult, PendingSend } from '../protocol/index.js';
-
-type Known = Pick<MessagesTable, 'room' | 'seq' | 'sender' | 'body' | 'created_at'>;
 
 /**
  * The send path's write transaction on SQLite, on statements prepared once.
@@ -15,7 +14,7 @@ type Known = Pick<MessagesTable, 'room' | 'seq' | 'sender' | 'body' | 'created_a
  */
 export class SqliteBatchWriter {
   readonly #conn: SQLite.Database;
-  readonly #lookup: SQLite.Statement<unknown[], Known>;
+  readonly #lookup: SQLite.Statement<unknown[], KnownRow>;
   readonly #bumpHead: SQLite.Statement<unknown[], { head: number }>;
   readonly #insert: SQLite.Statement<unknown[]>;
 
@@ -30,7 +29,7 @@ export class SqliteBatchWriter {
       if (c.parameters.length !== params) throw new Error(`expected ${params} parameters in: ${c.sql}`);
       return conn.prepare(c.sql);
     };
-    this.#lookup = prepare(db.selectFrom('messages').select(['room', 'seq', 'sender', 'body', 'created_at']).where('id', '=', '?'), 1) as SQLite.Statement<unknown[], Known>;
+    this.#lookup = prepare(db.selectFrom('messages').select(['room', 'seq', 'sender', 'body', 'created_at']).where('id', '=', '?'), 1) as SQLite.Statement<unknown[], KnownRow>;
     this.#bumpHead = prepare(
       db.insertInto('rooms')
         .values({ name: '?', head: 0 })
@@ -74,55 +73,15 @@ export class SqliteBatchWriter {
 
   #apply(sends: readonly PendingSend[], dedup: boolean, conflicts: boolean): CommitResult[] {
     const now = Date.now();
-    const results: (CommitResult | undefined)[] = new Array(sends.length);
-    /** The committed row of each id looked up (undefined: new in this batch). */
-    const stored = new Map<string, Known | undefined>();
-    /** Index of a new id's first occurrence in this batch; later ones are its retries. */
-    const firstOf = new Map<string, number>();
-    /** Sends that need a new row, by room, in arrival order. */
-    const fresh = new Map<string, number[]>();
-    const againstRow = (s: PendingSend, k: Known): CommitResult => (!conflicts || (k.room === s.room && k.sender === s.sender && k.body === s.body)
-      ? { kind: 'committed', seq: k.seq, createdAt: k.created_at, duplicate: true }
-      : { kind: 'conflict', existing: { room: k.room, seq: k.seq } });
-    for (let i = 0; i < sends.length; i++) {
-      const s = sends[i]!;
-      if (dedup) {
-        let k: Known | undefined;
-        if (stored.has(s.id)) k = stored.get(s.id);
-        else stored.set(s.id, (k = this.#lookup.get(s.id)));
-        // Every occurrence of a committed id is judged against its row.
-        if (k) {
-          results[i] = againstRow(s, k);
-          continue;
-        }
-        if (firstOf.has(s.id)) continue;
-        firstOf.set(s.id, i);
-      }
-      const list = fresh.get(s.room);
-      if (list) list.push(i);
-      else fresh.set(s.room, [i]);
+    const stored = new Map<string, KnownRow | undefined>();
+    const plan = planCommit(sends, (id) => {
+      if (!stored.has(id)) stored.set(id, this.#lookup.get(id));
+      return stored.get(id);
+    }, { dedup, conflicts });
+    for (const [room, idxs] of plan.fresh) {
+      const head = this.#bumpHead.get(room, idxs.length)!.head;
+      for (const r of assignSeqs(plan, room, head, now)) this.#insert.run(r.id, r.room, r.seq, r.sender, r.body, r.created_at);
     }
-    for (const [room, idxs] of fresh) {
-      let seq = this.#bumpHead.get(room, idxs.length)!.head - idxs.length;
-      for (const i of idxs) {
-        const s = sends[i]!;
-        seq += 1;
-        this.#insert.run(s.id, room, seq, s.sender, s.body, now);
-        results[i] = { kind: 'committed', seq, createdAt: now, duplicate: false };
-      }
-    }
-    for (let i = 0; i < sends.length; i++) {
-      if (results[i]) continue;
-      // A later occurrence of an id new in this batch: a retry of its first occurrence.
-      const j = firstOf.get(sends[i]!.id)!;
-      // The first occurrence of an id new in this batch always got a row.
-      const first = results[j] as Extract<CommitResult, { kind: 'committed' }>;
-      const s = sends[i]!;
-      const f = sends[j]!;
-      results[i] = !conflicts || (f.room === s.room && f.sender === s.sender && f.body === s.body)
-        ? { ...first, duplicate: true }
-        : { kind: 'conflict', existing: { room: f.room, seq: first.seq } };
-    }
-    return results as CommitResult[];
+    return finishCommit(plan);
   }
 }

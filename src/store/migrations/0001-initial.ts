@@ -11,7 +11,7 @@ export async function up(db: Kysely<unknown>, opts: MigrationOptions): Promise<v
     .addColumn('seq', 'integer', (c) => c.notNull())
     .addColumn('sender', 'text', (c) => c.notNull())
     .addColumn('body', 'text', (c) => c.notNull())
-    .addColumn('created_at', 'integer', (c) => c.notNull());
+    .addColumn('created_at', 'bigint', (c) => c.notNull()); // ms since the epoch: past 32 bits (on SQLite, bigint is INTEGER)
   // The no-dedup seeded bug keeps seqs unique but lets one id take several rows.
   messages = messages.addUniqueConstraint('messages_room_seq', ['room', 'seq']);
   await messages.execute();

@@ -21,7 +21,7 @@ export async function migrate(db: Kysely<Database>, opts: MigrationOptions): Pro
     .createTable('dl_schema')
     .ifNotExists()
     .addColumn('name', 'text', (c) => c.primaryKey())
-    .addColumn('applied_at', 'integer', (c) => c.notNull())
+    .addColumn('applied_at', 'bigint', (c) => c.notNull())
     .execute();
   const done = new Set((await db.selectFrom('dl_schema').select('name').execute()).map((r) => r.name));
   const applied: string[] = [];
