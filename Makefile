@@ -3,7 +3,7 @@ SHELL := /bin/bash
 NODE_MODULES_STAMP := node_modules/.deliverylab-installed
 ARGS ?=
 
-.PHONY: setup deps redis chromium build run test test-json bench clean check-native
+.PHONY: setup deps redis postgres chromium build run test test-json bench clean check-native
 
 setup: deps redis check-native
 
@@ -22,6 +22,22 @@ redis:
 	  command -v redis-server >/dev/null || { echo "apt-get did not provide redis-server"; exit 1; }; \
 	else \
 	  echo "redis-server (Redis 7) is required and missing. Install it: 'sudo apt-get install -y redis-server' (Debian/Ubuntu), 'brew install redis' (macOS), or set REDIS_URL for tests."; exit 1; \
+	fi
+
+# The PostgreSQL store's tests and scenarios make databases of their own on DL_POSTGRES_URL's server (default: this
+# machine's, 127.0.0.1:5432 as postgres, trust authentication). Start an installed cluster that is down, or say what to do.
+DL_POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/postgres
+postgres:
+	@if psql "$(DL_POSTGRES_URL)" -Atqc 'select 1' >/dev/null 2>&1; then :; \
+	elif command -v pg_ctlcluster >/dev/null 2>&1 && [ -n "$$(ls /etc/postgresql 2>/dev/null)" ]; then \
+	  echo "PostgreSQL is installed but not answering: starting it"; \
+	  pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql | head -1) main start; \
+	  for i in $$(seq 1 50); do psql "$(DL_POSTGRES_URL)" -Atqc 'select 1' >/dev/null 2>&1 && exit 0; sleep 0.2; done; \
+	  echo "PostgreSQL did not answer at $(DL_POSTGRES_URL) after starting"; exit 1; \
+	else \
+	  echo "PostgreSQL is required by the store's tests and the postgres scenarios and does not answer at $(DL_POSTGRES_URL)."; \
+	  echo "Install it: 'sudo apt-get install -y postgresql' (Debian/Ubuntu), allow trust (or password) authentication for 127.0.0.1,"; \
+	  echo "and a role that may CREATE DATABASE; or set DL_POSTGRES_URL to such a server."; exit 1; \
 	fi
 
 # The browser tests (test/browser, run by `make test`) drive Debian's /usr/bin/chromium with playwright-core, which
@@ -59,7 +75,7 @@ run: setup build
 serve: setup build
 	node dist/lab/cli.js serve $(ARGS)
 
-test: setup chromium build
+test: setup postgres chromium build
 	npx vitest run --config test/vitest.config.ts $(ARGS)
 
 bench: setup build

@@ -3,6 +3,9 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import SQLite from 'better-sqlite3';
+import pg from 'pg';
+import { postgresAdminUrl } from '../../lab/cluster/postgres.js';
 import { runCli } from '../support/cli.js';
 import { DIST_CLI_PATH } from '../support/dist-core.js';
 import { waitFor } from '../support/wait-for.js';
@@ -67,6 +70,40 @@ describe('deliverylab run', () => {
     expect(Object.keys(report)).toEqual(expect.arrayContaining(['scenario', 'seed', 'semantics', 'ok', 'durationMs', 'invariants', 'stats', 'faults']));
     expect(report.ok).toBe(true);
     expect(readFileSync(join(dir, 'r.xml'), 'utf8')).toMatch(/<testsuites[\s\S]*<testcase[\s\S]*<\/testsuites>/);
+  });
+
+  it('on PostgreSQL (--db postgres): the default holds, ack-before-commit loses an acked message, the run\'s database is dropped and its truth kept in the run folder', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dl-cli-'));
+    const file = join(dir, 'crash-2s.json');
+    writeFileSync(file, JSON.stringify(crash2s));
+    const held = await runCli(['run', file, '--db', 'postgres', '--json', join(dir, 'held.json'), '--out', join(dir, 'runs'), '--no-color', '-q']);
+    expect(held.code, held.stdout + held.stderr).toBe(0);
+    const report = JSON.parse(readFileSync(join(dir, 'held.json'), 'utf8')) as { cluster: unknown; reproduce: string; stats: { acked: number; dbMessages: number } };
+    expect(report.cluster).toEqual({ nodes: 1, workersPerNode: 2, db: 'postgres', redis: 'single' });
+    expect(report.reproduce).toContain('--db postgres');
+    expect(report.stats.dbMessages).toBeGreaterThanOrEqual(report.stats.acked);
+    const broke = await runCli(['run', file, '--db', 'postgres', '--semantics', 'ack-before-commit', '--out', join(dir, 'runs'), '--no-color', '-q']);
+    expect(broke.code).toBe(1);
+    expect(broke.stdout).toMatch(/✘ acked-durable/);
+    // The run folder keeps the truth as it was read; the server keeps no database of the lab's.
+    const kept = new SQLite(join(dir, 'runs', 'crash-2s.ack-before-commit', 'db.sqlite'), { readonly: true });
+    expect((kept.prepare('select count(*) as n from messages').get() as { n: number }).n).toBeGreaterThan(0);
+    kept.close();
+    const admin = new pg.Client({ connectionString: postgresAdminUrl() });
+    await admin.connect();
+    const { rows } = await admin.query<{ datname: string }>("select datname from pg_database where datname like 'deliverylab%'");
+    await admin.end();
+    // A database of the lab's carries its maker's pid: none may outlive the process that made it.
+    const orphans = rows.map((r) => r.datname).filter((name) => {
+      try { process.kill(Number(name.split('_')[1]), 0); return false; } catch { return true; }
+    });
+    expect(orphans).toEqual([]);
+  });
+
+  it('a fault on the SQLite files in a scenario on PostgreSQL exits 2 naming it', async () => {
+    const r = await runCli(['run', 'power-loss', '--db', 'postgres']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('faults.0.kind');
   });
 
   it('--repeat 2 runs a file scenario twice and says how often each invariant broke, schedule and outcome apart', async () => {
