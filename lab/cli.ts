@@ -33,6 +33,7 @@ program
   .option('--host <host>', 'address to bind', '127.0.0.1')
   .option('--db <file|url>', 'the database: a SQLite file, or a postgres://user:password@host:port/name URL', 'data/deliverylab.sqlite')
   .option('--redis <url>', 'external Redis URL (or one per worker, comma-separated); default: start a redis-server')
+  .option('--redis-cluster', 'the --redis URLs are startup nodes of one Redis Cluster: the bus is sharded pub/sub (SSUBSCRIBE/SPUBLISH)')
   .option('--semantics <name>', 'semantics variant', 'effectively-once')
   .option('--head-interval-ms <ms>', 'how often heads are sent', '1000')
   .option('--synchronous <mode>', 'durability of a commit: FULL, NORMAL or OFF (SQLite\'s synchronous; on PostgreSQL OFF is synchronous_commit=off)', 'FULL')

@@ -3,6 +3,7 @@ import { createWriteStream, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { signToken } from '../../src/protocol/auth.js';
 import { loadAuthKey } from '../../src/protocol/node/auth-key.js';
+import { dbSideDir } from '../../src/store/index.js';
 import { fileURLToPath } from 'node:url';
 import { coreArgv, CoreEvent, HealthBody, slotPort, wsUrl, type ControlRequest, type SemanticsName, type Synchronous, type WriterName } from '../../src/protocol/index.js';
 import { createServer } from 'node:net';
@@ -13,6 +14,8 @@ export interface CoreOptions {
   db: string;
   /** One Redis URL per worker (fault proxies), or one for all; empty for local-only. */
   redisUrls: string[];
+  /** The redis URLs are the startup nodes of one Redis Cluster (`--redis-cluster`): the bus is sharded pub/sub. @default false */
+  redisCluster?: boolean;
   /** @default 'effectively-once' */
   semantics?: SemanticsName;
   /** @default 500 */
@@ -143,10 +146,10 @@ export async function startCore(opts: CoreOptions): Promise<Core> {
 const TOKEN_TTL_S = 24 * 3600;
 
 async function startCoreOnce(opts: CoreOptions, port: number): Promise<Core> {
-  const authSecretFile = resolve(opts.authSecretFile ?? join(dirname(opts.db), 'auth.key'));
+  const authSecretFile = resolve(opts.authSecretFile ?? join(dbSideDir(opts.db), 'auth.key'));
   const args = coreArgv({
     workers: opts.workers, port, db: opts.db, semantics: opts.semantics ?? 'effectively-once', headIntervalMs: opts.headIntervalMs ?? 500,
-    ...(opts.redisUrls.length ? { redis: opts.redisUrls.join(',') } : {}), writer: opts.writer, synchronous: opts.synchronous, inProcess: opts.inProcess, trace: opts.trace,
+    ...(opts.redisUrls.length ? { redis: opts.redisUrls.join(',') } : {}), redisCluster: opts.redisCluster, writer: opts.writer, synchronous: opts.synchronous, inProcess: opts.inProcess, trace: opts.trace,
     busKeyFile: opts.busKeyFile, authSecretFile, insecureDevUsers: opts.insecureDevUsers, allowOrigin: opts.allowOrigin,
   });
   const key = opts.insecureDevUsers ? undefined : loadAuthKey(authSecretFile, true);

@@ -130,6 +130,7 @@ export class ExploreSession {
     const f = FAULTS[kind];
     if (!f) throw new Error(`unknown fault ${kind}`);
     if (this.#active.has(opts.key)) throw new Error(`${opts.key} is already active: heal it first`);
+    if (f.needsSqlite && this.#system.truth.dialect !== 'sqlite') throw new Error(`${kind} acts on the core's SQLite files, and this session's database is ${this.#system.truth.dialect}`);
     const parsed = f.params.parse(params) as Record<string, unknown>;
     const where = target.kind === 'workers' ? target.slots.map((s) => `worker:${s}`).join('+') : target.kind;
     const atMs = this.elapsedMs;

@@ -84,6 +84,11 @@ export interface WorkerUpEvent extends Base { type: 'worker-up'; worker: number;
 /** A failpoint fired inside a worker. */
 export interface FailpointFiredEvent extends Base { type: 'failpoint-fired'; worker: number; pid: number; failpoint: string; detail: string }
 /** The core's processes all died at once and its database files were rolled back to what was last synced. */
+/**
+ * The Redis Cluster's topology changed under a fault: a shard's primary killed, its replica promoted
+ * (`ms` after the kill), the killed node back as a replica, or a room's slot moved (`ms` it took).
+ */
+export interface RedisTopologyEvent extends Base { type: 'redis-topology'; change: 'primary-killed' | 'promoted' | 'rejoined' | 'slot-moved'; room: string; slot: number; fromPort: number; toPort: number | null; ms: number | null }
 export interface PowerLossEvent extends Base { type: 'power-loss'; rolledBack: { file: string; writes: number; sizeBefore: number; sizeAfter: number }[] }
 /** The core as a whole (primary and workers) went down or came back (power loss, primary kill, the supervisor's restart). */
 export interface CoreStateEvent extends Base { type: 'core-down' | 'core-up'; primaryPid: number }
@@ -96,7 +101,7 @@ export type HistoryEvent =
   | ConnectEvent | DisconnectEvent | JoinEvent | JoinedEvent | SendEvent | SdkAckEvent | SendErrorEvent
   | SendAbandonedEvent | SdkDeliverEvent | DuplicateDroppedEvent | GapFetchEvent
   | FrameEvent | TraceEvent
-  | FaultStartEvent | FaultHealEvent | WorkerExitEvent | WorkerUpEvent | FailpointFiredEvent | PowerLossEvent | CoreStateEvent | PhaseEvent;
+  | FaultStartEvent | FaultHealEvent | WorkerExitEvent | WorkerUpEvent | FailpointFiredEvent | PowerLossEvent | RedisTopologyEvent | CoreStateEvent | PhaseEvent;
 
 /** The type tag of a history event. */
 export type HistoryEventType = HistoryEvent['type'];

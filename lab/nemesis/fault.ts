@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import type { Core } from '../cluster/core-process.js';
 import type { FaultProxy } from '../cluster/fault-proxy.js';
 import type { RedisServerHandle } from '../cluster/redis-server.js';
+import type { RedisCluster } from '../cluster/redis-cluster.js';
 import type { HistoryRecorder } from '../history/recorder.js';
 import type { SimClient } from '../workload/sim-client.js';
 
@@ -9,6 +10,8 @@ import type { SimClient } from '../workload/sim-client.js';
 export interface FaultContext {
   core: Core;
   redis: RedisServerHandle | undefined;
+  /** The Redis Cluster of a run whose bus is one (`redis.mode: 'cluster'`). */
+  redisCluster: RedisCluster | undefined;
   /** One fault proxy per worker slot, between the worker and Redis. */
   proxies: FaultProxy[];
   clients: readonly SimClient[];
@@ -42,6 +45,8 @@ export interface FaultKind<P extends z.ZodType = z.ZodType> {
   targets: 'workers' | 'redis' | 'clients' | 'core';
   /** The fault acts on Redis or its links, so it cannot happen in a variant that runs without Redis. @default false */
   needsRedis?: boolean;
+  /** The Redis deployment the fault acts on, when it acts on one kind only (a proxy per worker on one redis-server, or a Redis Cluster's nodes). */
+  redisMode?: 'single' | 'cluster';
   /** The fault acts on the clients' own links, so the run puts a proxy between each client and each worker. @default false */
   needsClientLinks?: boolean;
   /** The fault acts on the core's SQLite files (through the power-loss interposer): a scenario on PostgreSQL cannot have it. @default false */

@@ -25,6 +25,8 @@ import { linkResetPeer } from './link-reset-peer.js';
 import { linkSlowClose } from './link-slow-close.js';
 import { linkDropBursts } from './link-drop-bursts.js';
 import { clientLink } from './client-link.js';
+import { redisShardFailover } from './redis-shard-failover.js';
+import { redisSlotMigrate } from './redis-slot-migrate.js';
 
 /** Every fault kind, by the name scenarios use. */
 export const FAULTS: Record<string, FaultKind> = {
@@ -54,6 +56,8 @@ export const FAULTS: Record<string, FaultKind> = {
   'link-slow-close': linkSlowClose,
   'link-drop-bursts': linkDropBursts,
   'client-link': clientLink,
+  'redis-shard-failover': redisShardFailover,
+  'redis-slot-migrate': redisSlotMigrate,
 };
 
 export type { FaultKind, FaultContext, ResolvedTarget, Heal } from './fault.js';

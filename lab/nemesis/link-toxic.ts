@@ -21,6 +21,7 @@ export function linkFault<S extends z.ZodRawShape>(doc: string, shape: S, toxic:
     doc,
     targets: 'workers',
     needsRedis: true,
+    redisMode: 'single',
     params: z.object(shape).strict(),
     start: async (ctx, target, p) => {
       const placed = slotsOf(target).map((s) => {

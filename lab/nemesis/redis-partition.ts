@@ -6,6 +6,7 @@ export const redisPartition = defineFault({
   doc: 'Partitions workers from Redis through their fault proxies: cut (reset, refuse) or blackhole (accept, forward nothing).',
   targets: 'workers',
   needsRedis: true,
+  redisMode: 'single',
   params: z.object({ mode: z.enum(['cut', 'blackhole']).default('cut') }).strict(),
   start: async (ctx, target, p) => {
     const proxies = slotsOf(target).map((s) => ctx.proxies[s]!);

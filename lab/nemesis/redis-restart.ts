@@ -6,6 +6,7 @@ export const redisRestart = defineFault({
   doc: 'Crashes redis-server (SIGKILL) and restarts it on the same port after forMs; pub/sub state is lost.',
   targets: 'redis',
   needsRedis: true,
+  redisMode: 'single',
   params: z.object({}).strict(),
   start: async (ctx) => {
     const redis = ctx.redis;

@@ -24,6 +24,7 @@ export function planFaults(sc: Scenario, seed: number, hasRedis: boolean): Plann
   return sc.faults.map((step, i) => {
     const kind = FAULTS[step.kind];
     if (!kind) throw new UsageError(`scenario ${sc.name}: faults.${i}.kind: unknown fault "${step.kind}" (known: ${Object.keys(FAULTS).join(', ')})`);
+    if (kind.redisMode && kind.redisMode !== sc.redis.mode) throw new UsageError(`scenario ${sc.name}: faults.${i}.kind: ${step.kind} acts on ${kind.redisMode === 'single' ? 'the proxies to one redis-server' : 'a Redis Cluster'}, and redis.mode is ${sc.redis.mode}`);
     if (kind.needsSqlite && sc.cluster.db !== 'sqlite') throw new UsageError(`scenario ${sc.name}: faults.${i}.kind: ${step.kind} acts on the core's SQLite files, and cluster.db is ${sc.cluster.db}`);
     const parsed = kind.params.safeParse(step.params);
     if (!parsed.success) {

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { clientFlags, mulberry32, serverFlags, slotPort, wsUrl, type SemanticsName, type Synchronous, type WriterName } from '../../src/protocol/index.js';
 import { powerLossEnv } from '../cluster/power-loss.js';
 import { startRedisServer, type RedisServerHandle } from '../cluster/redis-server.js';
+import { startRedisCluster, type RedisCluster } from '../cluster/redis-cluster.js';
 import { startFaultProxy, type FaultProxy } from '../cluster/fault-proxy.js';
 import { startCore, type Core } from '../cluster/core-process.js';
 import type { HistoryRecorder } from '../history/recorder.js';
@@ -15,6 +16,8 @@ import type { Scenario } from './scenario.js';
 /** What a lab system is made of: the scenario's cluster and clients, and how it runs. */
 export interface LabSystemOptions {
   cluster: Scenario['cluster'];
+  /** The bus: one redis-server, or a Redis Cluster. @default { mode: 'single' } */
+  redis?: Scenario['redis'];
   clients: Scenario['clients'];
   semantics: SemanticsName;
   headIntervalMs: number;
@@ -39,6 +42,8 @@ export interface LabSystemOptions {
  */
 export interface LabSystem {
   readonly redis: RedisServerHandle | undefined;
+  /** The run's Redis Cluster, when its bus is one. */
+  readonly redisCluster: RedisCluster | undefined;
   readonly proxies: readonly FaultProxy[];
   readonly core: Core;
   readonly clients: readonly SimClient[];
@@ -66,6 +71,7 @@ export async function startLabSystem(o: LabSystemOptions): Promise<LabSystem> {
   // The core writes its database through the power-loss interposer: what it did not fsync can be lost.
   const diskFaultFile = join(o.outDir, 'disk-fault');
   let redis: RedisServerHandle | undefined;
+  let redisCluster: RedisCluster | undefined;
   const proxies: FaultProxy[] = [];
   let core: Core | undefined;
   const clients: SimClient[] = [];
@@ -78,6 +84,7 @@ export async function startLabSystem(o: LabSystemOptions): Promise<LabSystem> {
     await core?.stop().catch(() => undefined);
     await Promise.allSettled(proxies.map((p) => p.close()));
     await redis?.stop().catch(() => undefined);
+    await redisCluster?.stop().catch(() => undefined);
     // What the interposer kept to undo is of no use once the core is stopped for good.
     for (const f of [dbFile, `${dbFile}-wal`, `${dbFile}-journal`]) rmSync(`${f}.undo`, { force: true });
     rmSync(diskFaultFile, { force: true });
@@ -92,14 +99,22 @@ export async function startLabSystem(o: LabSystemOptions): Promise<LabSystem> {
     if (o.cluster.db === 'postgres') postgres = await createPostgresDatabase();
     const db = postgres?.url ?? dbFile;
     truth = openTruth(db);
-    if (serverFlags(o.semantics).redis) {
+    let redisUrls: string[] = [];
+    const redisMode = o.redis ?? { mode: 'single' as const };
+    if (serverFlags(o.semantics).redis && redisMode.mode === 'cluster') {
+      // Every worker reaches every node directly, as the bus user: the startup nodes are the primaries.
+      redisCluster = await startRedisCluster({ shards: redisMode.shards, replicas: redisMode.replicas, dir: o.outDir });
+      const c = redisCluster;
+      redisUrls = c.nodes.filter((n) => n.role === 'primary').map((n) => `redis://${c.bus.username}:${c.bus.password}@127.0.0.1:${n.port}`);
+    } else if (serverFlags(o.semantics).redis) {
       redis = await startRedisServer({ logFile: join(o.outDir, 'redis.log') });
       for (let k = 0; k < o.cluster.workers; k++) proxies.push(await startFaultProxy({ upstreamPort: redis.port }));
+      redisUrls = proxies.map((p) => p.url);
     }
     aborted();
     core = await startCore({
-      workers: o.cluster.workers, db, redisUrls: proxies.map((p) => p.url), semantics: o.semantics, headIntervalMs: o.headIntervalMs, ...(o.writer ? { writer: o.writer } : {}), ...(o.synchronous ? { synchronous: o.synchronous } : {}),
-      logFile: join(o.outDir, 'core.log'), trace: true, env: powerLossEnv(`${o.outDir}/`, diskFaultFile), ...(o.allowOrigin ? { allowOrigin: o.allowOrigin } : {}),
+      workers: o.cluster.workers, db, redisUrls, redisCluster: redisCluster !== undefined, semantics: o.semantics, headIntervalMs: o.headIntervalMs, ...(o.writer ? { writer: o.writer } : {}), ...(o.synchronous ? { synchronous: o.synchronous } : {}),
+      logFile: join(o.outDir, 'core.log'), authSecretFile: join(o.outDir, 'auth.key'), trace: true, env: powerLossEnv(`${o.outDir}/`, diskFaultFile), ...(o.allowOrigin ? { allowOrigin: o.allowOrigin } : {}),
       onEvent: (e) => {
         // The core's own trace events, stamped in epoch ms, go into the history on the run's clock.
         if (e.type === 'trace') for (const tr of e.traces) history.recordAt(tr.at, { type: 'trace', trace: tr });
@@ -136,8 +151,8 @@ export async function startLabSystem(o: LabSystemOptions): Promise<LabSystem> {
   }
   const started = core;
   return {
-    redis, proxies, core: started, clients, dbFile, truth, stop, release,
-    faultContext: (i) => ({ core: started, redis, proxies, clients, history, random: mulberry32(o.seed * 31 + i), seed: o.seed * 31 + i, dbFile, diskFaultFile, clientLinks }),
+    redis, redisCluster, proxies, core: started, clients, dbFile, truth, stop, release,
+    faultContext: (i) => ({ core: started, redis, redisCluster, proxies, clients, history, random: mulberry32(o.seed * 31 + i), seed: o.seed * 31 + i, dbFile, diskFaultFile, clientLinks }),
   };
 }
 

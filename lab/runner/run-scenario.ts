@@ -61,7 +61,7 @@ export async function runScenario(sc: Scenario, o: RunOptions): Promise<RunRepor
   try {
     phase('start');
     const clientLinks = plan.some((f) => f.fires && FAULTS[f.step.kind]?.needsClientLinks === true);
-    system = await startLabSystem({ cluster: sc.cluster, clients: sc.clients, semantics, clientLinks, headIntervalMs: sc.headIntervalMs, ...(o.writer ? { writer: o.writer } : {}), ...(o.synchronous ? { synchronous: o.synchronous } : {}), seed, outDir, history, ...(o.signal ? { signal: o.signal } : {}) });
+    system = await startLabSystem({ cluster: sc.cluster, redis: sc.redis, clients: sc.clients, semantics, clientLinks, headIntervalMs: sc.headIntervalMs, ...(o.writer ? { writer: o.writer } : {}), ...(o.synchronous ? { synchronous: o.synchronous } : {}), seed, outDir, history, ...(o.signal ? { signal: o.signal } : {}) });
     const { clients, truth } = system;
     const liveSystem = system;
 
@@ -108,7 +108,7 @@ export async function runScenario(sc: Scenario, o: RunOptions): Promise<RunRepor
     await system?.release();
     await history.close();
   }
-  return buildRunReport({ scenario: sc.name, seed, semantics, cluster: { nodes: 1, workersPerNode: sc.cluster.workers, db: sc.cluster.db, redis: 'single' }, ...(o.writer ? { writer: o.writer } : {}), ...(o.synchronous ? { synchronous: o.synchronous } : {}), durationMs: Math.round(performance.now() - started), history: history.events, ...(outcome ? { outcome } : {}), ...(dbMessages ? { dbMessages } : {}), ...(error !== undefined ? { error } : {}) });
+  return buildRunReport({ scenario: sc.name, seed, semantics, cluster: { nodes: 1, workersPerNode: sc.cluster.workers, db: sc.cluster.db, redis: sc.redis.mode }, ...(o.writer ? { writer: o.writer } : {}), ...(o.synchronous ? { synchronous: o.synchronous } : {}), durationMs: Math.round(performance.now() - started), history: history.events, ...(outcome ? { outcome } : {}), ...(dbMessages ? { dbMessages } : {}), ...(error !== undefined ? { error } : {}) });
 }
 
 /** Sends the workload's script: each send by its client at its moment, after the faults due by then (a send's outcome is in the history). */

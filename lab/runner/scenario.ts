@@ -55,6 +55,15 @@ export const Scenario = z.object({
     /** The database truth: a SQLite file in the run's folder, or a PostgreSQL database of the run's own (DL_POSTGRES_URL's server). @default 'sqlite' */
     db: z.enum(['sqlite', 'postgres']).default('sqlite'),
   }).strict().default({ workers: 2, db: 'sqlite' }),
+  /**
+   * The bus: one redis-server behind a fault proxy per worker, or a Redis Cluster of local redis-server
+   * processes (`shards` primaries, each with `replicas`), reached directly, with sharded pub/sub.
+   * @default { mode: 'single' }
+   */
+  redis: z.discriminatedUnion('mode', [
+    z.object({ mode: z.literal('single') }).strict(),
+    z.object({ mode: z.literal('cluster'), shards: z.number().int().min(3).max(9).default(3), replicas: z.number().int().min(0).max(2).default(1) }).strict(),
+  ]).default({ mode: 'single' }),
   clients: z.object({
     /** @default 4 */
     count: z.number().int().min(1).max(500).default(4),

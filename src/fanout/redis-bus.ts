@@ -1,23 +1,18 @@
 import { Redis } from 'ioredis';
-import { decodeBusMessage, encodeBusMessage, roomChannel, roomOfChannel, type BusMac, type BusRejectReason } from '../protocol/index.js';
+import { encodeBusMessage, roomChannel, type BusMac } from '../protocol/index.js';
 import { createBusMac } from './bus-mac.js';
+import { addCounts, receiveBusMessage, type Bus, type BusReceiveOptions, type BusStatus } from './bus.js';
 
 /** Options of a RedisBus. */
-export interface RedisBusOptions {
+export interface RedisBusOptions extends BusReceiveOptions {
   /**
    * A redis:// URL, a unix:// URL or a unix socket path (in the lab: this worker's fault proxy); its
    * credentials, if any (`redis://:password@host:port`, `unix://user:password@/path`), are the AUTH
    * every connection sends first.
    */
   url: string;
-  /** This worker's identity on the bus; its own echoes are ignored. */
-  origin: string;
   /** The node's bus key (hex, `BusKey`): every message published is signed with it, every message received must verify. */
   key: string;
-  /** Called for each received message dropped, with why (counted in /metrics). */
-  onRejected?: (reason: BusRejectReason) => void;
-  /** Called with a room, a serialized `msg` frame published by another worker, and that worker's bus origin (`w<slot>:<pid>`). */
-  onMessage: (room: string, frame: string, origin: string) => void;
   /** Called when the subscriber (re)connects, so the worker can tell its clients the heads at once. */
   onResubscribed?: () => void;
   /** How often both connections are probed with PING. @default 1000 */
@@ -26,14 +21,12 @@ export interface RedisBusOptions {
   probeTimeoutMs?: number;
 }
 
-/** The bus's view of Redis, for /health and metrics. */
-export interface BusStatus { publisher: string; subscriber: string; rooms: number; probeFailures: number; publishErrors: number; rejected: number }
 
 /**
  * Redis pub/sub between workers: ephemeral coordination, never truth. A publish that fails is
  * dropped (clients find the gap through database heads); a subscription reconnects by itself.
  */
-export class RedisBus {
+export class RedisBus implements Bus {
   #pub: Redis;
   #sub: Redis;
   #opts: RedisBusOptions;
@@ -76,17 +69,7 @@ export class RedisBus {
     });
     this.#sub.on('messageBuffer', (channel: Buffer, payload: Buffer) => {
       this.#lastHeard.set(this.#sub, performance.now());
-      const room = roomOfChannel(channel.toString());
-      const d = room === undefined ? undefined : decodeBusMessage(payload.toString(), room, this.#mac);
-      if (room === undefined || !d?.ok) {
-        this.#rejected += 1;
-        opts.onRejected?.(d?.ok === false ? d.reason : 'bad_schema');
-        return;
-      }
-      const m = d.message;
-      switch (m.type) {
-        case 'msg': if (m.origin !== opts.origin) opts.onMessage(room, m.frame, m.origin);
-      }
+      if (!receiveBusMessage(channel.toString(), payload.toString(), this.#mac, opts)) this.#rejected += 1;
     });
     this.#probe = setInterval(() => void this.#probeAll(), opts.probeIntervalMs ?? 1000);
     this.#probe.unref();
@@ -133,14 +116,7 @@ export class RedisBus {
   /** The state of both connections. */
   /** Adds each count to its key (made to expire after `ttlSeconds`) in one round trip, and resolves with the totals: the node's shared counts (`UserRateLimit`). */
   async addAll(counts: readonly { key: string; by: number }[], ttlSeconds: number): Promise<number[]> {
-    const pipeline = this.#pub.pipeline();
-    for (const c of counts) pipeline.incrby(c.key, c.by).expire(c.key, ttlSeconds);
-    const replies = (await pipeline.exec()) ?? [];
-    return counts.map((_, i) => {
-      const [err, total] = replies[2 * i] ?? [new Error('no reply'), 0];
-      if (err) throw err;
-      return Number(total);
-    });
+    return addCounts(this.#pub.pipeline(), counts, ttlSeconds);
   }
 
   get status(): BusStatus {

@@ -27,6 +27,11 @@ export const CoreOptions = z.object({
    */
   redis: z.string().regex(/^redis:\/\/[^,\s]+(,redis:\/\/[^,\s]+)*$/, 'a redis:// URL, or several separated by commas (one per worker)').optional(),
   /**
+   * The `redis` URLs are startup nodes of one Redis Cluster: every worker uses them all, and the bus is
+   * sharded pub/sub (SPUBLISH/SSUBSCRIBE, a room's channel on the shard of its hash slot). @default false
+   */
+  redisCluster: BooleanFlag.default(false),
+  /**
    * A file holding the key every worker signs and checks bus messages with (64+ hex digits, mode
    * 600), for nodes that share one Redis; without it the primary makes a random key at start.
    */

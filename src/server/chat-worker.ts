@@ -1,7 +1,7 @@
 import type * as UWS from 'uWebSockets.js';
 import { CLOSE_CODES, roomTopic, serverFlags, MAX_ANSWER_BYTES, MAX_FETCH_LIMIT, MAX_READS_IN_FLIGHT, MAX_ROOMS_PER_CONNECTION, MAX_SENDS_PER_USER_PER_SEC, type CoreTrace, type ErrorCode, type FetchFrame, type JoinFrame, type MsgFrame, type SendFrame, type ServerFrame } from '../protocol/index.js';
 import { mayJoin, readAfterBounded, readHeads, type MessageRow, type Store } from '../store/index.js';
-import type { RedisBus } from '../fanout/index.js';
+import type { Bus } from '../fanout/index.js';
 import type { Failpoints } from '../failpoints/index.js';
 import type { Metrics } from './metrics.js';
 import { parseFrame } from './frame-parser.js';
@@ -66,7 +66,7 @@ export class ChatWorker {
   readonly batcher: SendBatcher;
   #app: UWS.TemplatedApp;
   #store: Store;
-  #bus: RedisBus | undefined;
+  #bus: Bus | undefined;
   #fp: Failpoints;
   #metrics: Metrics;
   #trace: Tracer;
@@ -80,7 +80,7 @@ export class ChatWorker {
   /** Tracing only: the ack events of the acks in #pendingAcks, stamped when they are written. */
   #pendingAckTraces = new Map<Socket, AckTrace[]>();
 
-  constructor(deps: { app: UWS.TemplatedApp; store: Store; batcher: SendBatcher; bus: RedisBus | undefined; failpoints: Failpoints; metrics: Metrics; tracer: Tracer; options: WorkerOptions }) {
+  constructor(deps: { app: UWS.TemplatedApp; store: Store; batcher: SendBatcher; bus: Bus | undefined; failpoints: Failpoints; metrics: Metrics; tracer: Tracer; options: WorkerOptions }) {
     this.#app = deps.app;
     this.#store = deps.store;
     this.#bus = deps.bus;

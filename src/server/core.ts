@@ -77,7 +77,7 @@ export async function startCore(o: CoreOptions, emit: (e: CoreEvent, core: { red
     running = o.inProcess
       ? await startInProcess({ ...o, synchronous }, db, redisUrls, busKey, onEvent)
       : await startPrimary({
-          workers, port: o.port, host: o.host, db, redisUrls, busKey, semantics: o.semantics,
+          workers, port: o.port, host: o.host, db, redisUrls, redisCluster: o.redisCluster, busKey, semantics: o.semantics,
           headIntervalMs: o.headIntervalMs, synchronous, writer: o.writer, trace: o.trace, onEvent, onFatal, auth: authOf(o, db),
         });
   } catch (e) {
@@ -130,7 +130,7 @@ async function startInProcess(o: CoreOptions, db: string, redisUrls: string[], b
     connected: true,
   };
   const worker: RunningWorker = await runWorker({
-    DL_SLOT: 0, DL_WORKERS: 1, DL_PORT: o.port, DL_SLOT_PORT: slotPort(o.port, 0), DL_DB: db, DL_REDIS_URL: redisUrls[0] ?? '', DL_BUS_KEY: busKey, DL_SEMANTICS: o.semantics,
+    DL_SLOT: 0, DL_WORKERS: 1, DL_PORT: o.port, DL_SLOT_PORT: slotPort(o.port, 0), DL_DB: db, DL_REDIS_URL: redisUrls[0] ?? '', DL_REDIS_CLUSTER: false, DL_BUS_KEY: busKey, DL_SEMANTICS: o.semantics,
     DL_HEAD_INTERVAL_MS: o.headIntervalMs, DL_SYNCHRONOUS: o.synchronous, DL_WRITER: 'worker', DL_HOST: o.host, DL_TRACE: o.trace,
     ...((a) => ({ DL_AUTH_SECRET_FILE: a.secretFile, DL_INSECURE_DEV_USERS: a.insecureDevUsers, DL_ALLOW_ORIGIN: a.allowOrigin }))(authOf(o, db)),
   }, channel);

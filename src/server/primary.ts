@@ -23,6 +23,8 @@ export interface PrimaryOptions {
   db: string;
   /** Redis URLs (or unix socket paths); worker k uses redisUrls[k % length] (the lab passes one fault proxy per worker). */
   redisUrls: string[];
+  /** The redis URLs are the startup nodes of one Redis Cluster, every worker's. @default false */
+  redisCluster?: boolean;
   /** The node's bus key (hex), handed to every worker in its environment. */
   busKey: string;
   /** @default 'effectively-once' */
@@ -96,7 +98,7 @@ export async function startPrimary(opts: PrimaryOptions): Promise<Primary> {
   const fork = (slot: number) => {
     const w = cluster.fork({
       DL_SLOT: String(slot), DL_WORKERS: String(opts.workers), DL_PORT: String(opts.port), DL_SLOT_PORT: String(slotPort(opts.port, slot)), DL_DB: opts.db,
-      DL_REDIS_URL: opts.redisUrls.length ? opts.redisUrls[slot % opts.redisUrls.length] : '', DL_BUS_KEY: opts.busKey, DL_SEMANTICS: semantics,
+      DL_REDIS_URL: opts.redisCluster ? opts.redisUrls.join(',') : opts.redisUrls.length ? opts.redisUrls[slot % opts.redisUrls.length] : '', DL_REDIS_CLUSTER: String(opts.redisCluster ?? false), DL_BUS_KEY: opts.busKey, DL_SEMANTICS: semantics,
       DL_HEAD_INTERVAL_MS: String(opts.headIntervalMs ?? 1000), DL_SYNCHRONOUS: opts.synchronous ?? 'FULL', DL_HOST: opts.host ?? '127.0.0.1', DL_WRITER: writer,
       DL_TRACE: String(tracer.on),
       DL_AUTH_SECRET_FILE: opts.auth.secretFile, DL_INSECURE_DEV_USERS: String(opts.auth.insecureDevUsers), DL_ALLOW_ORIGIN: opts.auth.allowOrigin,

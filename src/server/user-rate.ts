@@ -43,7 +43,8 @@ export class UserRateLimit {
   take(user: string): boolean {
     this.#roll();
     const local = (this.#local.get(user) ?? 0) + 1;
-    const key = `dl:rate:${this.#second}:${user}`;
+    // The second is a hash tag: on a Redis Cluster one second's counts share a shard, and one pipeline adds them all.
+    const key = `dl:rate:{${this.#second}}:${user}`;
     const pending = this.#pending.get(key);
     const seen = Math.max(this.#total.get(user) ?? 0, 0) + (pending?.by ?? 0) + 1;
     if (local > this.#max || seen > this.#max) return false;

@@ -11,6 +11,8 @@ export const WorkerOptions = z.object({
   DL_DB: z.string().min(1),
   /** A redis:// URL (its credentials in it), a unix:// URL or a unix socket path; empty: no bus. */
   DL_REDIS_URL: z.string().default(''),
+  /** `true`: DL_REDIS_URL lists the startup nodes of a Redis Cluster (comma-separated); the bus is sharded pub/sub. */
+  DL_REDIS_CLUSTER: z.enum(['true', 'false']).default('false').transform((s) => s === 'true'),
   /** The node's bus key (hex), the same for every worker of the node: bus messages are signed and checked with it. */
   DL_BUS_KEY: BusKey,
   DL_SEMANTICS: SemanticsName.default('effectively-once'),

@@ -1,9 +1,9 @@
 import {
   CLOSE_CODES, CLUSTER_QUERY_TIMEOUT_MS, CLUSTER_STATUS_INTERVAL_MS, MAX_BUFFERED_PER_CONNECTION, MAX_BUFFERED_PER_WORKER, MAX_FRAME_BYTES, PrimaryToWorker, serverFlags,
-  type ClusterTableReply, type ClusterWorker, type CommitResult, type HealthBody, type PendingSend, type ServerFrame, type WorkerStatusReport,
+  type BusRejectReason, type ClusterTableReply, type ClusterWorker, type CommitResult, type HealthBody, type PendingSend, type ServerFrame, type WorkerStatusReport,
 } from '../protocol/index.js';
 import { GroupCommit, openStore, probe, type Writer } from '../store/index.js';
-import { RedisBus } from '../fanout/index.js';
+import { RedisBus, ShardedRedisBus, type Bus } from '../fanout/index.js';
 import { Failpoints } from '../failpoints/index.js';
 import { loadNativeUws } from './uws.js';
 import { createMetrics } from './metrics.js';
@@ -44,7 +44,7 @@ export async function runWorker(opts: WorkerOptions, channel: WorkerChannel, hoo
   const log = logger.child({ worker: slot, pid: process.pid });
   const metrics = createMetrics(slot);
   const store = openStore(opts.DL_DB, { synchronous: opts.DL_SYNCHRONOUS });
-  let bus: RedisBus | undefined;
+  let bus: Bus | undefined;
   const tracer = new Tracer(opts.DL_TRACE, slot, (traces) => channel.send({ type: 'trace', traces }));
   const failpoints = new Failpoints(`worker ${slot} (pid ${process.pid})`, {
     onChange: (name, armed) => log.info({ failpoint: name, armed }, 'failpoint'),
@@ -69,19 +69,18 @@ export async function runWorker(opts: WorkerOptions, channel: WorkerChannel, hoo
     : tracer.on ? tracedCommits(writer, (sends, results) => traceCommits(tracer, sends, results, { writer: 'worker', batch: txSends, forWorker: slot })) : writer);
   const app = uws.App();
   let chat: ChatWorker | undefined;
-  bus = opts.DL_SEMANTICS !== 'local-only' && opts.DL_REDIS_URL
-    ? new RedisBus({
-        url: opts.DL_REDIS_URL,
-        origin,
-        key: opts.DL_BUS_KEY,
-        onRejected: (reason) => metrics.busRejected.inc({ reason }),
-        onMessage: (room, frame, from) => {
-          metrics.busReceived.inc();
-          chat?.fromBus(room, frame, from);
-        },
-        onResubscribed: () => void chat?.broadcastHeads().catch(() => undefined),
-      })
-    : undefined;
+  const onBus = {
+    origin,
+    onRejected: (reason: BusRejectReason) => metrics.busRejected.inc({ reason }),
+    onMessage: (room: string, frame: string, from: string) => {
+      metrics.busReceived.inc();
+      chat?.fromBus(room, frame, from);
+    },
+    onResubscribed: () => void chat?.broadcastHeads().catch(() => undefined),
+  };
+  bus = opts.DL_SEMANTICS === 'local-only' || !opts.DL_REDIS_URL ? undefined
+    : opts.DL_REDIS_CLUSTER ? new ShardedRedisBus({ urls: opts.DL_REDIS_URL.split(','), key: opts.DL_BUS_KEY, ...onBus })
+    : new RedisBus({ url: opts.DL_REDIS_URL, key: opts.DL_BUS_KEY, ...onBus });
   chat = new ChatWorker({ app, store, batcher, bus, failpoints, metrics, tracer, options: opts });
   const worker = chat;
   const sockets = new Set<Socket>();

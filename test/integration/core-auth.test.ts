@@ -153,7 +153,7 @@ describe('core authentication and authorization', () => {
     const monitor = await new Redis(cluster.redis.url).monitor();
     const added = new Map<string, number>();
     monitor.on('monitor', (_time: string, args: string[]) => {
-      if (args[0]?.toLowerCase() === 'incrby' && /^dl:rate:\d+:ivy$/.test(args[1] ?? '')) added.set('ivy', (added.get('ivy') ?? 0) + Number(args[2]));
+      if (args[0]?.toLowerCase() === 'incrby' && /^dl:rate:\{\d+\}:ivy$/.test(args[1] ?? '')) added.set('ivy', (added.get('ivy') ?? 0) + Number(args[2]));
     });
     const sockets = await Promise.all([0, 1].map(async (slot) => (await RawSocket.open(`${c.slotUrl(slot)}${await c.credentials('ivy')}`)).socket));
     try {

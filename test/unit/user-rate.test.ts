@@ -31,11 +31,11 @@ describe('UserRateLimit', () => {
     const b = new UserRateLimit({ shared, max: 5, now: () => now });
     for (let i = 0; i < 4; i++) expect(a.take('ann')).toBe(true);
     await a.sync();
-    expect(shared.totals.get('dl:rate:20:ann')).toBe(4);
+    expect(shared.totals.get('dl:rate:{20}:ann')).toBe(4);
     // Worker b has not heard of the 4 yet: it lets one through, then learns the total when it syncs.
     expect(b.take('ann')).toBe(true);
     await b.sync();
-    expect(shared.totals.get('dl:rate:20:ann')).toBe(5);
+    expect(shared.totals.get('dl:rate:{20}:ann')).toBe(5);
     expect(b.take('ann')).toBe(false);
     // Worker a knew 4: one more fits, and after its sync the total is known over on both.
     expect(a.take('ann')).toBe(true);
@@ -54,8 +54,8 @@ describe('UserRateLimit', () => {
     now = 31_050;
     expect(a.take('ann')).toBe(true);
     await a.sync();
-    expect(shared.totals.get('dl:rate:30:ann')).toBe(3);
-    expect(shared.totals.get('dl:rate:31:ann')).toBe(1);
+    expect(shared.totals.get('dl:rate:{30}:ann')).toBe(3);
+    expect(shared.totals.get('dl:rate:{31}:ann')).toBe(1);
     // The old second's total does not count against the new one.
     for (let i = 0; i < 4; i++) expect(a.take('ann')).toBe(true);
     expect(a.take('ann')).toBe(false);

@@ -1,0 +1,62 @@
+import { decodeBusMessage, roomOfChannel, type BusMac, type BusRejectReason } from '../protocol/index.js';
+
+/** The bus's view of Redis, for /health and metrics. */
+export interface BusStatus { publisher: string; subscriber: string; rooms: number; probeFailures: number; publishErrors: number; rejected: number }
+
+/** What a worker needs of the bus between workers, on one redis-server (`RedisBus`) or a Redis Cluster (`ShardedRedisBus`). */
+export interface Bus {
+  /** Subscribes to a room's channel (when its first local member joins). */
+  join(room: string): void;
+  /** Unsubscribes from a room's channel (when its last local member leaves). */
+  leave(room: string): void;
+  /** Publishes a serialized `msg` frame on its room's channel; failures are counted, never thrown. */
+  publish(room: string, frame: string): void;
+  /** Failpoint redis.unsubscribe: drop every subscription at Redis while the worker still counts its rooms. */
+  silence(on: boolean): void;
+  /** Adds each count to its key (made to expire after `ttlSeconds`) and resolves with the totals (`UserRateLimit`). */
+  addAll(counts: readonly { key: string; by: number }[], ttlSeconds: number): Promise<number[]>;
+  readonly status: BusStatus;
+  close(): Promise<void>;
+}
+
+/** What both buses are told about what they receive. */
+export interface BusReceiveOptions {
+  /** This worker's identity on the bus; its own echoes are ignored. */
+  origin: string;
+  /** Called for each received message dropped, with why (counted in /metrics). */
+  onRejected?: (reason: BusRejectReason) => void;
+  /** Called with a room, a serialized `msg` frame published by another worker, and that worker's bus origin (`w<slot>:<pid>`). */
+  onMessage: (room: string, frame: string, origin: string) => void;
+}
+
+/**
+ * Judges one message received on a channel: a room's channel, a payload that verifies under the node's
+ * key for that room, from another worker. Returns false when it was dropped (`onRejected` is told why).
+ */
+export function receiveBusMessage(channel: string, payload: string, mac: BusMac, o: BusReceiveOptions): boolean {
+  const room = roomOfChannel(channel);
+  const d = room === undefined ? undefined : decodeBusMessage(payload, room, mac);
+  if (room === undefined || !d?.ok) {
+    o.onRejected?.(d?.ok === false ? d.reason : 'bad_schema');
+    return false;
+  }
+  const m = d.message;
+  switch (m.type) {
+    case 'msg': if (m.origin !== o.origin) o.onMessage(room, m.frame, m.origin);
+  }
+  return true;
+}
+
+/** Adds counts through a pipeline of INCRBY and EXPIRE (one round trip; on a cluster, the keys share one hash slot). */
+export async function addCounts(pipeline: { incrby(k: string, by: number): unknown; expire(k: string, s: number): unknown; exec(): Promise<[Error | null, unknown][] | null> }, counts: readonly { key: string; by: number }[], ttlSeconds: number): Promise<number[]> {
+  for (const c of counts) {
+    pipeline.incrby(c.key, c.by);
+    pipeline.expire(c.key, ttlSeconds);
+  }
+  const replies = (await pipeline.exec()) ?? [];
+  return counts.map((_, i) => {
+    const [err, total] = replies[2 * i] ?? [new Error('no reply'), 0];
+    if (err) throw err;
+    return Number(total);
+  });
+}
