@@ -8,5 +8,5 @@ export default defineScenario({
   workload: { ratePerSec: 100, durationMs: 7000 },
   faults: [{ kind: 'redis-shard-failover', atMs: 1500, forMs: 3000, target: 'redis', params: { room: 'lobby' } }],
   recoveryTimeoutMs: 30_000,
-  catches: { 'local-only': ['at-least-once'] },
+  catches: { 'no-fetch': ['at-least-once'], 'local-only': ['at-least-once'] },
 });

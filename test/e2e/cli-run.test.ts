@@ -100,6 +100,32 @@ describe('deliverylab run', () => {
     expect(orphans).toEqual([]);
   });
 
+  it('on a Redis Cluster (redis-shard-failover): the default holds across the failover, the report names the topology, and no node is left running', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dl-cli-'));
+    const r = await runCli(['run', 'redis-shard-failover', '--json', join(dir, 'r.json'), '--out', join(dir, 'runs'), '--no-color', '-q']);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    const report = JSON.parse(readFileSync(join(dir, 'r.json'), 'utf8')) as { cluster: unknown; faults: { kind: string; healedAt: number | null }[]; stats: { acked: number; gapsFilled: number } };
+    expect(report.cluster).toEqual({ nodes: 1, workersPerNode: 2, db: 'sqlite', redis: 'cluster' });
+    expect(report.faults).toMatchObject([{ kind: 'redis-shard-failover' }]);
+    expect(report.faults[0]!.healedAt).not.toBeNull();
+    // The history tells the failover as the cluster did it: the primary killed, its replica promoted, the node back.
+    const topology = readFileSync(join(dir, 'runs', 'redis-shard-failover.effectively-once', 'history.jsonl'), 'utf8').split('\n').filter(Boolean)
+      .map((l) => JSON.parse(l) as { type: string; change?: string; fromPort?: number; toPort?: number | null }).filter((e) => e.type === 'redis-topology');
+    expect(topology.map((e) => e.change)).toEqual(['primary-killed', 'promoted', 'rejoined']);
+    // Messages published while the shard had no primary were not heard live; the clients fetched them.
+    expect(report.stats.gapsFilled).toBeGreaterThan(0);
+    const left = await new Promise<string>((resolve) => {
+      const ps = spawn('ps', ['-eo', 'args']);
+      let out = '';
+      ps.stdout.on('data', (d: Buffer) => { out += d.toString(); });
+      ps.on('close', () => resolve(out));
+    });
+    // redis-server shows its address in its process title: neither node of the failed-over shard is left.
+    const ports = [...new Set(topology.flatMap((e) => [e.fromPort, e.toPort]).filter((p): p is number => typeof p === 'number'))];
+    expect(ports).toHaveLength(2);
+    expect(left.split('\n').filter((l) => ports.some((p) => l.includes(`127.0.0.1:${p} `)))).toEqual([]);
+  });
+
   it('a fault on the SQLite files in a scenario on PostgreSQL exits 2 naming it', async () => {
     const r = await runCli(['run', 'power-loss', '--db', 'postgres']);
     expect(r.code).toBe(2);
