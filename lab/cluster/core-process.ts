@@ -3,7 +3,7 @@ import { createWriteStream, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { signToken } from '../../src/protocol/auth.js';
 import { loadAuthKey } from '../../src/protocol/node/auth-key.js';
-import { dbSideDir } from '../../src/store/index.js';
+import { dbSideDir } from '../../src/protocol/node/db-location.js';
 import { fileURLToPath } from 'node:url';
 import { coreArgv, CoreEvent, HealthBody, slotPort, wsUrl, type ControlRequest, type SemanticsName, type Synchronous, type WriterName } from '../../src/protocol/index.js';
 import { createServer } from 'node:net';

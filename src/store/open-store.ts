@@ -1,7 +1,7 @@
-import { dirname, resolve } from 'node:path';
 import type { Synchronous } from '../protocol/index.js';
 import type { Store } from './database.js';
-import { isPostgresUrl, openPostgresStore } from './postgres-store.js';
+import { isPostgresUrl } from '../protocol/node/db-location.js';
+import { openPostgresStore } from './postgres-store.js';
 import { openSqliteStore } from './sqlite-store.js';
 
 /** Options of `openStore`, whatever the dialect. */
@@ -17,12 +17,3 @@ export function openStore(db: string, opts: StoreOptions = {}): Store {
   return openSqliteStore(db, opts);
 }
 
-/** `db` as the processes of the core are given it: a SQLite file as an absolute path, a URL as it is. */
-export function resolveDb(db: string): string {
-  return isPostgresUrl(db) ? db : resolve(db);
-}
-
-/** Where the files kept beside the database go (the auth key): the SQLite file's folder, or `data/` for a database server. */
-export function dbSideDir(db: string): string {
-  return isPostgresUrl(db) ? resolve('data') : dirname(resolve(db));
-}

@@ -29,11 +29,6 @@ const RETRY_STATES = new Set([
 const LOCK_NOT_AVAILABLE = '55P03';
 const MAX_TRIES = 5;
 
-/** Whether `db` names a PostgreSQL database (`postgres://` or `postgresql://`) rather than a SQLite file. */
-export function isPostgresUrl(db: string): boolean {
-  return /^postgres(ql)?:\/\//i.test(db);
-}
-
 /**
  * Opens a PostgreSQL database as a store, through kysely's PostgreSQL dialect on node-postgres (`pg`,
  * with `pg-cursor` for streamed reads). The send path is the same as on SQLite (`commit-plan.ts`), in
