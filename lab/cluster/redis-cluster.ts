@@ -18,8 +18,8 @@ import { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import { EMBEDDED_REDIS_USER } from '../../src/fanout/embedded-redis.js';
-import { roomChannel } from '../../src/protocol/index.js';
+
+import { BUS_REDIS_USER, roomChannel } from '../../src/protocol/index.js';
 import {
   findFreePort,
   RedisServerNotFoundError,
@@ -29,18 +29,19 @@ import {
 } from './redis-server.js';
 
 /** The bus user of a cluster: the same name as the core's embedded Redis user. */
-export const CLUSTER_BUS_USER = EMBEDDED_REDIS_USER;
+export const CLUSTER_BUS_USER = BUS_REDIS_USER;
 
 /**
  * What the bus user may run on a cluster. The first line is the embedded Redis's bus (see
  * src/fanout/embedded-redis.ts); then sharded pub/sub, and what ioredis's `Cluster` sends on its own:
- * CLUSTER INFO (its ready check), CLUSTER SLOTS (its slot map), READONLY (on its replica connections)
- * and ASKING (before a command it retries on the importing node while a slot migrates).
+ * CLUSTER INFO (its ready check), CLUSTER SLOTS (its slot map), READONLY and READWRITE (when a node it
+ * knows turns replica or primary) and ASKING (before a command it follows to the importing node while
+ * a slot migrates).
  */
 export const CLUSTER_BUS_COMMANDS: readonly string[] = [
   '+publish', '+subscribe', '+unsubscribe', '+ping', '+info', '+client|setname', '+incrby', '+expire',
   '+spublish', '+ssubscribe', '+sunsubscribe',
-  '+cluster|info', '+cluster|slots', '+readonly', '+asking',
+  '+cluster|info', '+cluster|slots', '+readonly', '+readwrite', '+asking',
 ];
 
 /** The number of hash slots of every Redis Cluster. */
@@ -142,6 +143,12 @@ export interface RedisCluster {
    * replica of the new primary.
    */
   killPrimary(port: number, options?: { rejoin?: boolean }): Promise<FailoverResult>;
+  /**
+   * Restarts the node on `port` (killed before) with its nodes.conf, so it rejoins as what the cluster
+   * tells it (a former primary whose slots moved comes back as a replica of its successor), and
+   * resolves once the cluster has settled with it, its sync done; resolves with the ms that took.
+   */
+  restartNode(port: number): Promise<number>;
   /** {@link killPrimary} on the current primary of `shard` (an index into the shards as created). */
   failoverShard(shard: number, options?: { rejoin?: boolean }): Promise<FailoverResult>;
   /**
@@ -169,6 +176,7 @@ interface NodeLine {
   migrating: boolean;
 }
 
+/** The lines of a CLUSTER NODES reply: `<id> <ip:port@cport> <flags> <master> <ping> <pong> <epoch> <link> <slot>…`. */
 function parseClusterNodes(text: string): NodeLine[] {
   return text.trim().split('\n').map((line) => {
     const [id = '', address = '', flags = '', master = '-', , , , link = '', ...slots] = line.trim().split(' ');
@@ -194,12 +202,31 @@ function infoFields(text: string): Map<string, string> {
   return out;
 }
 
+/** The first and last slot of a range written by CLUSTER NODES (`0-5460`, `5461`). */
+function bounds(range: string): [number, number] {
+  const [from = NaN, to = from] = range.split('-').map(Number);
+  return [from, to];
+}
+
 /** Whether `slot` is in one of the ranges written by CLUSTER NODES. */
 function inRanges(slot: number, ranges: readonly string[]): boolean {
   return ranges.some((range) => {
-    const [from, to = from] = range.split('-').map(Number);
-    return from !== undefined && to !== undefined && slot >= from && slot <= to;
+    const [from, to] = bounds(range);
+    return slot >= from && slot <= to;
   });
+}
+
+/** How many slots the ranges written by CLUSTER NODES hold. */
+function slotCount(ranges: readonly string[]): number {
+  return ranges.reduce((sum, range) => {
+    const [from, to] = bounds(range);
+    return sum + to - from + 1;
+  }, 0);
+}
+
+/** The lowest slot a node line serves (Infinity if none). */
+function firstSlot(line: NodeLine): number {
+  return Math.min(...line.slots.map((range) => bounds(range)[0]));
 }
 
 function sha256(text: string): string {
@@ -227,13 +254,13 @@ async function poll<T>(what: string, timeoutMs: number, check: () => Promise<{ o
   }
 }
 
-/** Runs `command` with `args` (and REDISCLI_AUTH, never an argument, if given); resolves with its exit code and output. */
-function run(command: string, args: string[], auth?: string): Promise<{ code: number | null; output: string }> {
+/** Runs `command` with `args` (and REDISCLI_AUTH, never an argument, if given) for at most `timeoutMs`; resolves with its exit code and output. */
+function run(command: string, args: string[], timeoutMs: number, auth?: string): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve, reject) => {
     const env = { ...process.env };
     delete env['REDISCLI_AUTH'];
     if (auth !== undefined) env['REDISCLI_AUTH'] = auth;
-    const child = spawn(command, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(command, args, { env, stdio: ['ignore', 'pipe', 'pipe'], timeout: timeoutMs, killSignal: 'SIGKILL' });
     let output = '';
     const collect = (chunk: Buffer): void => void (output = (output + chunk.toString('utf8')).slice(-8_000));
     child.stdout.on('data', collect);
@@ -254,6 +281,15 @@ function spawnDirectoryWatchdog(dir: string): ChildProcess | null {
   dog.unref();
   if (dog.stdin instanceof Socket) dog.stdin.unref();
   return dog;
+}
+
+/** SIGKILLs `child` (if any) and resolves once it has exited. */
+async function killAndWait(child: ChildProcess | null): Promise<void> {
+  if (child === null || child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.ref(); // an unref'd child would not keep this process alive until it exits
+  child.kill('SIGKILL');
+  await exited;
 }
 
 /**
@@ -322,18 +358,14 @@ async function startNode(dir: string, settings: Settings): Promise<{ server: Red
 }
 
 class Node implements ClusterNode {
-  role: ClusterRole;
-  shard: number;
   constructor(
     readonly port: number,
     readonly busPort: number,
     readonly id: string,
+    readonly shard: number,
+    public role: ClusterRole,
     readonly server: RedisServerHandle,
-    line: NodeLine,
-  ) {
-    this.role = line.flags.has('master') ? 'primary' : 'replica';
-    this.shard = -1;
-  }
+  ) {}
 }
 
 /** What one running node says about the cluster. */
@@ -389,9 +421,13 @@ class Cluster implements RedisCluster {
     return pending;
   }
 
+  #ensureRunning(): void {
+    if (this.#stopping !== undefined) throw new Error('the Redis cluster is stopped');
+  }
+
   /** Runs one command on the node on `port` as the admin. */
   async #call(port: number, command: string, ...args: (string | number)[]): Promise<unknown> {
-    if (this.#stopping !== undefined) throw new Error('the Redis cluster is stopped');
+    this.#ensureRunning();
     return (await this.#client(port)).call(command, ...args);
   }
 
@@ -408,6 +444,7 @@ class Cluster implements RedisCluster {
 
   /** The view of the first running node that answers. */
   async #anyView(): Promise<View> {
+    this.#ensureRunning();
     let last: unknown = new Error('no node of the cluster is running');
     for (const node of this.nodes.filter((n) => n.server.running)) {
       try {
@@ -445,10 +482,7 @@ class Cluster implements RedisCluster {
       agreed = signature;
       lines = seen;
     }
-    const servedByLive = lines.filter((l) => l.masterId === null).reduce((n, l) => n + l.slots.reduce((m, r) => {
-      const [from, to = from] = r.split('-').map(Number);
-      return m + (to ?? 0) - (from ?? 0) + 1;
-    }, 0), 0);
+    const servedByLive = lines.filter((l) => l.masterId === null).reduce((sum, l) => sum + slotCount(l.slots), 0);
     if (servedByLive !== CLUSTER_SLOTS) return `running primaries serve ${servedByLive} of ${CLUSTER_SLOTS} slots`;
     for (const l of lines.filter((x) => x.masterId !== null)) {
       const replication = infoFields(String(await this.#call(l.port, 'INFO', 'replication')));
@@ -467,12 +501,14 @@ class Cluster implements RedisCluster {
 
   /** Waits for {@link settledView} and records each node's role. */
   async #settle(what: string): Promise<NodeLine[]> {
+    this.#ensureRunning();
     const lines = await poll(what, this.#settings.settleTimeoutMs, () => this.#settledView());
     for (const l of lines) this.#node(l.port).role = l.masterId === null ? 'primary' : 'replica';
     return lines;
   }
 
   async keySlot(keyOrChannel: string): Promise<number> {
+    this.#ensureRunning();
     const node = this.nodes.find((n) => n.server.running);
     if (node === undefined) throw new Error('no node of the cluster is running');
     return Number(await this.#call(node.port, 'CLUSTER', 'KEYSLOT', keyOrChannel));
@@ -497,20 +533,26 @@ class Cluster implements RedisCluster {
     if (!node.server.running || me?.masterId !== null || me.slots.length === 0) {
       throw new Error(`the node on port ${port} is not a running primary that serves slots`);
     }
+    if (!this.nodes.some((n) => n.shard === node.shard && n !== node && n.server.running)) {
+      throw new Error(`shard ${node.shard} has no running replica to promote`);
+    }
     const killedAt = performance.now();
     await node.server.kill('SIGKILL');
     const after = await this.#settle(`a replica of shard ${node.shard} to replace the primary on ${port}`);
     const promotionMs = Math.round(performance.now() - killedAt);
     const promoted = after.find((l) => l.masterId === null && this.#node(l.port).shard === node.shard);
     if (promoted === undefined) throw new Error(`shard ${node.shard} has no primary after the failover`);
-    let rejoinMs: number | null = null;
-    if (options.rejoin !== false) {
-      const restartedAt = performance.now();
-      await node.server.restart();
-      await this.#settle(`the node on ${port} to rejoin as a replica`);
-      rejoinMs = Math.round(performance.now() - restartedAt);
-    }
+    const rejoinMs = options.rejoin === false ? null : await this.restartNode(port);
     return { shard: node.shard, oldPrimaryPort: port, newPrimaryPort: promoted.port, promotionMs, rejoinMs };
+  }
+
+  async restartNode(port: number): Promise<number> {
+    const node = this.#node(port);
+    if (node.server.running) throw new Error(`the node on port ${port} is running`);
+    const restartedAt = performance.now();
+    await node.server.restart();
+    await this.#settle(`the node on ${port} to rejoin`);
+    return Math.round(performance.now() - restartedAt);
   }
 
   async failoverShard(shard: number, options: { rejoin?: boolean } = {}): Promise<FailoverResult> {
@@ -552,7 +594,7 @@ class Cluster implements RedisCluster {
         await n.server.stop();
       }));
       rmSync(this.dir, { recursive: true, force: true });
-      this.#watchdog?.kill('SIGKILL');
+      await killAndWait(this.#watchdog);
     })();
     return this.#stopping;
   }
@@ -589,6 +631,9 @@ export async function startRedisCluster(options: RedisClusterOptions): Promise<R
   if (options.password !== undefined && !/^[\w.~-]{8,}$/.test(options.password)) {
     throw new RangeError('the cluster password must be 8 or more letters, digits or ._~-');
   }
+  for (const pattern of [...(options.busKeys ?? []), ...(options.busChannels ?? [])]) {
+    if (!/^[^\s"'\\]+$/.test(pattern)) throw new RangeError(`the bus pattern ${JSON.stringify(pattern)} has a space, a quote or a backslash`);
+  }
   const settings: Settings = {
     password: options.password ?? randomBytes(32).toString('hex'),
     busPassword: randomBytes(32).toString('hex'),
@@ -600,8 +645,8 @@ export async function startRedisCluster(options: RedisClusterOptions): Promise<R
   };
   const cli = options.cliCommand ?? 'redis-cli';
   // The wrapper would only report "not found" as an early exit: say what to install instead.
-  await run(settings.command, ['--version']);
-  await run(cli, ['--version']);
+  await run(settings.command, ['--version'], settings.settleTimeoutMs);
+  await run(cli, ['--version'], settings.settleTimeoutMs);
 
   const dir = mkdtempSync(join(options.dir ?? tmpdir(), 'deliverylab-cluster-'));
   const watchdog = spawnDirectoryWatchdog(dir);
@@ -614,7 +659,7 @@ export async function startRedisCluster(options: RedisClusterOptions): Promise<R
       await server.stop();
     }));
     rmSync(dir, { recursive: true, force: true });
-    watchdog?.kill('SIGKILL');
+    await killAndWait(watchdog);
     throw error;
   };
   const failed = started.find((s): s is PromiseRejectedResult => s.status === 'rejected');
@@ -623,20 +668,18 @@ export async function startRedisCluster(options: RedisClusterOptions): Promise<R
   let cluster: Cluster | undefined;
   try {
     const addresses = servers.map(({ server }) => `127.0.0.1:${server.port}`);
-    const created = await run(cli, ['--cluster', 'create', ...addresses, '--cluster-replicas', String(replicas), '--cluster-yes'], settings.password);
+    const created = await run(cli, ['--cluster', 'create', ...addresses, '--cluster-replicas', String(replicas), '--cluster-yes'], settings.settleTimeoutMs, settings.password);
     if (created.code !== 0) throw new Error(`redis-cli --cluster create failed (code ${created.code}):\n${created.output}`);
     const lines = await clusterNodesOnceCreated(servers[0]!.server.port, settings, shards, total);
+    // Shard i is the primary with the i-th lowest slots, and its replicas.
+    const primaryIds = lines.filter((l) => l.masterId === null).sort((a, b) => firstSlot(a) - firstSlot(b)).map((l) => l.id);
     const nodes = servers.map(({ server, busPort }) => {
       const line = lines.find((l) => l.port === server.port);
       if (line === undefined) throw new Error(`the node on port ${server.port} is not in the cluster`);
-      return new Node(server.port, busPort, line.id, server, line);
+      const shard = primaryIds.indexOf(line.masterId ?? line.id);
+      return new Node(server.port, busPort, line.id, shard, line.masterId === null ? 'primary' : 'replica', server);
     });
-    const primaries = lines.filter((l) => l.masterId === null).sort((a, b) => Number(a.slots[0]?.split('-')[0]) - Number(b.slots[0]?.split('-')[0]));
-    for (const node of nodes) {
-      const line = lines.find((l) => l.id === node.id)!;
-      node.shard = primaries.findIndex((p) => p.id === (line.masterId ?? line.id));
-    }
-    nodes.sort((a, b) => a.shard - b.shard || (a.role === b.role ? a.port - b.port : a.role === 'primary' ? -1 : 1));
+    nodes.sort((a, b) => a.shard - b.shard || Number(a.role === 'replica') - Number(b.role === 'replica') || a.port - b.port);
     cluster = new Cluster(dir, nodes, settings, watchdog);
     await cluster.settled();
     return cluster;

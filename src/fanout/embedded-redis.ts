@@ -4,13 +4,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import { roomChannel } from '../protocol/index.js';
+import { BUS_REDIS_USER, roomChannel } from '../protocol/index.js';
 
 /** How long the embedded redis-server may take to answer. */
 const START_TIMEOUT_MS = 10_000;
 const STOP_GRACE_MS = 3000;
 /** The one Redis user of the embedded server: the workers' bus. */
-export const EMBEDDED_REDIS_USER = 'deliverylab';
+export const EMBEDDED_REDIS_USER = BUS_REDIS_USER;
 /**
  * What the bus may do, and nothing more: publish and subscribe on room channels, PING (its probe),
  * INFO (ioredis's ready check) and CLIENT SETNAME (each connection names itself). No key, no CONFIG,

@@ -54,7 +54,11 @@ export class ShardedRedisBus implements Bus {
       },
     });
     this.#cluster.on('error', () => undefined);
-    this.#cluster.on('nodeError', () => undefined);
+    // A shard that gave a slot away pushes SUNSUBSCRIBE for its channels, which ioredis reports as a node
+    // error and does not act on: read the slot map at once, so the moved rooms are subscribed on their new shard.
+    this.#cluster.on('nodeError', (err: unknown) => {
+      if (/sunsubscribe/i.test(String(err))) this.#cluster.refreshSlotsCache();
+    });
     this.#cluster.on('ready', () => {
       this.#ready = true;
       this.#subscribe([...this.#rooms]);

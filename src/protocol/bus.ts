@@ -2,6 +2,9 @@ import { z } from 'zod';
 import { MsgFrame } from './frames.js';
 
 /** A worker's identity on the bus: `w<slot>:<pid>` (its own echoes are recognised by it). */
+/** The Redis user the bus connects as, on the embedded redis-server and on the lab's Redis Clusters (an ACL user limited to what the bus runs). */
+export const BUS_REDIS_USER = 'deliverylab';
+
 export const BusOrigin = z.string().regex(/^w\d+:\d+$/, 'origin is w<slot>:<pid>');
 
 /**
