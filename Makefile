@@ -3,9 +3,9 @@ SHELL := /bin/bash
 NODE_MODULES_STAMP := node_modules/.deliverylab-installed
 ARGS ?=
 
-.PHONY: setup deps redis postgres chromium build run test test-json bench clean check-native
+.PHONY: setup deps redis postgres netns chromium build run test test-json bench clean check-native
 
-setup: deps redis check-native
+setup: deps redis netns check-native
 
 deps: $(NODE_MODULES_STAMP)
 
@@ -22,6 +22,17 @@ redis:
 	  command -v redis-server >/dev/null || { echo "apt-get did not provide redis-server"; exit 1; }; \
 	else \
 	  echo "redis-server (Redis 7) is required and missing. Install it: 'sudo apt-get install -y redis-server' (Debian/Ubuntu), 'brew install redis' (macOS), or set REDIS_URL for tests."; exit 1; \
+	fi
+
+# Runs of several nodes put each node in a network namespace (iproute2) and cut links with nftables: install both
+# when we can; otherwise those scenarios are skipped, each saying why (not an error).
+netns:
+	@if command -v ip >/dev/null 2>&1 && command -v nft >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  echo "ip or nft is missing: installing iproute2 and nftables with apt-get (for the multi-node scenarios)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq iproute2 nftables >/dev/null || echo "apt-get failed: the multi-node scenarios will be skipped"; \
+	else \
+	  echo "note: ip and nft (iproute2, nftables) and root are needed for the multi-node scenarios; without them those scenarios are skipped"; \
 	fi
 
 # The PostgreSQL store's tests and scenarios make databases of their own on DL_POSTGRES_URL's server (default: this

@@ -11,6 +11,10 @@ import { createServer } from 'node:net';
 /** Options of `startCore`. */
 export interface CoreOptions {
   workers: number;
+  /** The slot of the node's first worker (`--slot-base`): several nodes number their workers apart. @default 0 */
+  slotBase?: number;
+  /** Run the node in this network namespace (`ip netns exec`), bound to `host`. @default the lab's own, on 127.0.0.1 */
+  netns?: { name: string; host: string };
   db: string;
   /** One Redis URL per worker (fault proxies), or one for all; empty for local-only. */
   redisUrls: string[];
@@ -135,12 +139,16 @@ const OUTPUT_TAIL_LINES = 15;
 export async function startCore(opts: CoreOptions): Promise<Core> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await startCoreOnce(opts, await freePortRange(opts.workers));
+      // A namespace of its own has every port free.
+      return await startCoreOnce(opts, opts.netns ? NODE_PORT : await freePortRange(opts.workers));
     } catch (err) {
       if (!(err instanceof CoreStartError && err.crashLoop) || attempt >= START_ATTEMPTS) throw err;
     }
   }
 }
+
+/** The port of a node in a network namespace of its own (every node has its own address). */
+const NODE_PORT = 8080;
 
 /** How long the lab's tokens last: longer than any run or session. */
 const TOKEN_TTL_S = 24 * 3600;
@@ -148,7 +156,7 @@ const TOKEN_TTL_S = 24 * 3600;
 async function startCoreOnce(opts: CoreOptions, port: number): Promise<Core> {
   const authSecretFile = resolve(opts.authSecretFile ?? join(dbSideDir(opts.db), 'auth.key'));
   const args = coreArgv({
-    workers: opts.workers, port, db: opts.db, semantics: opts.semantics ?? 'effectively-once', headIntervalMs: opts.headIntervalMs ?? 500,
+    workers: opts.workers, port, ...(opts.netns ? { host: opts.netns.host } : {}), ...(opts.slotBase ? { slotBase: opts.slotBase } : {}), db: opts.db, semantics: opts.semantics ?? 'effectively-once', headIntervalMs: opts.headIntervalMs ?? 500,
     ...(opts.redisUrls.length ? { redis: opts.redisUrls.join(',') } : {}), redisCluster: opts.redisCluster, writer: opts.writer, synchronous: opts.synchronous, inProcess: opts.inProcess, trace: opts.trace,
     busKeyFile: opts.busKeyFile, authSecretFile, insecureDevUsers: opts.insecureDevUsers, allowOrigin: opts.allowOrigin,
   });
@@ -182,14 +190,16 @@ async function startCoreOnce(opts: CoreOptions, port: number): Promise<Core> {
       opts.onEvent?.({ type: 'worker-exit', slot, pid, code: null, signal });
     }));
   };
+  const host = opts.netns?.host ?? '127.0.0.1';
+  const base = opts.slotBase ?? 0;
   const core: Core = {
     port,
-    url: wsUrl('127.0.0.1', port),
-    slotUrl: (slot) => wsUrl('127.0.0.1', slotPort(port, slot)),
+    url: wsUrl(host, port),
+    slotUrl: (slot) => wsUrl(host, slotPort(port, slot - base)),
     pid: (slot) => pids.get(slot),
     health: async (slot, waitMs = 1000) => {
       try {
-        const r = await fetch(`http://127.0.0.1:${slotPort(port, slot)}/health`, { signal: AbortSignal.timeout(waitMs) });
+        const r = await fetch(`http://${host}:${slotPort(port, slot - base)}/health`, { signal: AbortSignal.timeout(waitMs) });
         const body = HealthBody.safeParse(await r.json());
         return body.success ? body.data : undefined;
       } catch {
@@ -252,7 +262,7 @@ interface Launched {
 
 /** Forks the core's program and waits until every worker listens; a core that does not is stopped and reported. */
 async function launch(opts: CoreOptions, args: string[], port: number, pids: Map<number, number>, upWaiters: Set<() => void>): Promise<Launched> {
-  const child: ChildProcess = fork(CORE_MAIN, args, { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], env: { ...process.env, DL_LOG_LEVEL: process.env.DL_LOG_LEVEL ?? 'warn', ...opts.env } });
+  const child: ChildProcess = fork(CORE_MAIN, args, { ...(opts.netns ? { execPath: 'ip', execArgv: ['netns', 'exec', opts.netns.name, process.execPath] } : {}), stdio: ['ignore', 'pipe', 'pipe', 'ipc'], env: { ...process.env, DL_LOG_LEVEL: process.env.DL_LOG_LEVEL ?? 'warn', ...opts.env } });
   const tail: string[] = [];
   for (const stream of [child.stdout, child.stderr]) {
     stream?.on('data', (d: Buffer) => {

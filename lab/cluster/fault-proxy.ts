@@ -98,8 +98,10 @@ export interface FaultProxyOptions {
   upstreamPort: number;
   /** The Redis host to forward to. @default '127.0.0.1' */
   upstreamHost?: string;
-  /** The port to listen on, on 127.0.0.1. @default 0 (a free port) */
+  /** The port to listen on. @default 0 (a free port) */
   listenPort?: number;
+  /** The address to listen on (a lab network's host address, for nodes in network namespaces). @default '127.0.0.1' */
+  listenHost?: string;
   /** The scheme of `url`. @default 'redis' */
   scheme?: 'redis' | 'ws';
   /**
@@ -259,10 +261,10 @@ class TcpFaultProxy implements FaultProxy {
     connectionsCutByToxics: 0,
   };
 
-  constructor(server: Server, port: number, upstreamHost: string, upstreamPort: number, scheme: 'redis' | 'ws', password: string | undefined) {
+  constructor(server: Server, port: number, upstreamHost: string, upstreamPort: number, scheme: 'redis' | 'ws', password: string | undefined, listenHost: string) {
     this.#server = server;
     this.port = port;
-    this.url = scheme === 'redis' && password !== undefined ? redisUrlWithPassword(port, password) : `${scheme}://127.0.0.1:${port}`;
+    this.url = scheme === 'redis' && password !== undefined ? redisUrlWithPassword(port, password, listenHost) : `${scheme}://${listenHost}:${port}`;
     this.#upstreamHost = upstreamHost;
     this.#upstreamPort = upstreamPort;
     server.on('connection', (client) => this.#accept(client));
@@ -489,7 +491,7 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
   const server = createServer({ allowHalfOpen: true, noDelay: true });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(options.listenPort ?? 0, '127.0.0.1', () => {
+    server.listen(options.listenPort ?? 0, options.listenHost ?? '127.0.0.1', () => {
       server.off('error', reject);
       resolve();
     });
@@ -499,5 +501,5 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
   const port = typeof address === 'object' && address !== null ? address.port : 0;
   const upstreamHost = options.upstreamHost ?? '127.0.0.1';
   const password = options.password ?? (upstreamHost === '127.0.0.1' ? labRedisPassword(options.upstreamPort) : undefined);
-  return new TcpFaultProxy(server, port, upstreamHost, options.upstreamPort, options.scheme ?? 'redis', password);
+  return new TcpFaultProxy(server, port, upstreamHost, options.upstreamPort, options.scheme ?? 'redis', password, options.listenHost ?? '127.0.0.1');
 }

@@ -104,8 +104,8 @@ export function labRedisPassword(port: number): string | undefined {
 }
 
 /** A redis:// URL of 127.0.0.1:`port` carrying `password`. */
-export function redisUrlWithPassword(port: number, password: string): string {
-  return `redis://:${encodeURIComponent(password)}@127.0.0.1:${port}`;
+export function redisUrlWithPassword(port: number, password: string, host = '127.0.0.1'): string {
+  return `redis://:${encodeURIComponent(password)}@${host}:${port}`;
 }
 
 /** SIGKILLs every child process this module started (servers and watchdogs) and returns how many were signalled. */

@@ -1,3 +1,4 @@
+import { targetName } from '../runner/fault-schedule.js';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { monotonicFactory } from 'ulid';
@@ -99,7 +100,7 @@ export class ExploreSession {
     history.record({ type: 'phase', phase: 'start' });
     try {
       const system = await startLabSystem({
-        cluster: { workers: o.workers, db: o.db ?? 'sqlite' }, clients: { count: o.clients, rooms: o.rooms, placement: 'spread' }, semantics: o.semantics,
+        cluster: { workers: o.workers, nodes: 1, db: o.db ?? 'sqlite' }, clients: { count: o.clients, rooms: o.rooms, placement: 'spread' }, semantics: o.semantics,
         headIntervalMs: HEAD_INTERVAL_MS, seed: o.seed, outDir, history, clientLinks: true, ...(o.allowOrigin ? { allowOrigin: o.allowOrigin } : {}), ...(o.signal ? { signal: o.signal } : {}),
       });
       return new ExploreSession({ ...o, outDir }, history, system);
@@ -132,7 +133,7 @@ export class ExploreSession {
     if (this.#active.has(opts.key)) throw new Error(`${opts.key} is already active: heal it first`);
     if (f.needsSqlite && this.#system.truth.dialect !== 'sqlite') throw new Error(`${kind} acts on the core's SQLite files, and this session's database is ${this.#system.truth.dialect}`);
     const parsed = f.params.parse(params) as Record<string, unknown>;
-    const where = target.kind === 'workers' ? target.slots.map((s) => `worker:${s}`).join('+') : target.kind;
+    const where = targetName(target);
     const atMs = this.elapsedMs;
     const name = `${kind}@${atMs}ms ${where}`;
     this.history.record({ type: 'fault-start', fault: name, kind, target: where, params: parsed });
@@ -225,7 +226,7 @@ export class ExploreSession {
       name,
       description: `Saved from an explore session: ${commands} step(s) (${faults.length} fault(s), ${this.#sends.length} send(s)) on ${this.#o.workers} workers and ${this.#o.clients} clients.`,
       seed: this.#o.seed,
-      cluster: { workers: this.#o.workers, db: this.#o.db ?? 'sqlite' },
+      cluster: { workers: this.#o.workers, nodes: 1, db: this.#o.db ?? 'sqlite' },
       clients: { count: this.#o.clients, rooms: this.#o.rooms, placement: 'spread' },
       workload: { ratePerSec: this.#o.ratePerSec, durationMs, bodyBytes: BODY_BYTES, script: [...this.#sends] },
       faults,

@@ -3,6 +3,7 @@ import type { Core } from '../cluster/core-process.js';
 import type { FaultProxy } from '../cluster/fault-proxy.js';
 import type { RedisServerHandle } from '../cluster/redis-server.js';
 import type { RedisCluster } from '../cluster/redis-cluster.js';
+import type { LabNetwork } from '../cluster/lab-network.js';
 import type { HistoryRecorder } from '../history/recorder.js';
 import type { SimClient } from '../workload/sim-client.js';
 
@@ -12,6 +13,10 @@ export interface FaultContext {
   redis: RedisServerHandle | undefined;
   /** The Redis Cluster of a run whose bus is one (`redis.mode: 'cluster'`). */
   redisCluster: RedisCluster | undefined;
+  /** The nodes of a run of several (`cluster.nodes` > 1), each in a network namespace of its own; empty for one node. */
+  nodes: readonly LabNode[];
+  /** The network of the nodes (undefined for one node). */
+  network: LabNetwork | undefined;
   /** One fault proxy per worker slot, between the worker and Redis. */
   proxies: FaultProxy[];
   clients: readonly SimClient[];
@@ -29,7 +34,21 @@ export interface FaultContext {
 }
 
 /** The concrete thing a step hits, after "random-worker" and "all-workers" are resolved. */
-export type ResolvedTarget = { kind: 'workers'; slots: number[] } | { kind: 'redis' } | { kind: 'clients' } | { kind: 'core' };
+export type ResolvedTarget = { kind: 'workers'; slots: number[] } | { kind: 'nodes'; nodes: number[] } | { kind: 'redis' } | { kind: 'clients' } | { kind: 'core' };
+
+/** One node of a run of several: its core, its place on the network, and the host ports it reaches Redis and the database on. */
+export interface LabNode {
+  readonly index: number;
+  readonly core: Core;
+  readonly ns: string;
+  readonly ip: string;
+  /** Its workers' slots. */
+  readonly slots: readonly number[];
+  /** The lab's proxies to Redis this node's workers use (on the host's address). */
+  readonly redisPorts: readonly number[];
+  /** The lab's proxy to PostgreSQL this node uses (on the host's address). */
+  readonly dbPort: number;
+}
 
 /** Undoes a fault; resolves when the system is back to normal as far as the fault is concerned. */
 export type Heal = () => Promise<void>;
@@ -42,7 +61,7 @@ export interface FaultKind<P extends z.ZodType = z.ZodType> {
   /** One sentence: what it does. */
   doc: string;
   /** What it hits: worker slots, Redis, the clients, or the core as a whole (the node: its primary and workers, its disk). */
-  targets: 'workers' | 'redis' | 'clients' | 'core';
+  targets: 'workers' | 'nodes' | 'redis' | 'clients' | 'core';
   /** The fault acts on Redis or its links, so it cannot happen in a variant that runs without Redis. @default false */
   needsRedis?: boolean;
   /** The Redis deployment the fault acts on, when it acts on one kind only (a proxy per worker on one redis-server, or a Redis Cluster's nodes). */

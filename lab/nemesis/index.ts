@@ -27,6 +27,9 @@ import { linkDropBursts } from './link-drop-bursts.js';
 import { clientLink } from './client-link.js';
 import { redisShardFailover } from './redis-shard-failover.js';
 import { redisSlotMigrate } from './redis-slot-migrate.js';
+import { nodeKill } from './node-kill.js';
+import { nodePause } from './node-pause.js';
+import { nodePartition } from './node-partition.js';
 
 /** Every fault kind, by the name scenarios use. */
 export const FAULTS: Record<string, FaultKind> = {
@@ -58,6 +61,9 @@ export const FAULTS: Record<string, FaultKind> = {
   'client-link': clientLink,
   'redis-shard-failover': redisShardFailover,
   'redis-slot-migrate': redisSlotMigrate,
+  'node-kill': nodeKill,
+  'node-pause': nodePause,
+  'node-partition': nodePartition,
 };
 
-export type { FaultKind, FaultContext, ResolvedTarget, Heal } from './fault.js';
+export type { FaultKind, FaultContext, ResolvedTarget, Heal, LabNode } from './fault.js';

@@ -9,7 +9,7 @@ import type { MatrixCell, RunReport } from './types.js';
  * writer and synchronous setting may be the defaults here; the report keeps them only when not), and
  * what happened.
  */
-export interface RunFacts extends Pick<RunReport, 'scenario' | 'scenarioFile' | 'seed' | 'semantics' | 'cluster' | 'writer' | 'synchronous' | 'durationMs'> {
+export interface RunFacts extends Pick<RunReport, 'scenario' | 'scenarioFile' | 'seed' | 'semantics' | 'cluster' | 'writer' | 'synchronous' | 'durationMs' | 'skipped'> {
   history: readonly HistoryEvent[];
   /** Absent when the run could not reach the check phase. */
   outcome?: CheckOutcome;
@@ -31,7 +31,7 @@ export function buildRunReport(facts: RunFacts): RunReport {
     seed: facts.seed,
     semantics: facts.semantics,
     cluster: facts.cluster,
-    ok: facts.error === undefined && facts.outcome !== undefined && facts.outcome.ok,
+    ok: facts.skipped !== undefined || (facts.error === undefined && facts.outcome !== undefined && facts.outcome.ok),
     durationMs: facts.durationMs,
     invariants: attributeCauses(facts.outcome?.results ?? [], facts.history),
     stats: facts.outcome?.stats ?? NO_STATS,
@@ -46,6 +46,10 @@ export function buildRunReport(facts: RunFacts): RunReport {
   if (facts.outcome !== undefined) {
     const story = runStory(facts.history, facts.dbMessages ?? []);
     if (story.length > 0) report.story = story;
+  }
+  if (facts.skipped !== undefined) {
+    report.skipped = facts.skipped;
+    return report;
   }
   const error = facts.error ?? (facts.outcome === undefined ? 'the run ended before the check phase' : undefined);
   if (error !== undefined) report.error = error;

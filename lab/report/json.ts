@@ -16,6 +16,7 @@ export function runReportJson(report: RunReport): RunReportJson {
     ...(report.synchronous === undefined ? {} : { synchronous: report.synchronous }),
     ...(report.overrides === undefined ? {} : { overrides: report.overrides }),
     ok: report.ok,
+    ...(report.skipped === undefined ? {} : { skipped: report.skipped }),
     durationMs: report.durationMs,
     reproduce: reproduceCommand(report),
     invariants: report.invariants.map((r) => ({

@@ -22,7 +22,7 @@ export function renderTerminal(report: RunReport, options: TerminalOptions = {})
   const p = paint(options.color ?? false);
   const perGroup = options.all === true ? Infinity : (options.examples ?? 3);
   const lines: string[] = [];
-  const verdict = report.ok ? p.ok('PASS') : p.bad('FAIL');
+  const verdict = report.skipped !== undefined ? p.bold('SKIP') : report.ok ? p.ok('PASS') : p.bad('FAIL');
   lines.push(
     `${p.bold('deliverylab')} ${verdict}  scenario ${p.bold(report.scenario)}  seed ${report.seed}  ` +
       `semantics ${report.semantics}${report.writer ? `  writer ${report.writer}` : ''}${report.synchronous ? `  synchronous ${report.synchronous}` : ''}${topologyWords(report)}  ${formatMs(report.durationMs)}`,
@@ -36,6 +36,7 @@ export function renderTerminal(report: RunReport, options: TerminalOptions = {})
         : `${p.bad('✘')} ${name}  ${r.violations} ${r.violations === 1 ? 'violation' : 'violations'} of ${r.checked}`,
     );
   }
+  if (report.skipped !== undefined) lines.push(`- skipped, nothing was run or checked: ${report.skipped}`);
   if (report.error !== undefined) lines.push(`${p.bad('!')} the run could not be carried out: ${report.error}`);
   lines.push('');
   for (const l of statsLines(report.stats)) lines.push(p.dim(l));

@@ -77,6 +77,8 @@ export interface RunReport {
   phases?: PhaseMark[];
   /** Why the run could not be carried out, if it could not. */
   error?: string;
+  /** Why the run was skipped (this machine cannot build its topology): nothing was run, nothing was checked. */
+  skipped?: string;
 }
 
 /** One cell of the variants × scenarios matrix. */

@@ -31,9 +31,11 @@ export function planFaults(sc: Scenario, seed: number, hasRedis: boolean): Plann
       const issue = parsed.error.issues[0]!;
       throw new UsageError(`scenario ${sc.name}: faults.${i}.params.${issue.path.join('.') || '(root)'}: ${issue.message}`);
     }
-    const target = resolveTarget(step, kind.targets, sc.cluster.workers, random, `scenario ${sc.name}: faults.${i}.target`);
+    if (sc.cluster.nodes > 1 && kind.targets === 'core') throw new UsageError(`scenario ${sc.name}: faults.${i}.kind: ${step.kind} acts on the one node of a run; with ${sc.cluster.nodes} nodes use node-kill on a node`);
+    if (sc.cluster.nodes === 1 && kind.targets === 'nodes') throw new UsageError(`scenario ${sc.name}: faults.${i}.kind: ${step.kind} acts on one of several nodes, and cluster.nodes is 1`);
+    const target = resolveTarget(step, kind.targets, sc.cluster.workers * sc.cluster.nodes, sc.cluster.nodes, random, `scenario ${sc.name}: faults.${i}.target`);
     const drawn = random() < step.probability;
-    const where = target.kind === 'workers' ? target.slots.map((s) => `worker:${s}`).join('+') : target.kind;
+    const where = targetName(target);
     const forMs = step.forMs === 'end' ? Math.max(0, sc.workload.durationMs - step.atMs) : step.forMs;
     const planned: PlannedFault = { name: `${step.kind}@${step.atMs}ms ${where}`, step, forMs, params: parsed.data, target, fires: drawn && (hasRedis || !kind.needsRedis) };
     if (!drawn) planned.skipReason = `probability ${step.probability}`;
@@ -42,8 +44,25 @@ export function planFaults(sc: Scenario, seed: number, hasRedis: boolean): Plann
   });
 }
 
-function resolveTarget(step: FaultStep, wants: 'workers' | 'redis' | 'clients' | 'core', workers: number, random: () => number, where: string): ResolvedTarget {
+/** A resolved target as reports name it: `worker:1+worker:3`, `node:1`, `redis`, … */
+export function targetName(t: ResolvedTarget): string {
+  if (t.kind === 'workers') return t.slots.map((s) => `worker:${s}`).join('+');
+  if (t.kind === 'nodes') return t.nodes.map((n) => `node:${n}`).join('+');
+  return t.kind;
+}
+
+function resolveTarget(step: FaultStep, wants: 'workers' | 'nodes' | 'redis' | 'clients' | 'core', workers: number, nodes: number, random: () => number, where: string): ResolvedTarget {
   if (wants === 'redis') return { kind: 'redis' };
+  if (wants === 'nodes') {
+    const t = step.target;
+    if (t === 'random-node' || t === 'random-worker') return { kind: 'nodes', nodes: [Math.floor(random() * nodes)] };
+    if (t.startsWith('node:')) {
+      const n = Number(t.slice(5));
+      if (n >= nodes) throw new UsageError(`${where}: node ${n} does not exist (the run has ${nodes})`);
+      return { kind: 'nodes', nodes: [n] };
+    }
+    throw new UsageError(`${where}: fault ${step.kind} targets nodes ("node:<n>" or "random-node"), not "${t}"`);
+  }
   if (wants === 'clients') return { kind: 'clients' };
   if (wants === 'core') return { kind: 'core' };
   const t = step.target;
@@ -104,7 +123,7 @@ export class FaultTimeline {
   }
 
   async #inject(f: PlannedFault, i: number): Promise<void> {
-    const target = f.target.kind === 'workers' ? f.target.slots.map((s) => `worker:${s}`).join('+') : f.target.kind;
+    const target = targetName(f.target);
     try {
       this.history.record({ type: 'fault-start', fault: f.name, kind: f.step.kind, target, params: f.params as Record<string, unknown> });
       this.onNote(`fault ${f.name} starts`);

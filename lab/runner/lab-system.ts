@@ -4,13 +4,15 @@ import { clientFlags, mulberry32, serverFlags, slotPort, wsUrl, type SemanticsNa
 import { powerLossEnv } from '../cluster/power-loss.js';
 import { startRedisServer, type RedisServerHandle } from '../cluster/redis-server.js';
 import { startRedisCluster, type RedisCluster } from '../cluster/redis-cluster.js';
+import { startNodes, type Nodes } from '../cluster/nodes.js';
 import { startFaultProxy, type FaultProxy } from '../cluster/fault-proxy.js';
 import { startCore, type Core } from '../cluster/core-process.js';
 import type { HistoryRecorder } from '../history/recorder.js';
 import { openTruth, type Truth } from '../history/db-snapshot.js';
 import { createPostgresDatabase, type LabPostgresDatabase } from '../cluster/postgres.js';
 import { startSimClient, type SimClient } from '../workload/sim-client.js';
-import type { FaultContext } from '../nemesis/index.js';
+import type { FaultContext, LabNode } from '../nemesis/index.js';
+import type { CoreEvent } from '../../src/protocol/index.js';
 import type { Scenario } from './scenario.js';
 
 /** What a lab system is made of: the scenario's cluster and clients, and how it runs. */
@@ -44,6 +46,8 @@ export interface LabSystem {
   readonly redis: RedisServerHandle | undefined;
   /** The run's Redis Cluster, when its bus is one. */
   readonly redisCluster: RedisCluster | undefined;
+  /** The nodes of a run of several (empty for one node). */
+  readonly nodes: readonly LabNode[];
   readonly proxies: readonly FaultProxy[];
   readonly core: Core;
   readonly clients: readonly SimClient[];
@@ -74,6 +78,7 @@ export async function startLabSystem(o: LabSystemOptions): Promise<LabSystem> {
   let redisCluster: RedisCluster | undefined;
   const proxies: FaultProxy[] = [];
   let core: Core | undefined;
+  let nodes: Nodes | undefined;
   const clients: SimClient[] = [];
   const clientLinks = new Map<string, FaultProxy[]>();
   let postgres: LabPostgresDatabase | undefined;
@@ -82,6 +87,7 @@ export async function startLabSystem(o: LabSystemOptions): Promise<LabSystem> {
     await Promise.allSettled(clients.map((c) => c.client.close()));
     await Promise.allSettled([...clientLinks.values()].flat().map((p) => p.close()));
     await core?.stop().catch(() => undefined);
+    await nodes?.stop();
     await Promise.allSettled(proxies.map((p) => p.close()));
     await redis?.stop().catch(() => undefined);
     await redisCluster?.stop().catch(() => undefined);
@@ -108,24 +114,32 @@ export async function startLabSystem(o: LabSystemOptions): Promise<LabSystem> {
       redisUrls = c.nodes.filter((n) => n.role === 'primary').map((n) => `redis://${c.bus.username}:${c.bus.password}@127.0.0.1:${n.port}`);
     } else if (serverFlags(o.semantics).redis) {
       redis = await startRedisServer({ logFile: join(o.outDir, 'redis.log') });
-      for (let k = 0; k < o.cluster.workers; k++) proxies.push(await startFaultProxy({ upstreamPort: redis.port }));
+      if (o.cluster.nodes === 1) for (let k = 0; k < o.cluster.workers; k++) proxies.push(await startFaultProxy({ upstreamPort: redis.port }));
       redisUrls = proxies.map((p) => p.url);
     }
     aborted();
-    core = await startCore({
-      workers: o.cluster.workers, db, redisUrls, redisCluster: redisCluster !== undefined, semantics: o.semantics, headIntervalMs: o.headIntervalMs, ...(o.writer ? { writer: o.writer } : {}), ...(o.synchronous ? { synchronous: o.synchronous } : {}),
-      logFile: join(o.outDir, 'core.log'), authSecretFile: join(o.outDir, 'auth.key'), trace: true, env: powerLossEnv(`${o.outDir}/`, diskFaultFile), ...(o.allowOrigin ? { allowOrigin: o.allowOrigin } : {}),
-      onEvent: (e) => {
+    const common = {
+      workers: o.cluster.workers, semantics: o.semantics, headIntervalMs: o.headIntervalMs, ...(o.writer ? { writer: o.writer } : {}), ...(o.synchronous ? { synchronous: o.synchronous } : {}),
+      authSecretFile: join(o.outDir, 'auth.key'), trace: true, ...(o.allowOrigin ? { allowOrigin: o.allowOrigin } : {}),
+      onEvent: (e: CoreEvent) => {
         // The core's own trace events, stamped in epoch ms, go into the history on the run's clock.
         if (e.type === 'trace') for (const tr of e.traces) history.recordAt(tr.at, { type: 'trace', trace: tr });
         if (e.type === 'worker-up') history.record({ type: 'worker-up', worker: e.slot, pid: e.pid });
         if (e.type === 'worker-exit') history.record({ type: 'worker-exit', worker: e.slot, pid: e.pid, signal: e.signal, code: e.code });
         if (e.type === 'failpoint-fired') history.record({ type: 'failpoint-fired', worker: e.slot, pid: e.pid, failpoint: e.failpoint, detail: e.detail });
       },
-    });
+    };
+    if (o.cluster.nodes > 1) {
+      // Each node in a namespace of its own; a worker's Redis proxy and the node's database proxy on the host's address.
+      nodes = await startNodes({ ...common, nodes: o.cluster.nodes, dbUrl: db, redisPort: redis?.port, outDir: o.outDir });
+      proxies.push(...nodes.redisProxies);
+      core = nodes.core;
+    } else {
+      core = await startCore({ ...common, db, redisUrls, redisCluster: redisCluster !== undefined, logFile: join(o.outDir, 'core.log'), env: powerLossEnv(`${o.outDir}/`, diskFaultFile) });
+    }
     const liveCore = core;
     const flags = clientFlags(o.semantics);
-    const workers = o.cluster.workers;
+    const workers = o.cluster.workers * o.cluster.nodes;
     const place = (i: number, placement: 'spread' | number[]) => (placement === 'spread' ? i % workers : placement[i % placement.length]! % workers);
     const listeners = o.clients.listeners;
     const roster = [
@@ -137,7 +151,10 @@ export async function startLabSystem(o: LabSystemOptions): Promise<LabSystem> {
       let urls = order.map((k) => liveCore.slotUrl(k));
       if (o.clientLinks) {
         // The client's own link to each worker, in slot order; it dials them in its own order.
-        const links = await Promise.all(Array.from({ length: workers }, (_, k) => startFaultProxy({ upstreamPort: slotPort(liveCore.port, k), scheme: 'ws' })));
+        const links = await Promise.all(Array.from({ length: workers }, (_, k) => {
+          const at = new URL(liveCore.slotUrl(k));
+          return startFaultProxy({ upstreamPort: Number(at.port), upstreamHost: at.hostname, scheme: 'ws' });
+        }));
         clientLinks.set(name, links);
         urls = order.map((k) => wsUrl('127.0.0.1', links[k]!.port));
       }
@@ -151,8 +168,8 @@ export async function startLabSystem(o: LabSystemOptions): Promise<LabSystem> {
   }
   const started = core;
   return {
-    redis, redisCluster, proxies, core: started, clients, dbFile, truth, stop, release,
-    faultContext: (i) => ({ core: started, redis, redisCluster, proxies, clients, history, random: mulberry32(o.seed * 31 + i), seed: o.seed * 31 + i, dbFile, diskFaultFile, clientLinks }),
+    redis, redisCluster, proxies, core: started, nodes: nodes?.nodes ?? [], clients, dbFile, truth, stop, release,
+    faultContext: (i) => ({ core: started, nodes: nodes?.nodes ?? [], network: nodes?.network, redis, redisCluster, proxies, clients, history, random: mulberry32(o.seed * 31 + i), seed: o.seed * 31 + i, dbFile, diskFaultFile, clientLinks }),
   };
 }
 

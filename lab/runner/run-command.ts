@@ -132,9 +132,10 @@ export async function runCommand(ref: string, raw: Record<string, unknown>, sign
   if (o.repeat !== undefined) return repeatCommand(scenarios[0]!, o.repeat, o, signal);
   const reports = await runScenarios(scenarios, { ...o, print: true }, signal);
   writeArtifacts(reports.map((r) => ({ report: r, dir: dirOf.get(r)! })), o, ref === 'all' ? (r) => r.scenario : undefined);
-  const held = reports.filter((r) => r.ok).length;
+  const skipped = reports.filter((r) => r.skipped !== undefined).length;
+  const held = reports.filter((r) => r.ok && r.skipped === undefined).length;
   let code = signal.aborted ? 2 : exitCodeOf(reports);
-  process.stdout.write(`${reports.length} scenario run(s) in ${((performance.now() - started) / 1000).toFixed(1)} s: ${held} held, ${reports.length - held} did not${signal.aborted ? ' (interrupted)' : ''}. Artifacts under ${o.out}/.\n`);
+  process.stdout.write(`${reports.length} scenario run(s) in ${((performance.now() - started) / 1000).toFixed(1)} s: ${held} held, ${reports.length - held - skipped} did not${skipped ? `, ${skipped} skipped (see why above)` : ''}${signal.aborted ? ' (interrupted)' : ''}. Artifacts under ${o.out}/.\n`);
   const failed = reports[0];
   if (o.shrink && !signal.aborted && failed !== undefined) {
     if (failed.error !== undefined) process.stdout.write('nothing to shrink: the run could not be carried out\n');

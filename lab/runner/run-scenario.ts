@@ -4,6 +4,7 @@ import { mulberry32, serverFlags, type SemanticsName, type Synchronous, type Wri
 import { HistoryRecorder } from '../history/recorder.js';
 import type { DbMessage, PhaseEvent } from '../history/events.js';
 import { writeSnapshotFile } from '../history/db-snapshot.js';
+import { NodesUnavailableError } from '../cluster/nodes.js';
 import { writeDeliveryPaths } from '../history/delivery-paths.js';
 import type { SimClient } from '../workload/sim-client.js';
 import { runOpenLoop } from '../workload/open-loop.js';
@@ -57,6 +58,7 @@ export async function runScenario(sc: Scenario, o: RunOptions): Promise<RunRepor
   let outcome: CheckOutcome | undefined;
   let dbMessages: DbMessage[] | undefined;
   let error: string | undefined;
+  let skipped: string | undefined;
   const aborted = () => { if (o.signal?.aborted) throw new Error('the run was interrupted'); };
   try {
     phase('start');
@@ -102,13 +104,14 @@ export async function runScenario(sc: Scenario, o: RunOptions): Promise<RunRepor
     outcome = checkAll({ history: history.events, db }, invariants);
     writeDeliveryPaths(join(outDir, 'deliveries.jsonl'), history.events);
   } catch (err) {
-    error = err instanceof Error ? err.message : String(err);
+    if (err instanceof NodesUnavailableError) skipped = err.message;
+    else error = err instanceof Error ? err.message : String(err);
   } finally {
     history.record({ type: 'phase', phase: 'stop' });
     await system?.release();
     await history.close();
   }
-  return buildRunReport({ scenario: sc.name, seed, semantics, cluster: { nodes: 1, workersPerNode: sc.cluster.workers, db: sc.cluster.db, redis: sc.redis.mode }, ...(o.writer ? { writer: o.writer } : {}), ...(o.synchronous ? { synchronous: o.synchronous } : {}), durationMs: Math.round(performance.now() - started), history: history.events, ...(outcome ? { outcome } : {}), ...(dbMessages ? { dbMessages } : {}), ...(error !== undefined ? { error } : {}) });
+  return buildRunReport({ scenario: sc.name, seed, semantics, cluster: { nodes: sc.cluster.nodes, workersPerNode: sc.cluster.workers, db: sc.cluster.db, redis: sc.redis.mode }, ...(o.writer ? { writer: o.writer } : {}), ...(o.synchronous ? { synchronous: o.synchronous } : {}), durationMs: Math.round(performance.now() - started), history: history.events, ...(outcome ? { outcome } : {}), ...(dbMessages ? { dbMessages } : {}), ...(error !== undefined ? { error } : {}), ...(skipped !== undefined ? { skipped } : {}) });
 }
 
 /** Sends the workload's script: each send by its client at its moment, after the faults due by then (a send's outcome is in the history). */

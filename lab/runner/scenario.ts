@@ -11,7 +11,8 @@ export const FaultTarget = z.union([
   z.literal('clients'),
   z.literal('all-workers'),
   z.literal('random-worker'),
-  z.string().regex(/^worker:\d+$/, 'a target is "worker:<slot>", "random-worker", "all-workers", "redis", "clients" or "core"'),
+  z.literal('random-node'),
+  z.string().regex(/^(worker|node):\d+$/, 'a target is "worker:<slot>", "node:<n>", "random-worker", "random-node", "all-workers", "redis", "clients" or "core"'),
 ]);
 export type FaultTarget = z.infer<typeof FaultTarget>;
 
@@ -50,11 +51,17 @@ export const Scenario = z.object({
   /** @default 1 */
   seed: z.number().int().nonnegative().default(1),
   cluster: z.object({
-    /** @default 2 */
+    /** Workers of each node. @default 2 */
     workers: z.number().int().min(1).max(16).default(2),
+    /**
+     * Nodes (each a primary and its workers): more than one puts each node in a network namespace of its
+     * own with its own address (root, `ip` and `nft`; otherwise the run is skipped, saying why), on
+     * PostgreSQL. Worker slots are numbered across the nodes: node n has slots n·workers … n·workers + workers − 1. @default 1
+     */
+    nodes: z.number().int().min(1).max(8).default(1),
     /** The database truth: a SQLite file in the run's folder, or a PostgreSQL database of the run's own (DL_POSTGRES_URL's server). @default 'sqlite' */
     db: z.enum(['sqlite', 'postgres']).default('sqlite'),
-  }).strict().default({ workers: 2, db: 'sqlite' }),
+  }).strict().default({ workers: 2, nodes: 1, db: 'sqlite' }),
   /**
    * The bus: one redis-server behind a fault proxy per worker, or a Redis Cluster of local redis-server
    * processes (`shards` primaries, each with `replicas`), reached directly, with sharded pub/sub.
@@ -104,6 +111,8 @@ export const Scenario = z.object({
    */
   catches: z.partialRecord(SemanticsName, z.array(z.string().min(1)).min(1)).default({}),
 }).strict().superRefine((sc, ctx) => {
+  if (sc.cluster.nodes > 1 && sc.cluster.db !== 'postgres') ctx.addIssue({ code: 'custom', path: ['cluster', 'db'], message: 'nodes share one database: a run of several nodes needs db: postgres' });
+  if (sc.cluster.nodes > 1 && sc.redis.mode !== 'single') ctx.addIssue({ code: 'custom', path: ['redis', 'mode'], message: 'a run of several nodes reaches one redis-server through the lab\'s proxies (a Redis Cluster across namespaces is not built yet)' });
   sc.workload.script.forEach((send, i) => {
     if (Number(send.client.slice(1)) >= sc.clients.count) ctx.addIssue({ code: 'custom', path: ['workload', 'script', i, 'client'], message: `${send.client} is not a sending client (the scenario has c0…c${sc.clients.count - 1})` });
     if (!sc.clients.rooms.includes(send.room)) ctx.addIssue({ code: 'custom', path: ['workload', 'script', i, 'room'], message: `${send.room} is not one of the clients' rooms (${sc.clients.rooms.join(', ')})` });

@@ -14,6 +14,12 @@ export const CoreOptions = z.object({
   workers: z.coerce.number().int().min(1).max(64).optional(),
   /** The shared port; worker k also serves port + 1 + k (`slotPort`). @default 8080 */
   port: z.coerce.number().int().min(1).max(65000).default(8080),
+  /**
+   * The number of this node's first worker: worker k is slot slotBase + k (in welcomes, traces, events and
+   * failpoint requests), still serving port + 1 + k. Nodes sharing one database and bus number their
+   * workers apart, so every worker of the deployment has a name of its own. @default 0
+   */
+  slotBase: z.coerce.number().int().min(0).max(1000).default(0),
   /** Address to bind. @default '127.0.0.1' */
   host: z.string().min(1).default('127.0.0.1'),
   /**

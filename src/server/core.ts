@@ -77,7 +77,7 @@ export async function startCore(o: CoreOptions, emit: (e: CoreEvent, core: { red
     running = o.inProcess
       ? await startInProcess({ ...o, synchronous }, db, redisUrls, busKey, onEvent)
       : await startPrimary({
-          workers, port: o.port, host: o.host, db, redisUrls, redisCluster: o.redisCluster, busKey, semantics: o.semantics,
+          workers, port: o.port, host: o.host, slotBase: o.slotBase, db, redisUrls, redisCluster: o.redisCluster, busKey, semantics: o.semantics,
           headIntervalMs: o.headIntervalMs, synchronous, writer: o.writer, trace: o.trace, onEvent, onFatal, auth: authOf(o, db),
         });
   } catch (e) {

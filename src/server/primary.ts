@@ -16,6 +16,8 @@ export interface PrimaryOptions {
   /** Worker processes. */
   workers: number;
   /** The shared port every worker serves; worker k also serves `slotPort(port, k)`. */
+  /** The slot of this node's first worker (`--slot-base`). @default 0 */
+  slotBase?: number;
   port: number;
   /** @default '127.0.0.1' */
   host?: string;
@@ -85,7 +87,8 @@ export async function startPrimary(opts: PrimaryOptions): Promise<Primary> {
   cluster.setupPrimary({ exec: fileURLToPath(new URL('./worker-main.js', import.meta.url)) });
   const bySlot = new Map<number, Worker>();
   /** Every slot as the workers report it (`GET /cluster`, answered by any worker through this table). */
-  const table = new ClusterTable(opts.workers);
+  const base = opts.slotBase ?? 0;
+  const table = new ClusterTable(0);
   const upSince = new Map<number, number>();
   const failures = new Map<number, number>();
   /** Armed publish/redis failpoints per slot, re-sent to a re-forked worker (crash points fire once and are not). */
@@ -97,8 +100,8 @@ export async function startPrimary(opts: PrimaryOptions): Promise<Primary> {
 
   const fork = (slot: number) => {
     const w = cluster.fork({
-      DL_SLOT: String(slot), DL_WORKERS: String(opts.workers), DL_PORT: String(opts.port), DL_SLOT_PORT: String(slotPort(opts.port, slot)), DL_DB: opts.db,
-      DL_REDIS_URL: opts.redisCluster ? opts.redisUrls.join(',') : opts.redisUrls.length ? opts.redisUrls[slot % opts.redisUrls.length] : '', DL_REDIS_CLUSTER: String(opts.redisCluster ?? false), DL_BUS_KEY: opts.busKey, DL_SEMANTICS: semantics,
+      DL_SLOT: String(slot), DL_WORKERS: String(opts.workers), DL_PORT: String(opts.port), DL_SLOT_PORT: String(slotPort(opts.port, slot - base)), DL_DB: opts.db,
+      DL_REDIS_URL: opts.redisCluster ? opts.redisUrls.join(',') : opts.redisUrls.length ? opts.redisUrls[(slot - base) % opts.redisUrls.length] : '', DL_REDIS_CLUSTER: String(opts.redisCluster ?? false), DL_BUS_KEY: opts.busKey, DL_SEMANTICS: semantics,
       DL_HEAD_INTERVAL_MS: String(opts.headIntervalMs ?? 1000), DL_SYNCHRONOUS: opts.synchronous ?? 'FULL', DL_HOST: opts.host ?? '127.0.0.1', DL_WRITER: writer,
       DL_TRACE: String(tracer.on),
       DL_AUTH_SECRET_FILE: opts.auth.secretFile, DL_INSECURE_DEV_USERS: String(opts.auth.insecureDevUsers), DL_ALLOW_ORIGIN: opts.auth.allowOrigin,
@@ -141,14 +144,14 @@ export async function startPrimary(opts: PrimaryOptions): Promise<Primary> {
       failures.set(slot, n);
       if (!announced && n >= START_FAILURES_MAX) {
         stopping = true;
-        return opts.onFatal?.(`worker ${slot} exited ${n} times before it ever listened on ${opts.host ?? '127.0.0.1'}:${slotPort(opts.port, slot)} (port in use? see its output above)`);
+        return opts.onFatal?.(`worker ${slot} exited ${n} times before it ever listened on ${opts.host ?? '127.0.0.1'}:${slotPort(opts.port, slot - base)} (port in use? see its output above)`);
       }
       upSince.delete(slot);
       log.warn({ slot, pid, code, signal }, 'worker exited; re-forking');
       setTimeout(() => { if (!stopping) fork(slot); }, Math.min(RESPAWN_DELAY_MAX_MS, n === 0 ? 0 : 25 * 2 ** n));
     });
   };
-  for (let slot = 0; slot < opts.workers; slot++) fork(slot);
+  for (let slot = base; slot < base + opts.workers; slot++) fork(slot);
 
   /** Answers a worker's commit request through the group commit. */
   const commit = async (r: CommitRequest, slot: number): Promise<CommitReply> => {

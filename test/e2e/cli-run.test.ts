@@ -31,7 +31,8 @@ const crash2s = {
 describe('deliverylab run', () => {
   it.each([
     { name: 'a field of the wrong type', patch: { workload: { ratePerSec: 'fast' } }, field: 'workload.ratePerSec' },
-    { name: 'an unknown field', patch: { cluster: { workers: 2, nodes: 3 } }, field: 'cluster' },
+    { name: 'an unknown field', patch: { cluster: { workers: 2, racks: 3 } }, field: 'cluster' },
+    { name: 'several nodes on SQLite', patch: { cluster: { workers: 2, nodes: 3 } }, field: 'cluster.db' },
     { name: 'an unknown fault kind', patch: { faults: [{ kind: 'meteor', atMs: 0 }] }, field: 'faults.0.kind' },
     { name: 'a bad fault parameter', patch: { faults: [{ kind: 'redis-partition', atMs: 0, target: 'worker:0', params: { mode: 'sideways' } }] }, field: 'faults.0.params.mode' },
     { name: 'a worker that does not exist', patch: { faults: [{ kind: 'worker-kill', atMs: 0, target: 'worker:7' }] }, field: 'faults.0.target' },
@@ -124,6 +125,30 @@ describe('deliverylab run', () => {
     const ports = [...new Set(topology.flatMap((e) => [e.fromPort, e.toPort]).filter((p): p is number => typeof p === 'number'))];
     expect(ports).toHaveLength(2);
     expect(left.split('\n').filter((l) => ports.some((p) => l.includes(`127.0.0.1:${p} `)))).toEqual([]);
+  });
+
+  it.skipIf(process.getuid?.() !== 0)('three nodes in network namespaces (nodes-node-kill): the default holds while a whole node dies, the report names the topology, and no namespace is left', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dl-cli-'));
+    const r = await runCli(['run', 'nodes-node-kill', '--json', join(dir, 'r.json'), '--out', join(dir, 'runs'), '--no-color', '-q']);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    const report = JSON.parse(readFileSync(join(dir, 'r.json'), 'utf8')) as { cluster: unknown; faults: { kind: string; target: string }[]; stats: { acked: number } };
+    expect(report.cluster).toEqual({ nodes: 3, workersPerNode: 2, db: 'postgres', redis: 'single' });
+    expect(report.faults).toMatchObject([{ kind: 'node-kill', target: 'node:1' }]);
+    const events = readFileSync(join(dir, 'runs', 'nodes-node-kill.effectively-once', 'history.jsonl'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { type: string; worker?: number; signal?: string | null });
+    // Workers are numbered across the nodes: node 1's are 2 and 3, and both died with it.
+    expect(new Set(events.filter((e) => e.type === 'worker-exit' && e.signal === 'SIGKILL').map((e) => e.worker))).toEqual(new Set([2, 3]));
+    expect(new Set(events.filter((e) => e.type === 'connect').map((e) => e.worker))).toEqual(new Set([0, 1, 2, 3, 4, 5]));
+    const namespaces = await new Promise<string>((resolve) => {
+      const ip = spawn('ip', ['netns', 'list']);
+      let out = '';
+      ip.stdout.on('data', (d: Buffer) => { out += d.toString(); });
+      ip.on('close', () => resolve(out));
+    });
+    // A namespace of the lab's carries its maker's pid: none may outlive the process that made it.
+    const orphans = namespaces.split('\n').map((l) => l.split(' ')[0] ?? '').filter((n) => n.startsWith('deliverylab-')).filter((n) => {
+      try { process.kill(Number(n.split('-')[1]), 0); return false; } catch { return true; }
+    });
+    expect(orphans).toEqual([]);
   });
 
   it('a fault on the SQLite files in a scenario on PostgreSQL exits 2 naming it', async () => {
