@@ -132,6 +132,7 @@ program
   .option('--idle-connections <n>', 'idle connections against one worker (default 10000; 1000 with --quick)')
   .option('--diagnostics', 'run the diagnostic rounds (default without --quick)')
   .option('--no-diagnostics', 'skip the diagnostic rounds')
+  .option('--no-scale-out', 'skip the scaled-out system (3 nodes × 2 workers on PostgreSQL and a Redis Cluster)')
   .action((opts: Record<string, unknown>) => {
     process.on('SIGINT', onSignal).on('SIGTERM', onSignal);
     return exitWith(import('./bench/index.js').then((b) => b.benchCommand(opts, interrupt.signal)));

@@ -21,6 +21,12 @@ export const BenchOptions = z.object({
    * @default true (false with --quick)
    */
   diagnostics: z.boolean().optional(),
+  /**
+   * Measure the core scaled out as well: 3 nodes × 2 workers in network namespaces, on PostgreSQL and a
+   * Redis Cluster, rooms of 2, beside the one node (skipped, saying why, where namespaces cannot be made).
+   * @default true
+   */
+  scaleOut: z.boolean().default(true),
 });
 /** Validated bench options. */
 export type BenchOptions = z.infer<typeof BenchOptions>;
@@ -51,6 +57,7 @@ export interface BenchPlan {
   redisCeilingMs: number;
   redisBenchmarkRequests: number;
   diagnostics: boolean;
+  scaleOut: boolean;
 }
 
 /** The plan for the given options: a full run, or a quick one of every part. */
@@ -71,5 +78,6 @@ export function benchPlan(o: BenchOptions): BenchPlan {
     redisCeilingMs: quick ? 300 : 2000,
     redisBenchmarkRequests: quick ? 20_000 : 200_000,
     diagnostics: o.diagnostics ?? !quick,
+    scaleOut: o.scaleOut,
   };
 }

@@ -5,6 +5,7 @@ import type { LatencyMs } from './histogram.js';
 import type { IdleResult } from './idle-connections.js';
 import type { RoundResult } from './load-session.js';
 import { ROOM_SIZES } from './bench-options.js';
+import { SCALE_OUT } from './deliverylab-nodes.js';
 
 /** The single-process reference's name: the core's own send path in one process (`startCore({ inProcess: true })`). */
 export const ONE_PROCESS = 'deliverylab-one-process';
@@ -39,6 +40,13 @@ export function computeRatios(rounds: readonly RoundResult[], c: { sqlite: Sqlit
     if (dlHalf && peerHalf) out.push(ratio(`peer / deliverylab: p99 latency ms, rooms of ${size}, each at half of its own saturation`, peerHalf.latencyMs.p99, dlHalf.latencyMs.p99));
     const peerAtDl = findRound(rounds, 'peer', size, 'fixed-rate');
     if (dlHalf && peerAtDl) out.push(ratio(`peer / deliverylab: p99 latency ms, rooms of ${size}, both at deliverylab's half-saturation rate`, peerAtDl.latencyMs.p99, dlHalf.latencyMs.p99));
+    const nodes = sat(SCALE_OUT, size);
+    if (nodes) {
+      out.push(ratio(`${SCALE_OUT} / deliverylab: msgs/s, ${where}`, nodes.msgsPerSec, dl.msgsPerSec));
+      out.push(ratio(`${SCALE_OUT} / deliverylab: CPU µs per message (every server process), ${where}`, cpuUsPerMessage(nodes), cpuUsPerMessage(dl)));
+      const nodesHalf = findRound(rounds, SCALE_OUT, size, 'half');
+      if (dlHalf && nodesHalf) out.push(ratio(`${SCALE_OUT} / deliverylab: p99 latency ms, rooms of ${size}, each at half of its own saturation`, nodesHalf.latencyMs.p99, dlHalf.latencyMs.p99));
+    }
     const oneAtDl = findRound(rounds, ONE_PROCESS, size, 'fixed-rate');
     if (dlHalf && oneAtDl) out.push(ratio(`deliverylab / ${ONE_PROCESS}: p99 latency ms, rooms of ${size}, both at deliverylab's half-saturation rate`, dlHalf.latencyMs.p99, oneAtDl.latencyMs.p99));
   }
@@ -50,6 +58,17 @@ export function computeRatios(rounds: readonly RoundResult[], c: { sqlite: Sqlit
   }
   out.push(...diagnosticRatios(rounds));
   return out;
+}
+
+/**
+ * The CPU the system under test spent per persisted-and-delivered message, in µs: its processes' CPU %
+ * over the round ÷ its msgs/s. The load clients (`load-*`) are never counted; the bench's own process
+ * only where it hosts part of the system (the scaled-out system's proxies to PostgreSQL).
+ */
+export function cpuUsPerMessage(r: RoundResult): number {
+  const counted = Object.entries(r.cpuPercent).filter(([name]) => !name.startsWith('load-') && (name !== 'bench' || r.system === SCALE_OUT));
+  const cores = counted.reduce((a, [, pct]) => a + pct, 0) / 100;
+  return r.msgsPerSec > 0 ? Math.round((cores * 1e6 / r.msgsPerSec) * 10) / 10 : 0;
 }
 
 /** The closed-loop rounds of a system, rooms of 2, by their window per connection. */

@@ -9,6 +9,8 @@ import { startFanoutCeiling } from './ceilings/fanout-ceiling.js';
 import { measureRedisPublish } from './ceilings/redis-publish.js';
 import { measureSqliteInserts } from './ceilings/sqlite-inserts.js';
 import { startDeliverylab } from './deliverylab-system.js';
+import { SCALE_OUT, startDeliverylabNodes } from './deliverylab-nodes.js';
+import { NodesUnavailableError } from '../cluster/nodes.js';
 import { measureIdleConnections, type IdleResult } from './idle-connections.js';
 import { LoadSession, type RoundResult, type RunTiming } from './load-session.js';
 import { runMicroSuite } from './micro/micro-suite.js';
@@ -152,6 +154,15 @@ export async function runBenchSuite(plan: BenchPlan, dir: string, group: ChildGr
   await measureSystem(ctx, () => startDeliverylab({ workers: 1, dir, name: ONE_PROCESS, inProcess: true }), { sizes: ROOM_SIZES, withHalf: false, fixedRate: dlRate });
   await measureSystem(ctx, () => startFanoutCeiling({ group, dir, ...sig }), { sizes: ROOM_SIZES, withHalf: false });
   await measureSystem(ctx, () => startPeer({ group, dir, processes: plan.workers, ...sig }), { sizes: ROOM_SIZES, withHalf: true, fixedRate: dlRate });
+  if (plan.scaleOut) {
+    // The price of scale-out, side by side: the same load, rooms of 2, on 3 nodes × 2 workers, PostgreSQL and a Redis Cluster.
+    try {
+      await measureSystem(ctx, () => startDeliverylabNodes({ nodes: 3, workersPerNode: 2, dir }), { sizes: [2], withHalf: true, fixedRate: (size) => (size === 2 ? dlRate(2) : undefined) });
+    } catch (e) {
+      if (!(e instanceof NodesUnavailableError)) throw e;
+      say(`${SCALE_OUT}: skipped: ${e.message}`);
+    }
+  }
   if (plan.diagnostics) {
     // Each varies one thing of the real core (see bench-ratios.ts): rooms of 2 at the plan's middle window, then at deliverylab's half-saturation rate.
     const one: Measure = { sizes: [2], withHalf: false, fixedRate: dlRate, windows: { 2: [diagnosticWindow(plan)], 10: [] } };

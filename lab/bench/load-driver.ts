@@ -1,4 +1,5 @@
 import SQLite from 'better-sqlite3';
+import pg from 'pg';
 import { MAX_FETCH_LIMIT } from '../../src/protocol/index.js';
 import type * as hdr from 'hdr-histogram-js';
 import type { ClientFraming } from './client-framing.js';
@@ -101,7 +102,7 @@ export class LoadDriver implements ConnectionHandlers {
     const drainUntil = performance.now() + c.drainMs;
     while (performance.now() < drainUntil && !this.#drained()) await sleep(DRAIN_POLL_MS);
     await this.#catchUp();
-    const verification = this.#verify(c.dbFile);
+    const verification = await this.#verify(c.dbFile);
     return {
       type: 'result',
       windowMs: c.durationMs,
@@ -240,26 +241,45 @@ export class LoadDriver implements ConnectionHandlers {
     return true;
   }
 
-  #verify(dbFile: string | undefined): Verification {
+  /** Every room's committed rows, from the SQLite file or the PostgreSQL database `db` names. */
+  async #readRooms(db: string, rooms: readonly string[]): Promise<Map<string, RoomRows>> {
+    const out = new Map<string, RoomRows>();
+    if (/^postgres(ql)?:\/\//i.test(db)) {
+      const byRoom = new Map<string, Map<number, string>>(rooms.map((r) => [r, new Map()]));
+      const client = new pg.Client({ connectionString: db });
+      await client.connect();
+      try {
+        const { rows } = await client.query<{ id: string; room: string; seq: number }>('select id, room, seq from messages where room = any($1::text[])', [rooms]);
+        for (const r of rows) byRoom.get(r.room)?.set(r.seq, r.id);
+      } finally {
+        await client.end();
+      }
+      return byRoom;
+    }
+    const sqlite = new SQLite(db, { readonly: true, fileMustExist: true });
+    try {
+      sqlite.pragma('busy_timeout = 10000');
+      const rowsOf = sqlite.prepare<[string], { id: string; seq: number }>('SELECT id, seq FROM messages WHERE room = ?');
+      for (const room of rooms) out.set(room, new Map(rowsOf.all(room).map((r) => [r.seq, r.id])));
+    } finally {
+      sqlite.close();
+    }
+    return out;
+  }
+
+  async #verify(dbFile: string | undefined): Promise<Verification> {
     const unacked = this.#conns.reduce((n, c) => n + Math.max(0, c.inflight), 0);
     const total: Verification = {
       lost: 0, lostFromDb: 0, missingDeliveries: 0, missedLive: this.#missedLive, recoveredByFetch: this.#recoveredByFetch, phantoms: 0, unacked, duplicates: 0, checkedDb: dbFile !== undefined,
     };
-    const db = dbFile === undefined ? undefined : new SQLite(dbFile, { readonly: true, fileMustExist: true });
-    try {
-      db?.pragma('busy_timeout = 10000');
-      const rowsOf = db?.prepare<[string], { id: string; seq: number }>('SELECT id, seq FROM messages WHERE room = ?');
-      for (const ledger of this.#ledgers.values()) {
-        const rows: RoomRows | undefined = rowsOf ? new Map(rowsOf.all(ledger.room).map((r) => [r.seq, r.id])) : undefined;
-        const v = ledger.verify(rows);
-        total.lost += v.lost;
-        total.lostFromDb += v.lostFromDb;
-        total.missingDeliveries += v.missingDeliveries;
-        total.phantoms += v.phantoms;
-        total.duplicates += v.duplicates;
-      }
-    } finally {
-      db?.close();
+    const rooms = dbFile === undefined ? undefined : await this.#readRooms(dbFile, [...this.#ledgers.values()].map((l) => l.room));
+    for (const ledger of this.#ledgers.values()) {
+      const v = ledger.verify(rooms?.get(ledger.room));
+      total.lost += v.lost;
+      total.lostFromDb += v.lostFromDb;
+      total.missingDeliveries += v.missingDeliveries;
+      total.phantoms += v.phantoms;
+      total.duplicates += v.duplicates;
     }
     return total;
   }

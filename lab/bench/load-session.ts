@@ -125,6 +125,7 @@ export class LoadSession {
 
   /** Drives one run and measures it (CPU over the measured window of every server and load process). */
   async run(mode: LoadMode, label: RoundResult['label'], t: RunTiming): Promise<RoundResult> {
+    await this.#system.refreshProcesses?.();
     const pids = new Map(this.#system.processes);
     for (const c of this.#children) pids.set(c.name, c.child.pid!);
     pids.set('bench', process.pid);

@@ -49,15 +49,18 @@ const PREFIX = 'deliverylab-';
 /** Makes a bridge and `n` namespaces on a /24 of 10.231.0.0/16 that no interface of the host uses. */
 export async function createLabNetwork(n: number): Promise<LabNetwork> {
   await sweepOrphans();
-  const used = await run('ip', ['-4', '-o', 'addr', 'show']);
+  // A subnet is claimed by creating its bridge, `dlb<subnet>`: `ip link add` fails when another network
+  // (of this process or another) has it, and the next subnet is tried. The bridge's alias names its owner.
   let subnet = 0;
   for (let tries = 0; tries < 50 && subnet === 0; tries++) {
     const s = randomInt(1, 255);
-    if (!used.includes(` 10.231.${s}.`)) subnet = s;
+    const used = await run('ip', ['-4', '-o', 'addr', 'show']);
+    if (used.includes(` 10.231.${s}.`)) continue;
+    if ((await run('ip', ['link', 'add', `dlb${s}`, 'type', 'bridge']).then(() => true, () => false))) subnet = s;
   }
   if (subnet === 0) throw new Error('no free /24 in 10.231.0.0/16 for the lab network');
   const id = `${process.pid}-${subnet}`;
-  const bridge = `dlb${process.pid % 100000}x${subnet}`.slice(0, 15);
+  const bridge = `dlb${subnet}`;
   const hostIp = `10.231.${subnet}.1`;
   const nodes: NetNode[] = Array.from({ length: n }, (_, k) => ({ ns: `${PREFIX}${id}-n${k}`, ip: `10.231.${subnet}.${10 + k}` }));
   let closed: Promise<void> | undefined;
@@ -66,11 +69,11 @@ export async function createLabNetwork(n: number): Promise<LabNetwork> {
     await run('ip', ['link', 'del', bridge]).catch(() => undefined);
   })());
   try {
-    await run('ip', ['link', 'add', bridge, 'type', 'bridge']);
+    await run('ip', ['link', 'set', bridge, 'alias', `${PREFIX}${process.pid}`]);
     await run('ip', ['addr', 'add', `${hostIp}/24`, 'dev', bridge]);
     await run('ip', ['link', 'set', bridge, 'up']);
     for (const [k, node] of nodes.entries()) {
-      const outer = `${bridge.slice(0, 11)}v${k}`.slice(0, 15);
+      const outer = `dlv${subnet}n${k}`;
       await run('ip', ['netns', 'add', node.ns]);
       await run('ip', ['link', 'add', outer, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', node.ns]);
       await run('ip', ['link', 'set', outer, 'master', bridge]);
@@ -107,7 +110,8 @@ export async function createLabNetwork(n: number): Promise<LabNetwork> {
       ].join('\n');
       await run('ip', ['netns', 'exec', node.ns, 'nft', '-f', '-'], script);
       return {
-        heal: async () => { await run('ip', ['netns', 'exec', node.ns, 'nft', 'delete', 'table', 'inet', table]).catch(() => undefined); },
+        // A heal that fails says so: the partition would otherwise stay while the history says healed.
+        heal: async () => { await run('ip', ['netns', 'exec', node.ns, 'nft', 'delete', 'table', 'inet', table]); },
         dropped: async () => {
           const listing = await run('ip', ['netns', 'exec', node.ns, 'nft', 'list', 'table', 'inet', table]);
           const count = (chain: 'out' | 'in') => Number(new RegExp(`chain ${chain} \\{[^}]*counter packets (\\d+)`).exec(listing)?.[1] ?? 0);
@@ -127,11 +131,8 @@ async function sweepOrphans(): Promise<void> {
   }
   const links = (await run('ip', ['-o', 'link', 'show', 'type', 'bridge']).catch(() => '')).split('\n');
   for (const l of links) {
-    const m = /^\d+: (dlb(\d+)x\d+)[:@]/.exec(l);
-    if (!m) continue;
-    // The bridge name keeps the pid's last five digits: only a bridge no live process of that ending owns goes.
-    const suffix = Number(m[2]);
-    if (!livePidsEndingIn(suffix)) await run('ip', ['link', 'del', m[1]!]).catch(() => undefined);
+    const m = /^\d+: (dlb\d+)[:@].*alias deliverylab-(\d+)/.exec(l);
+    if (m && !alive(Number(m[2]))) await run('ip', ['link', 'del', m[1]!]).catch(() => undefined);
   }
 }
 
@@ -142,11 +143,6 @@ function alive(pid: number): boolean {
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
-}
-
-function livePidsEndingIn(suffix: number): boolean {
-  for (let pid = suffix; pid < 4_194_304; pid += 100_000) if (alive(pid)) return true;
-  return false;
 }
 
 function run(cmd: string, args: string[], input?: string): Promise<string> {

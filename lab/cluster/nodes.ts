@@ -1,8 +1,8 @@
 /**
  * Several nodes on one machine: each node (a primary and its workers) in a network namespace of its
- * own, on the lab network's bridge, reaching the one redis-server through a proxy per worker and
- * PostgreSQL through a proxy of its own, all listening on the host's address (so a fault can cut one
- * node's links with nftables and leave the others'). The nodes share the bus key and the token key,
+ * own, on the lab network's bridge, reaching PostgreSQL through a proxy of its own and the bus either
+ * through a proxy per worker to the one redis-server or directly to a Redis Cluster listening on the
+ * host's address (so a fault can cut one node's links with nftables and leave the others'). The nodes share the bus key and the token key,
  * and number their workers apart (node n: slots n·W … n·W + W − 1), so one `Core` routes a slot to its node.
  */
 import { writeFileSync } from 'node:fs';
@@ -19,12 +19,16 @@ export class NodesUnavailableError extends Error {
 }
 
 /** Options of `startNodes`: the core's options, except what differs per node. */
-export interface NodesOptions extends Omit<CoreOptions, 'slotBase' | 'netns' | 'redisUrls' | 'db' | 'busKeyFile' | 'logFile' | 'env'> {
-  nodes: number;
+export interface NodesOptions extends Omit<CoreOptions, 'slotBase' | 'netns' | 'redisUrls' | 'redisCluster' | 'db' | 'busKeyFile' | 'logFile' | 'env'> {
+  /** The network made by `createNodesNetwork`, one namespace per node. */
+  network: LabNetwork;
   /** The database every node commits to (a postgres:// URL on 127.0.0.1). */
   dbUrl: string;
-  /** The redis-server's port on 127.0.0.1, or undefined without Redis. */
-  redisPort: number | undefined;
+  /**
+   * The bus: one redis-server's port on 127.0.0.1 (reached through a proxy per worker), or a Redis
+   * Cluster listening on the network's host address (reached directly); undefined without Redis.
+   */
+  redis: { mode: 'single'; port: number } | { mode: 'cluster'; urls: readonly string[]; ports: readonly number[] } | undefined;
   /** Where the nodes' logs and the shared bus key go. */
   outDir: string;
 }
@@ -41,17 +45,21 @@ export interface Nodes {
   stop(): Promise<void>;
 }
 
-/** Starts the network and every node; on failure, whatever was started is stopped. */
-export async function startNodes(o: NodesOptions): Promise<Nodes> {
+/** The network of `nodes` namespaces, or NodesUnavailableError saying why this machine cannot make it. */
+export async function createNodesNetwork(nodes: number): Promise<LabNetwork> {
   const why = await networkUnavailable();
-  if (why !== undefined) throw new NodesUnavailableError(`a run of ${o.nodes} nodes needs network namespaces: ${why}`);
-  const network = await createLabNetwork(o.nodes);
+  if (why !== undefined) throw new NodesUnavailableError(`a run of ${nodes} nodes needs network namespaces: ${why}`);
+  return createLabNetwork(nodes);
+}
+
+/** Starts every node on the network; on failure, whatever was started is stopped (the network stays the caller's to close). */
+export async function startNodes(o: NodesOptions): Promise<Nodes> {
+  const network = o.network;
   const proxies: FaultProxy[] = [];
   const cores: Core[] = [];
   const stop = async () => {
     await Promise.allSettled(cores.map((c) => c.stop()));
     await Promise.allSettled(proxies.map((p) => p.close()));
-    await network.close();
   };
   try {
     const busKeyFile = join(o.outDir, 'bus.key');
@@ -64,8 +72,8 @@ export async function startNodes(o: NodesOptions): Promise<Nodes> {
       const dbProxy = await startFaultProxy({ upstreamPort: Number(db.port || 5432), upstreamHost: db.hostname, listenHost: network.hostIp, scheme: 'ws' });
       proxies.push(dbProxy);
       const nodeRedis: FaultProxy[] = [];
-      if (o.redisPort !== undefined) {
-        for (let k = 0; k < o.workers; k++) nodeRedis.push(await startFaultProxy({ upstreamPort: o.redisPort, listenHost: network.hostIp }));
+      if (o.redis?.mode === 'single') {
+        for (let k = 0; k < o.workers; k++) nodeRedis.push(await startFaultProxy({ upstreamPort: o.redis.port, listenHost: network.hostIp }));
       }
       proxies.push(...nodeRedis);
       redisProxies.push(...nodeRedis);
@@ -73,11 +81,12 @@ export async function startNodes(o: NodesOptions): Promise<Nodes> {
       nodeDb.hostname = network.hostIp;
       nodeDb.port = String(dbProxy.port);
       const core = await startCore({
-        ...o, slotBase: n * o.workers, netns: { name: place.ns, host: place.ip }, db: nodeDb.toString(), redisUrls: nodeRedis.map((p) => p.url),
+        ...o, slotBase: n * o.workers, netns: { name: place.ns, host: place.ip }, db: nodeDb.toString(),
+        ...(o.redis?.mode === 'cluster' ? { redisUrls: [...o.redis.urls], redisCluster: true } : { redisUrls: nodeRedis.map((p) => p.url) }),
         busKeyFile, logFile: join(o.outDir, `core-node${n}.log`),
       });
       cores.push(core);
-      nodes.push({ index: n, core, ns: place.ns, ip: place.ip, slots: Array.from({ length: o.workers }, (_, k) => n * o.workers + k), redisPorts: nodeRedis.map((p) => p.port), dbPort: dbProxy.port });
+      nodes.push({ index: n, core, ns: place.ns, ip: place.ip, slots: Array.from({ length: o.workers }, (_, k) => n * o.workers + k), redisPorts: o.redis?.mode === 'cluster' ? [...o.redis.ports] : nodeRedis.map((p) => p.port), dbPort: dbProxy.port });
     }
     return { nodes, network, redisProxies, core: routedCore(cores, o.workers), stop };
   } catch (err) {

@@ -2,10 +2,13 @@
  * PostgreSQL databases for runs and tests: each run (and each test) gets a database of its own on the
  * server the lab is pointed at (`DL_POSTGRES_URL`, by default the machine's own on 127.0.0.1:5432 as
  * `postgres`, trust authentication), created empty and dropped at the end. A database's name carries
- * the pid of the process that made it, so one left behind by a process that died (SIGKILL) is dropped
- * the next time any run or test makes one.
+ * this machine's boot and the pid of the process that made it, so one left behind by a process that
+ * died (SIGKILL) is dropped the next time a run or test on this machine makes one; a database of
+ * another machine (or container) on a shared server is never judged by our pids.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import pg from 'pg';
 
 /** The server the lab makes its databases on (a maintenance database URL; the lab's role must be allowed to CREATE DATABASE). */
@@ -36,10 +39,17 @@ export interface LabPostgresDatabase {
 
 const PREFIX = 'deliverylab_';
 
+/** This machine as of this boot (and this container: its own hostname), in 8 hex digits. */
+function machineTag(): string {
+  let boot = '';
+  try { boot = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim(); } catch { /* not Linux: the hostname alone */ }
+  return createHash('sha256').update(`${boot}/${hostname()}`).digest('hex').slice(0, 8);
+}
+
 /** Creates an empty database on the lab's PostgreSQL server (dropping any a dead process of the lab left there). */
 export async function createPostgresDatabase(adminUrl = postgresAdminUrl()): Promise<LabPostgresDatabase> {
   const admin = await connectAdmin(adminUrl);
-  const name = `${PREFIX}${process.pid}_${randomBytes(4).toString('hex')}`;
+  const name = `${PREFIX}${machineTag()}_${process.pid}_${randomBytes(4).toString('hex')}`;
   try {
     await dropOrphans(admin);
     await admin.query(`create database ${name}`);
@@ -79,9 +89,10 @@ async function connectAdmin(adminUrl: string): Promise<pg.Client> {
 
 /** Drops the lab's databases whose creating process is gone. */
 async function dropOrphans(admin: pg.Client): Promise<void> {
-  const { rows } = await admin.query<{ datname: string }>('select datname from pg_database where datname like $1', [`${PREFIX}%`]);
+  const tag = machineTag();
+  const { rows } = await admin.query<{ datname: string }>('select datname from pg_database where datname like $1', [`${PREFIX}${tag}_%`]);
   for (const { datname } of rows) {
-    const pid = Number(/^deliverylab_(\d+)_[0-9a-f]+$/.exec(datname)?.[1]);
+    const pid = Number(new RegExp(`^deliverylab_${tag}_(\\d+)_[0-9a-f]+$`).exec(datname)?.[1]);
     if (!Number.isInteger(pid) || alive(pid)) continue;
     await admin.query(`drop database if exists ${datname} with (force)`).catch(() => undefined);
   }

@@ -63,6 +63,11 @@ export interface RedisClusterOptions {
   dir?: string;
   /** The password of the `default` user on every node (letters, digits, `._~-`). @default random */
   password?: string;
+  /**
+   * The address the nodes announce and the clients use, besides 127.0.0.1 where they also listen (a lab
+   * network's host address, so nodes in network namespaces reach them). @default '127.0.0.1'
+   */
+  host?: string;
   /** `cluster-node-timeout`: how long a silent node takes to be failed, hence how long a failover takes. @default 1_500 */
   nodeTimeoutMs?: number;
   /** The channel patterns the bus user may use. @default the room channels, `dl:room:*` */
@@ -329,6 +334,7 @@ function nodeConfig(busPort: number, settings: Settings): string {
 }
 
 interface Settings {
+  host: string;
   password: string;
   busPassword: string;
   busKeys: readonly string[];
@@ -349,7 +355,7 @@ async function startNode(dir: string, settings: Settings): Promise<{ server: Red
     if (busPort === port) continue;
     writeFileSync(join(dir, 'node.conf'), nodeConfig(busPort, settings), { mode: 0o600 });
     try {
-      return { server: await startRedisServer({ port, dir, command: wrapper }), busPort };
+      return { server: await startRedisServer({ port, dir, command: wrapper, ...(settings.host !== '127.0.0.1' ? { alsoBind: settings.host } : {}) }), busPort };
     } catch (error) {
       if (!(error instanceof RedisServerStartError && error.addressInUse) || attempt >= BIND_ATTEMPTS) throw error;
       rmSync(join(dir, 'nodes.conf'), { force: true });
@@ -394,7 +400,7 @@ class Cluster implements RedisCluster {
     this.#watchdog = watchdog;
     this.password = settings.password;
     this.bus = { username: CLUSTER_BUS_USER, password: settings.busPassword };
-    this.startupNodes = nodes.map((node) => ({ host: '127.0.0.1', port: node.port }));
+    this.startupNodes = nodes.map((node) => ({ host: settings.host, port: node.port }));
     this.displayUrl = `redis-cluster://:***@${this.startupNodes.map((n) => `${n.host}:${n.port}`).join(',')}`;
   }
 
@@ -635,6 +641,7 @@ export async function startRedisCluster(options: RedisClusterOptions): Promise<R
     if (!/^[^\s"'\\]+$/.test(pattern)) throw new RangeError(`the bus pattern ${JSON.stringify(pattern)} has a space, a quote or a backslash`);
   }
   const settings: Settings = {
+    host: options.host ?? '127.0.0.1',
     password: options.password ?? randomBytes(32).toString('hex'),
     busPassword: randomBytes(32).toString('hex'),
     busKeys: options.busKeys ?? ['dl:rate:*'],
@@ -667,7 +674,7 @@ export async function startRedisCluster(options: RedisClusterOptions): Promise<R
 
   let cluster: Cluster | undefined;
   try {
-    const addresses = servers.map(({ server }) => `127.0.0.1:${server.port}`);
+    const addresses = servers.map(({ server }) => `${settings.host}:${server.port}`);
     const created = await run(cli, ['--cluster', 'create', ...addresses, '--cluster-replicas', String(replicas), '--cluster-yes'], settings.settleTimeoutMs, settings.password);
     if (created.code !== 0) throw new Error(`redis-cli --cluster create failed (code ${created.code}):\n${created.output}`);
     const lines = await clusterNodesOnceCreated(servers[0]!.server.port, settings, shards, total);

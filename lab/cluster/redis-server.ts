@@ -53,6 +53,8 @@ export class RedisServerStartError extends Error {
 export interface RedisServerOptions {
   /** TCP port on 127.0.0.1. @default a free port, chosen again if the bind races */
   port?: number;
+  /** A second address to listen on besides 127.0.0.1 (a lab network's host address, for nodes in namespaces). @default none */
+  alsoBind?: string;
   /** The server's working directory (`--dir`); persistence is off, so it writes nothing there. @default os.tmpdir() */
   dir?: string;
   /** File the server logs to (`--logfile`). @default none: the log is kept in memory and its tail goes into start errors */
@@ -203,7 +205,7 @@ interface Launched {
   watchdog: ChildProcess | null;
 }
 
-type ResolvedOptions = Required<Omit<RedisServerOptions, 'port' | 'logFile'>> & Pick<RedisServerOptions, 'logFile'>;
+type ResolvedOptions = Required<Omit<RedisServerOptions, 'port' | 'logFile' | 'alsoBind'>> & Pick<RedisServerOptions, 'logFile' | 'alsoBind'>;
 
 function fileTail(path: string): string {
   try {
@@ -215,7 +217,7 @@ function fileTail(path: string): string {
 
 async function launch(port: number, password: string, opts: ResolvedOptions): Promise<Launched> {
   // `-`: the configuration is read from stdin (the password), then the flags are applied.
-  const args = ['-', '--port', String(port), '--bind', '127.0.0.1', '--protected-mode', 'yes', '--save', '',
+  const args = ['-', '--port', String(port), '--bind', '127.0.0.1', ...(opts.alsoBind ? [opts.alsoBind] : []), '--protected-mode', 'yes', '--save', '',
     '--appendonly', 'no', '--daemonize', 'no', '--dir', opts.dir,
     // A busy subscriber (a worker under saturation) may lag: the default 32 MB pubsub buffer makes
     // Redis drop it, which the lab would then count against the system under test.
@@ -340,6 +342,7 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
   const opts: ResolvedOptions = {
     dir: options.dir ?? tmpdir(),
     logFile: options.logFile,
+    ...(options.alsoBind ? { alsoBind: options.alsoBind } : {}),
     command: options.command ?? 'redis-server',
     startTimeoutMs: options.startTimeoutMs ?? 10_000,
     stopTimeoutMs: options.stopTimeoutMs ?? 5_000,

@@ -263,8 +263,11 @@ export class ExploreSession {
     await this.heal().catch(() => undefined);
     this.history.record({ type: 'phase', phase: 'stop' });
     await this.#system.stop();
-    if (this.#system.truth.dialect === 'postgres') writeSnapshotFile(join(this.#o.outDir, 'db.sqlite'), await this.#system.truth.snapshot());
-    await this.#system.release();
+    try {
+      if (this.#system.truth.dialect === 'postgres') writeSnapshotFile(join(this.#o.outDir, 'db.sqlite'), await this.#system.truth.snapshot());
+    } finally {
+      await this.#system.release();
+    }
     writeDeliveryPaths(join(this.#o.outDir, 'deliveries.jsonl'), this.history.events);
     await this.history.close();
   }

@@ -44,7 +44,7 @@ export interface LabNode {
   readonly ip: string;
   /** Its workers' slots. */
   readonly slots: readonly number[];
-  /** The lab's proxies to Redis this node's workers use (on the host's address). */
+  /** The host ports this node reaches Redis on: the lab's proxies of its workers, or every node of the Redis Cluster. */
   readonly redisPorts: readonly number[];
   /** The lab's proxy to PostgreSQL this node uses (on the host's address). */
   readonly dbPort: number;

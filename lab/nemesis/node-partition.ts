@@ -22,6 +22,7 @@ export const nodePartition = defineFault({
     for (const n of target.nodes) {
       const node = ctx.nodes[n]!;
       const ports = p.from === 'redis' ? node.redisPorts : [node.dbPort];
+      if (ports.length === 0) throw new Error(`node-partition from ${p.from}: node ${n} has no link to it in this run (a variant without Redis)`);
       for (const port of ports) cuts.push(await network.cut(n, { ip: network.hostIp, port }, p.direction));
     }
     return async () => { for (const c of cuts) await c.heal(); };

@@ -18,13 +18,17 @@ export const redisShardFailover = defineFault({
     const cluster = ctx.redisCluster;
     if (!cluster) throw new Error('redis-shard-failover needs the run\'s Redis Cluster');
     const { primary, slot } = await cluster.shardOf(roomChannel(p.room));
+    // Awaited at heal; settled here so that a failover that fails (no replica, no promotion in time) is the
+    // run's error at heal, not an unhandled rejection meanwhile.
     const failover = cluster.killPrimary(primary.port, { rejoin: false }).then((r) => {
       ctx.history.record({ type: 'redis-topology', change: 'promoted', room: p.room, slot, fromPort: r.oldPrimaryPort, toPort: r.newPrimaryPort, ms: r.promotionMs });
-      return r;
-    });
+      return { ok: true as const, r };
+    }, (error: unknown) => ({ ok: false as const, error }));
     ctx.history.record({ type: 'redis-topology', change: 'primary-killed', room: p.room, slot, fromPort: primary.port, toPort: null, ms: null });
     return async () => {
-      const r = await failover;
+      const outcome = await failover;
+      if (!outcome.ok) throw outcome.error;
+      const { r } = outcome;
       const ms = await cluster.restartNode(r.oldPrimaryPort);
       ctx.history.record({ type: 'redis-topology', change: 'rejoined', room: p.room, slot, fromPort: r.oldPrimaryPort, toPort: r.newPrimaryPort, ms });
     };

@@ -304,8 +304,9 @@ function sequencesSection(report: RunReport, history: readonly HistoryEvent[]): 
 export function renderHtml(report: RunReport, history: readonly HistoryEvent[]): string {
   const data = timelineData(history);
   const { js, css } = uplotAssets();
-  const verdict = report.ok ? '<span class="verdict pass">PASS</span>' : '<span class="verdict fail">FAIL</span>';
-  const title = `deliverylab ${report.ok ? 'PASS' : 'FAIL'}: ${report.scenario} [${report.semantics}, seed ${report.seed}]`;
+  const word = report.skipped !== undefined ? 'SKIP' : report.ok ? 'PASS' : 'FAIL';
+  const verdict = report.skipped !== undefined ? `<span class="verdict">SKIP</span> <span class="dim">nothing was run or checked: ${esc(report.skipped)}</span>` : `<span class="verdict ${report.ok ? 'pass' : 'fail'}">${word}</span>`;
+  const title = `deliverylab ${word}: ${report.scenario} [${report.semantics}, seed ${report.seed}]`;
   const json = JSON.stringify(data).replace(/</g, '\\u003c');
   return `<!DOCTYPE html>
 <html lang="en">

@@ -40,6 +40,9 @@ function suite(report: RunReport): string {
     if (r.notes !== undefined && r.notes.length > 0) children.push(element('system-out', {}, [escapeXml(r.notes.join('\n'))]));
     return element('testcase', { name: r.name, classname, time: seconds(r.timeMs) }, children, true);
   });
+  if (report.skipped !== undefined) {
+    cases.push(element('testcase', { name: 'run', classname, time: '0.000' }, [element('skipped', { message: report.skipped }, [])]));
+  }
   if (report.error !== undefined) {
     cases.push(element('testcase', { name: 'run', classname, time: '0.000' }, [element('error', { type: 'run', message: report.error }, [])]));
   }
@@ -50,7 +53,7 @@ function suite(report: RunReport): string {
       tests: cases.length,
       failures,
       errors,
-      skipped: 0,
+      skipped: report.skipped === undefined ? 0 : 1,
       time: seconds(report.durationMs),
     },
     [properties, ...cases, element('system-out', {}, [escapeXml(systemOut(report).join('\n'))])],
@@ -61,10 +64,11 @@ function suite(report: RunReport): string {
 /** The runs as one JUnit XML document for CI systems. */
 export function renderJUnit(reports: readonly RunReport[]): string {
   const suites = reports.map(suite);
-  const tests = reports.reduce((n, r) => n + r.invariants.length + (r.error === undefined ? 0 : 1), 0);
+  const tests = reports.reduce((n, r) => n + r.invariants.length + (r.error === undefined ? 0 : 1) + (r.skipped === undefined ? 0 : 1), 0);
   const failures = reports.reduce((n, r) => n + r.invariants.filter((i) => !i.ok).length, 0);
   const errors = reports.filter((r) => r.error !== undefined).length;
   const time = reports.reduce((n, r) => n + r.durationMs, 0);
-  const root = element('testsuites', { name: 'deliverylab', tests, failures, errors, time: seconds(time) }, suites, true);
+  const skipped = reports.filter((r) => r.skipped !== undefined).length;
+  const root = element('testsuites', { name: 'deliverylab', tests, failures, errors, skipped, time: seconds(time) }, suites, true);
   return `<?xml version="1.0" encoding="UTF-8"?>\n${root}\n`;
 }

@@ -33,6 +33,8 @@ export function planFaults(sc: Scenario, seed: number, hasRedis: boolean): Plann
     }
     if (sc.cluster.nodes > 1 && kind.targets === 'core') throw new UsageError(`scenario ${sc.name}: faults.${i}.kind: ${step.kind} acts on the one node of a run; with ${sc.cluster.nodes} nodes use node-kill on a node`);
     if (sc.cluster.nodes === 1 && kind.targets === 'nodes') throw new UsageError(`scenario ${sc.name}: faults.${i}.kind: ${step.kind} acts on one of several nodes, and cluster.nodes is 1`);
+    const room = (parsed.data as { room?: unknown }).room;
+    if (typeof room === 'string' && !sc.clients.rooms.includes(room)) throw new UsageError(`scenario ${sc.name}: faults.${i}.params.room: ${room} is not one of the clients' rooms (${sc.clients.rooms.join(', ')})`);
     const target = resolveTarget(step, kind.targets, sc.cluster.workers * sc.cluster.nodes, sc.cluster.nodes, random, `scenario ${sc.name}: faults.${i}.target`);
     const drawn = random() < step.probability;
     const where = targetName(target);

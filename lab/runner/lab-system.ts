@@ -4,7 +4,8 @@ import { clientFlags, mulberry32, serverFlags, slotPort, wsUrl, type SemanticsNa
 import { powerLossEnv } from '../cluster/power-loss.js';
 import { startRedisServer, type RedisServerHandle } from '../cluster/redis-server.js';
 import { startRedisCluster, type RedisCluster } from '../cluster/redis-cluster.js';
-import { startNodes, type Nodes } from '../cluster/nodes.js';
+import { createNodesNetwork, startNodes, type Nodes } from '../cluster/nodes.js';
+import type { LabNetwork } from '../cluster/lab-network.js';
 import { startFaultProxy, type FaultProxy } from '../cluster/fault-proxy.js';
 import { startCore, type Core } from '../cluster/core-process.js';
 import type { HistoryRecorder } from '../history/recorder.js';
@@ -79,6 +80,7 @@ export async function startLabSystem(o: LabSystemOptions): Promise<LabSystem> {
   const proxies: FaultProxy[] = [];
   let core: Core | undefined;
   let nodes: Nodes | undefined;
+  let network: LabNetwork | undefined;
   const clients: SimClient[] = [];
   const clientLinks = new Map<string, FaultProxy[]>();
   let postgres: LabPostgresDatabase | undefined;
@@ -91,6 +93,7 @@ export async function startLabSystem(o: LabSystemOptions): Promise<LabSystem> {
     await Promise.allSettled(proxies.map((p) => p.close()));
     await redis?.stop().catch(() => undefined);
     await redisCluster?.stop().catch(() => undefined);
+    await network?.close();
     // What the interposer kept to undo is of no use once the core is stopped for good.
     for (const f of [dbFile, `${dbFile}-wal`, `${dbFile}-journal`]) rmSync(`${f}.undo`, { force: true });
     rmSync(diskFaultFile, { force: true });
@@ -105,13 +108,16 @@ export async function startLabSystem(o: LabSystemOptions): Promise<LabSystem> {
     if (o.cluster.db === 'postgres') postgres = await createPostgresDatabase();
     const db = postgres?.url ?? dbFile;
     truth = openTruth(db);
+    // Several nodes: their network first (the Redis Cluster listens on its host address too).
+    if (o.cluster.nodes > 1) network = await createNodesNetwork(o.cluster.nodes);
     let redisUrls: string[] = [];
     const redisMode = o.redis ?? { mode: 'single' as const };
     if (serverFlags(o.semantics).redis && redisMode.mode === 'cluster') {
       // Every worker reaches every node directly, as the bus user: the startup nodes are the primaries.
-      redisCluster = await startRedisCluster({ shards: redisMode.shards, replicas: redisMode.replicas, dir: o.outDir });
+      const host = network?.hostIp ?? '127.0.0.1';
+      redisCluster = await startRedisCluster({ shards: redisMode.shards, replicas: redisMode.replicas, dir: o.outDir, host });
       const c = redisCluster;
-      redisUrls = c.nodes.filter((n) => n.role === 'primary').map((n) => `redis://${c.bus.username}:${c.bus.password}@127.0.0.1:${n.port}`);
+      redisUrls = c.nodes.filter((n) => n.role === 'primary').map((n) => `redis://${c.bus.username}:${c.bus.password}@${host}:${n.port}`);
     } else if (serverFlags(o.semantics).redis) {
       redis = await startRedisServer({ logFile: join(o.outDir, 'redis.log') });
       if (o.cluster.nodes === 1) for (let k = 0; k < o.cluster.workers; k++) proxies.push(await startFaultProxy({ upstreamPort: redis.port }));
@@ -131,7 +137,8 @@ export async function startLabSystem(o: LabSystemOptions): Promise<LabSystem> {
     };
     if (o.cluster.nodes > 1) {
       // Each node in a namespace of its own; a worker's Redis proxy and the node's database proxy on the host's address.
-      nodes = await startNodes({ ...common, nodes: o.cluster.nodes, dbUrl: db, redisPort: redis?.port, outDir: o.outDir });
+      const bus = redisCluster ? { mode: 'cluster' as const, urls: redisUrls, ports: redisCluster.nodes.map((n) => n.port) } : redis ? { mode: 'single' as const, port: redis.port } : undefined;
+      nodes = await startNodes({ ...common, network: network!, dbUrl: db, redis: bus, outDir: o.outDir });
       proxies.push(...nodes.redisProxies);
       core = nodes.core;
     } else {
@@ -169,7 +176,7 @@ export async function startLabSystem(o: LabSystemOptions): Promise<LabSystem> {
   const started = core;
   return {
     redis, redisCluster, proxies, core: started, nodes: nodes?.nodes ?? [], clients, dbFile, truth, stop, release,
-    faultContext: (i) => ({ core: started, nodes: nodes?.nodes ?? [], network: nodes?.network, redis, redisCluster, proxies, clients, history, random: mulberry32(o.seed * 31 + i), seed: o.seed * 31 + i, dbFile, diskFaultFile, clientLinks }),
+    faultContext: (i) => ({ core: started, nodes: nodes?.nodes ?? [], network, redis, redisCluster, proxies, clients, history, random: mulberry32(o.seed * 31 + i), seed: o.seed * 31 + i, dbFile, diskFaultFile, clientLinks }),
   };
 }
 

@@ -126,8 +126,8 @@ export function repeatSeeds(seed: number, times: number, sameSeed: boolean): num
 export function repeatRunLine(r: RunReport, i: number, times: number, scheduleId: number, color = false): string {
   const p = paint(color);
   const broken = r.invariants.filter((x) => !x.ok).map((x) => `${x.name} ×${x.violations}`);
-  const verdict = r.error !== undefined ? p.bad('ERROR') : r.ok ? p.ok('PASS') : p.bad('FAIL');
-  const what = r.error !== undefined ? r.error : broken.join(', ');
+  const verdict = r.skipped !== undefined ? p.bold('SKIP') : r.error !== undefined ? p.bad('ERROR') : r.ok ? p.ok('PASS') : p.bad('FAIL');
+  const what = r.skipped ?? (r.error !== undefined ? r.error : broken.join(', '));
   return `run ${String(i + 1).padStart(String(times).length)}/${times}  seed ${r.seed}  ${verdict}${what ? `  ${what}` : ''}  schedule #${scheduleId}`;
 }
 

@@ -111,8 +111,12 @@ export const Scenario = z.object({
    */
   catches: z.partialRecord(SemanticsName, z.array(z.string().min(1)).min(1)).default({}),
 }).strict().superRefine((sc, ctx) => {
+  // Every process of every node opens up to 4 connections (src/store/postgres-store.ts); PostgreSQL's default is 100 in all.
+  if (sc.cluster.db === 'postgres' && sc.cluster.nodes * (sc.cluster.workers + 1) * 4 > 80) ctx.addIssue({ code: 'custom', path: ['cluster', 'workers'], message: `${sc.cluster.nodes} node(s) of ${sc.cluster.workers} workers would open up to ${sc.cluster.nodes * (sc.cluster.workers + 1) * 4} PostgreSQL connections; at most 80 fit PostgreSQL's default limit` });
+  sc.faults.forEach((f, i) => {
+    if (f.kind === 'redis-shard-failover' && (sc.redis.mode !== 'cluster' || sc.redis.replicas === 0)) ctx.addIssue({ code: 'custom', path: ['faults', i, 'kind'], message: 'redis-shard-failover promotes a replica: it needs redis: { mode: \'cluster\', replicas: 1 or more }' });
+  });
   if (sc.cluster.nodes > 1 && sc.cluster.db !== 'postgres') ctx.addIssue({ code: 'custom', path: ['cluster', 'db'], message: 'nodes share one database: a run of several nodes needs db: postgres' });
-  if (sc.cluster.nodes > 1 && sc.redis.mode !== 'single') ctx.addIssue({ code: 'custom', path: ['redis', 'mode'], message: 'a run of several nodes reaches one redis-server through the lab\'s proxies (a Redis Cluster across namespaces is not built yet)' });
   sc.workload.script.forEach((send, i) => {
     if (Number(send.client.slice(1)) >= sc.clients.count) ctx.addIssue({ code: 'custom', path: ['workload', 'script', i, 'client'], message: `${send.client} is not a sending client (the scenario has c0…c${sc.clients.count - 1})` });
     if (!sc.clients.rooms.includes(send.room)) ctx.addIssue({ code: 'custom', path: ['workload', 'script', i, 'room'], message: `${send.room} is not one of the clients' rooms (${sc.clients.rooms.join(', ')})` });

@@ -38,7 +38,11 @@ export function parseCoreArgv(argv: string[]): CoreOptions {
     const key = i.path[0] as keyof CoreOptions | undefined;
     throw new CoreUsageError(`${key ? coreFlag(key) : 'options'}: ${i.message}`);
   }
-  return r.data;
+  const o = r.data;
+  if (o.redisCluster && !o.redis) throw new CoreUsageError(`${coreFlag('redisCluster')}: needs ${coreFlag('redis')} with the cluster's nodes (the embedded Redis is one server)`);
+  if (o.inProcess && o.redisCluster) throw new CoreUsageError(`${coreFlag('redisCluster')}: ${coreFlag('inProcess')} runs without Redis`);
+  if (o.inProcess && o.slotBase !== 0) throw new CoreUsageError(`${coreFlag('slotBase')}: ${coreFlag('inProcess')} is one process, worker 0`);
+  return o;
 }
 
 /** A running core: one primary and its workers, or one in-process worker, and the redis-server it started. */

@@ -19,9 +19,11 @@ const QUICK_RUN_TIMEOUT_MS = 240_000;
 const DELIVERY_TOLERANCE = 0.01;
 /** The single-process reference: the core's own send path in one process. */
 const ONE_PROCESS = 'deliverylab-one-process';
-/** The systems a quick run measures (no diagnostics), in order; the first three persist and are verified against their database. */
-const QUICK_SYSTEMS = ['deliverylab', ONE_PROCESS, 'fanout', 'peer'];
-const PERSISTED = ['deliverylab', ONE_PROCESS, 'peer'];
+/** The core scaled out: 3 nodes × 2 workers in network namespaces, on PostgreSQL and a Redis Cluster. */
+const SCALE_OUT = 'deliverylab-nodes';
+/** The systems a quick run measures (no diagnostics), in order; all but the fan-out ceiling persist and are verified against their database. */
+const QUICK_SYSTEMS = ['deliverylab', ONE_PROCESS, 'fanout', 'peer', SCALE_OUT];
+const PERSISTED = ['deliverylab', ONE_PROCESS, 'peer', SCALE_OUT];
 
 async function loadBench(): Promise<typeof Bench> {
   if (!existsSync(DIST_BENCH)) throw new Error(`${fileURLToPath(DIST_BENCH)} is missing: run \`npx tsc -p tsconfig.json\` first (the bench runs from dist/)`);
@@ -84,8 +86,9 @@ describe('deliverylab bench --quick', () => {
     expect(res.lost).toBe(0);
   });
 
-  it('loses nothing in the core\'s rounds (cluster and one process): every acked message is in the database and reached every member', () => {
-    const core = res.rounds.filter((x) => x.system === 'deliverylab' || x.system === ONE_PROCESS);
+  it('loses nothing in the core\'s rounds (cluster, one process, scaled out): every acked message is in the database and reached every member', () => {
+    const core = res.rounds.filter((x) => x.system === 'deliverylab' || x.system === ONE_PROCESS || x.system === SCALE_OUT);
+    expect(core.filter((x) => x.system === SCALE_OUT).map((x) => x.label).sort()).toEqual(['fixed-rate', 'half', 'saturation']);
     expect(core.filter((x) => x.system === ONE_PROCESS).map((x) => x.label).sort()).toEqual(['fixed-rate', 'fixed-rate', 'saturation', 'saturation']);
     for (const r of core) {
       expect(r.verification, `${r.system} rooms of ${r.roomSize} ${r.label}`).toMatchObject({ lost: 0, lostFromDb: 0, missingDeliveries: 0, phantoms: 0, unacked: 0, checkedDb: true });
@@ -123,6 +126,15 @@ describe('deliverylab bench --quick', () => {
       expect(names).toContain(`deliverylab / fanout: deliveries/s, rooms of ${size}, saturation`);
     }
     expect(names.filter((x) => /ceiling/.test(x))).toEqual([]);
+    // The price of scale-out, measured side by side in the same run.
+    expect(names).toContain(`${SCALE_OUT} / deliverylab: msgs/s, rooms of 2, saturation`);
+    expect(names).toContain(`${SCALE_OUT} / deliverylab: CPU µs per message (every server process), rooms of 2, saturation`);
+    // Every process of the scaled-out system is counted: 3 primaries, 6 workers, 6 Redis Cluster nodes, and its database backends.
+    const cpu = Object.keys(round(res, SCALE_OUT, 2, 'saturation').cpuPercent);
+    expect(cpu.filter((k) => /^node\d-primary$/.test(k))).toHaveLength(3);
+    expect(cpu.filter((k) => /^node\d-worker-\d$/.test(k))).toHaveLength(6);
+    expect(cpu.filter((k) => k.startsWith('redis-'))).toHaveLength(6);
+    expect(cpu.filter((k) => k.startsWith('postgres-')).length).toBeGreaterThanOrEqual(9);
     expect(res.latencyMs).toEqual(round(res, 'deliverylab', 2, 'half').latencyMs);
   });
 

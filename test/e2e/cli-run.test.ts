@@ -52,6 +52,8 @@ describe('deliverylab run', () => {
     { args: ['matrix', '--semantics', 'nope'], field: 'semantics' },
     { args: ['run', 'baseline', '--writer', 'everyone'], field: 'writer' },
     { args: ['serve', '--writer', 'everyone'], field: 'writer' },
+    { args: ['serve', '--redis-cluster'], field: '--redis-cluster' },
+    { args: ['run', 'baseline', '--db', 'mysql'], field: 'db' },
     { args: ['explain', 'gremlins'], field: 'gremlins' },
   ])('$args exits 2 naming $field', async ({ args, field }) => {
     const r = await runCli(args);
@@ -96,7 +98,7 @@ describe('deliverylab run', () => {
     await admin.end();
     // A database of the lab's carries its maker's pid: none may outlive the process that made it.
     const orphans = rows.map((r) => r.datname).filter((name) => {
-      try { process.kill(Number(name.split('_')[1]), 0); return false; } catch { return true; }
+      try { process.kill(Number(name.split('_')[2]), 0); return false; } catch { return true; }
     });
     expect(orphans).toEqual([]);
   });

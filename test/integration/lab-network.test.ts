@@ -92,3 +92,17 @@ describe.skipIf(process.getuid?.() !== 0)('the lab network (namespaces, a bridge
     expect(await namespaces()).not.toContain(orphan);
   });
 });
+
+describe.skipIf(process.getuid?.() !== 0)('lab networks side by side', () => {
+  it('two made at once claim different subnets and names; a bridge left by a process that is gone is removed by the next', async () => {
+    const [a, b] = await Promise.all([createLabNetwork(2), createLabNetwork(2)]);
+    cleanup.push(() => a.close(), () => b.close());
+    expect(a.hostIp).not.toBe(b.hostIp);
+    expect(new Set([...a.nodes, ...b.nodes].map((n) => n.ns)).size).toBe(4);
+    await run('ip', ['link', 'add', 'dlb0', 'type', 'bridge']);
+    await run('ip', ['link', 'set', 'dlb0', 'alias', 'deliverylab-4194303']);
+    const c = await createLabNetwork(1);
+    cleanup.push(() => c.close());
+    expect(await run('ip', ['-o', 'link', 'show', 'type', 'bridge'])).not.toContain(' dlb0:');
+  });
+});

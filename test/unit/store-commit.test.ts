@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import SQLite from 'better-sqlite3';
 import { GroupCommit, migrate, openPostgresStore, openSqliteStore, readAfter, readHeads, WriteLockTimeoutError, type Store } from '../../src/store/index.js';
+import pg from 'pg';
 import { createPostgresDatabase, type LabPostgresDatabase } from '../../lab/cluster/postgres.js';
 
 type Dialect = 'sqlite' | 'postgres';
@@ -191,5 +192,27 @@ describe('two writers on one PostgreSQL database (two nodes)', () => {
       }
     }
     expect(fresh).toBe(200);
+  });
+});
+
+describe('a row lock held by another writer on PostgreSQL', () => {
+  it('is waited for up to the store\'s bound, then WriteLockTimeoutError; once released, the commit lands', async () => {
+    await openFresh('postgres');
+    const url = databases.at(-1)!.url;
+    const store = openPostgresStore(url, { busyTimeoutMs: 200 });
+    stores.push(store);
+    await store.commit([send('a')], { dedup: true });
+    // Another node's writer stalled inside its transaction, holding room r's head.
+    const holder = new pg.Client({ connectionString: url });
+    await holder.connect();
+    try {
+      await holder.query('begin');
+      await holder.query("update rooms set head = head where name = 'r'");
+      await expect(store.commit([send('b')], { dedup: true })).rejects.toBeInstanceOf(WriteLockTimeoutError);
+      await holder.query('rollback');
+      expect(await store.commit([send('b')], { dedup: true })).toMatchObject([{ kind: 'committed', seq: 2, duplicate: false }]);
+    } finally {
+      await holder.end();
+    }
   });
 });
