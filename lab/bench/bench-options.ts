@@ -23,7 +23,7 @@ export const BenchOptions = z.object({
   diagnostics: z.boolean().optional(),
   /**
    * Measure the core scaled out as well: 3 nodes × 2 workers in network namespaces, on PostgreSQL and a
-   * Redis Cluster, rooms of 2, beside the one node (skipped, saying why, where namespaces cannot be made).
+   * Redis Cluster, with the one node's loads, beside it (skipped, saying why, where namespaces cannot be made).
    * @default true
    */
   scaleOut: z.boolean().default(true),

@@ -66,7 +66,8 @@ export function computeRatios(rounds: readonly RoundResult[], c: { sqlite: Sqlit
  * only where it hosts part of the system (the scaled-out system's proxies to PostgreSQL).
  */
 export function cpuUsPerMessage(r: RoundResult): number {
-  const counted = Object.entries(r.cpuPercent).filter(([name]) => !name.startsWith('load-') && (name !== 'bench' || r.system === SCALE_OUT));
+  // A process that vanished during the round (NaN) has no reading: its CPU cannot be counted.
+  const counted = Object.entries(r.cpuPercent).filter(([name, pct]) => Number.isFinite(pct) && !name.startsWith('load-') && (name !== 'bench' || r.system === SCALE_OUT));
   const cores = counted.reduce((a, [, pct]) => a + pct, 0) / 100;
   return r.msgsPerSec > 0 ? Math.round((cores * 1e6 / r.msgsPerSec) * 10) / 10 : 0;
 }

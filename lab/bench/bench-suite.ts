@@ -155,9 +155,9 @@ export async function runBenchSuite(plan: BenchPlan, dir: string, group: ChildGr
   await measureSystem(ctx, () => startFanoutCeiling({ group, dir, ...sig }), { sizes: ROOM_SIZES, withHalf: false });
   await measureSystem(ctx, () => startPeer({ group, dir, processes: plan.workers, ...sig }), { sizes: ROOM_SIZES, withHalf: true, fixedRate: dlRate });
   if (plan.scaleOut) {
-    // The price of scale-out, side by side: the same load, rooms of 2, on 3 nodes × 2 workers, PostgreSQL and a Redis Cluster.
+    // The price of scale-out, side by side: the same loads as the one node's, on 3 nodes × 2 workers, PostgreSQL and a Redis Cluster.
     try {
-      await measureSystem(ctx, () => startDeliverylabNodes({ nodes: 3, workersPerNode: 2, dir }), { sizes: [2], withHalf: true, fixedRate: (size) => (size === 2 ? dlRate(2) : undefined) });
+      await measureSystem(ctx, () => startDeliverylabNodes({ nodes: 3, workersPerNode: 2, dir }), { sizes: ROOM_SIZES, withHalf: true, fixedRate: dlRate });
     } catch (e) {
       if (!(e instanceof NodesUnavailableError)) throw e;
       say(`${SCALE_OUT}: skipped: ${e.message}`);

@@ -56,6 +56,9 @@ export function openPostgresStore(url: string, opts: PostgresStoreOptions = {}):
   const pool = new pg.Pool({
     connectionString: url,
     max: opts.poolSize ?? 4,
+    // A server's few connections stay open (node-postgres closes idle ones after 10 s by default, and
+    // opening one again costs a backend process and a round of authentication on the send path).
+    idleTimeoutMillis: 0,
     options: `-c lock_timeout=${busyTimeoutMs} -c idle_in_transaction_session_timeout=${busyTimeoutMs} -c synchronous_commit=${synchronousCommit}`,
     // int8 (created_at, in ms) as a number: Date.now() is far below 2^53.
     types: { getTypeParser: ((oid: number, format?: 'text' | 'binary') => (oid === pg.types.builtins.INT8 ? Number : pg.types.getTypeParser(oid, format))) as typeof pg.types.getTypeParser },
