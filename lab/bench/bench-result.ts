@@ -24,6 +24,9 @@ export interface TargetCheck {
 }
 
 /** Everything one bench run measured; written by `--json`. */
+/** CPU µs per message of deliverylab's cluster, the core's own send path in one process, and the Socket.IO peer. */
+export interface CostUs { cluster: number; oneProcess: number; peer: number }
+
 export interface BenchResult {
   version: 1;
   quick: boolean;
@@ -36,9 +39,21 @@ export interface BenchResult {
     vsPeer: number;
     /** deliverylab / the core's own send path in one process (`deliverylab-one-process`). */
     vsOneProcess: number;
+    /** The peer's CPU per message ÷ deliverylab's, rooms of 2 at saturation (higher: deliverylab costs less). */
+    costVsPeer: number;
+    /** deliverylab's CPU per message ÷ the core's in one process, rooms of 2 at saturation (1: the cluster costs nothing extra). */
+    costVsOneProcess: number;
+    /** The same two at half of saturation (the one process at deliverylab's half-saturation rate). */
+    costVsPeerAtHalf: number;
+    costVsOneProcessAtHalf: number;
     /** Every ratio the table prints, with the figures it divides. */
     all: Ratio[];
   };
+  /**
+   * µs of CPU the system under test spends per persisted-and-delivered message (every server process,
+   * load clients excluded), rooms of 2: at saturation, and at half of it (`atHalf`).
+   */
+  costUsPerMessage: CostUs & { atHalf: CostUs };
   /** deliverylab delivery latency at half of saturation, rooms of 2. */
   latencyMs: LatencyMs;
   idle: IdleResult;

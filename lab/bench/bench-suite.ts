@@ -4,7 +4,7 @@ import { startRedisServer } from '../cluster/redis-server.js';
 import type { ChildGroup } from './children.js';
 import { ROOM_SIZES, type BenchPlan } from './bench-options.js';
 import type { BenchResult } from './bench-result.js';
-import { checkTargets, computeRatios, findRound, ONE_PROCESS, ratioValue } from './bench-ratios.js';
+import { checkTargets, computeRatios, cpuUsPerMessage, findRound, ONE_PROCESS, ratioValue } from './bench-ratios.js';
 import { startFanoutCeiling } from './ceilings/fanout-ceiling.js';
 import { measureRedisPublish } from './ceilings/redis-publish.js';
 import { measureSqliteInserts } from './ceilings/sqlite-inserts.js';
@@ -183,6 +183,16 @@ export async function runBenchSuite(plan: BenchPlan, dir: string, group: ChildGr
   const all = computeRatios(ctx.rounds, ceilings);
   const vsPeer = ratioValue(all, 'deliverylab / peer: msgs/s, rooms of 2, saturation');
   const vsOneProcess = ratioValue(all, `deliverylab / ${ONE_PROCESS}: msgs/s, rooms of 2, saturation`);
+  const costOf = (system: string, label: RoundResult['label']) => {
+    const r = findRound(ctx.rounds, system, 2, label);
+    return r ? cpuUsPerMessage(r) : 0;
+  };
+  const costUsPerMessage = {
+    cluster: costOf('deliverylab', 'saturation'), oneProcess: costOf(ONE_PROCESS, 'saturation'), peer: costOf('peer', 'saturation'),
+    // At half of saturation: the one process has no round of its own there; it runs at deliverylab's half-saturation rate.
+    atHalf: { cluster: costOf('deliverylab', 'half'), oneProcess: costOf(ONE_PROCESS, 'fixed-rate'), peer: costOf('peer', 'half') },
+  };
+  const q = (a: number, b: number) => (b > 0 ? Math.round((a / b) * 1000) / 1000 : 0);
   const latencyMs = findRound(ctx.rounds, 'deliverylab', 2, 'half')?.latencyMs ?? { p50: 0, p99: 0, max: 0, count: 0 };
   const lostBySystem = Object.fromEntries([...new Set(ctx.rounds.map((r) => r.system))].map((s) => [s, lostOf(ctx.rounds, s)]));
   const lost = lostBySystem['deliverylab'] ?? 0;
@@ -193,7 +203,13 @@ export async function runBenchSuite(plan: BenchPlan, dir: string, group: ChildGr
     startedAt,
     durationMs: Math.round(performance.now() - started),
     machine: { cpus: cpus().length, node: process.version, platform: `${process.platform} ${process.arch}`, fdLimit: openFileLimit(), loadAverageAtStart },
-    ratios: { vsPeer, vsOneProcess, all },
+    ratios: {
+      vsPeer, vsOneProcess,
+      costVsPeer: q(costUsPerMessage.peer, costUsPerMessage.cluster), costVsOneProcess: q(costUsPerMessage.cluster, costUsPerMessage.oneProcess),
+      costVsPeerAtHalf: q(costUsPerMessage.atHalf.peer, costUsPerMessage.atHalf.cluster), costVsOneProcessAtHalf: q(costUsPerMessage.atHalf.cluster, costUsPerMessage.atHalf.oneProcess),
+      all,
+    },
+    costUsPerMessage,
     latencyMs,
     idle: idleResult,
     checker: micro.checker,

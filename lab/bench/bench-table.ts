@@ -73,6 +73,9 @@ export function formatBenchTable(res: BenchResult): string {
   out.push('Micro-benchmarks (tinybench)');
   out.push(table(['benchmark', 'ops/s', 'µs/op', 'items/s', 'item', '±%'], res.micro.map((x) => [x.name, n(x.opsPerSec), x.perOpUs.toFixed(3), n(x.itemsPerSec), x.unit, x.rmePercent.toFixed(1)]), new Set([1, 2, 3, 5])));
   out.push('');
+  const cost = res.costUsPerMessage;
+  out.push(`Cost per message (µs of CPU, every server process, rooms of 2): cluster ${cost.cluster}, one process ${cost.oneProcess}, peer ${cost.peer} at saturation; ` +
+    `${cost.atHalf.cluster}, ${cost.atHalf.oneProcess}, ${cost.atHalf.peer} at half of it; costVsPeer ${r3(res.ratios.costVsPeer)}, costVsOneProcess ${r3(res.ratios.costVsOneProcess)}`);
   out.push(`Headline: vsPeer ${r3(res.ratios.vsPeer)}, vsOneProcess ${r3(res.ratios.vsOneProcess)}, latency at half saturation p50/p99/max ${ms(res.latencyMs.p50)}/${ms(res.latencyMs.p99)}/${ms(res.latencyMs.max)} ms, idle ${n(i.rssPerConnectionBytes)} B/conn, checker ${n(res.checker.eventsPerSec)} events/s, lost ${res.lost}`);
   out.push('Targets (issue 4)');
   for (const t of res.targets) out.push(`  ${t.met ? '✔' : '✘'} ${t.name}: ${t.target}, measured ${Number.isInteger(t.measured) ? n(t.measured) : t.measured.toFixed(3)}`);

@@ -68,7 +68,7 @@ describe('deliverylab bench --quick', () => {
   it('measures the cluster, the core in one process, the fan-out ceiling and the peer, and nothing else', () => {
     expect(res.systems.map((s) => s.name)).toEqual(QUICK_SYSTEMS);
     expect([...new Set(res.rounds.map((r) => r.system))].sort()).toEqual([...QUICK_SYSTEMS].sort());
-    expect(Object.keys(res.ratios).sort()).toEqual(['all', 'vsOneProcess', 'vsPeer']);
+    expect(Object.keys(res.ratios).sort()).toEqual(['all', 'costVsOneProcess', 'costVsOneProcessAtHalf', 'costVsPeer', 'costVsPeerAtHalf', 'vsOneProcess', 'vsPeer']);
     // The one-process reference is the core: one process, no primary, no Redis.
     for (const r of res.rounds.filter((x) => x.system === ONE_PROCESS)) {
       expect(r.cpuPercent).toHaveProperty('core');
@@ -136,6 +136,19 @@ describe('deliverylab bench --quick', () => {
     expect(cpu.filter((k) => k.startsWith('redis-'))).toHaveLength(6);
     expect(cpu.filter((k) => k.startsWith('postgres-')).length).toBeGreaterThanOrEqual(9);
     expect(res.latencyMs).toEqual(round(res, 'deliverylab', 2, 'half').latencyMs);
+    // The cost per message: every server process's CPU over the round (load clients and the bench itself apart) ÷ its msgs/s.
+    const cost = (r: RoundResult) => Object.entries(r.cpuPercent).filter(([k, v]) => Number.isFinite(v) && !k.startsWith('load-') && k !== 'bench').reduce((a, [, v]) => a + v, 0) / 100 * 1e6 / r.msgsPerSec;
+    const c = res.costUsPerMessage;
+    expect(c.cluster).toBeCloseTo(cost(dl), 0);
+    expect(c.oneProcess).toBeCloseTo(cost(round(res, ONE_PROCESS, 2, 'saturation')), 0);
+    expect(c.peer).toBeCloseTo(cost(round(res, 'peer', 2, 'saturation')), 0);
+    expect(c.atHalf.cluster).toBeCloseTo(cost(round(res, 'deliverylab', 2, 'half')), 0);
+    expect(c.atHalf.oneProcess).toBeCloseTo(cost(round(res, ONE_PROCESS, 2, 'fixed-rate')), 0);
+    expect(res.ratios.costVsPeer).toBeCloseTo(c.peer / c.cluster, 2);
+    expect(res.ratios.costVsOneProcess).toBeCloseTo(c.cluster / c.oneProcess, 2);
+    expect(res.ratios.costVsPeerAtHalf).toBeCloseTo(c.atHalf.peer / c.atHalf.cluster, 2);
+    expect(res.ratios.costVsOneProcessAtHalf).toBeCloseTo(c.atHalf.cluster / c.atHalf.oneProcess, 2);
+    for (const v of [c.cluster, c.oneProcess, c.peer, c.atHalf.cluster, c.atHalf.oneProcess, c.atHalf.peer]) expect(v).toBeGreaterThan(0);
   });
 
   it('keeps latency percentiles ordered and the idle figure consistent with its RSS readings', () => {
