@@ -47,6 +47,8 @@ export function computeRatios(rounds: readonly RoundResult[], c: { sqlite: Sqlit
       const nodesHalf = findRound(rounds, SCALE_OUT, size, 'half');
       if (dlHalf && nodesHalf) out.push(ratio(`${SCALE_OUT} / deliverylab: p99 latency ms, rooms of ${size}, each at half of its own saturation`, nodesHalf.latencyMs.p99, dlHalf.latencyMs.p99));
     }
+    const dlAtPeer = findRound(rounds, 'deliverylab-at-peer-rate', size, 'fixed-rate');
+    if (peerHalf && dlAtPeer) out.push(ratio(`peer / deliverylab: p99 latency ms, rooms of ${size}, both at the peer's half-saturation rate`, peerHalf.latencyMs.p99, dlAtPeer.latencyMs.p99));
     const oneAtDl = findRound(rounds, ONE_PROCESS, size, 'fixed-rate');
     if (dlHalf && oneAtDl) out.push(ratio(`deliverylab / ${ONE_PROCESS}: p99 latency ms, rooms of ${size}, both at deliverylab's half-saturation rate`, dlHalf.latencyMs.p99, oneAtDl.latencyMs.p99));
   }

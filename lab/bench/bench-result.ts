@@ -24,6 +24,9 @@ export interface TargetCheck {
 }
 
 /** Everything one bench run measured; written by `--json`. */
+/** Both systems' delivery latency at one offered rate (msgs/s). */
+export interface SameRate { rate: number; deliverylab: LatencyMs; peer: LatencyMs }
+
 /** CPU µs per message of deliverylab's cluster, the core's own send path in one process, and the Socket.IO peer. */
 export interface CostUs { cluster: number; oneProcess: number; peer: number }
 
@@ -55,7 +58,14 @@ export interface BenchResult {
    */
   costUsPerMessage: CostUs & { atHalf: CostUs };
   /** deliverylab delivery latency at half of saturation, rooms of 2. */
-  latencyMs: LatencyMs;
+  latencyMs: LatencyMs & {
+    /**
+     * deliverylab and the peer driven at one offered rate, rooms of 2, each latency from its own round's
+     * histogram: at half of the peer's saturation (`sameRate`), and at half of deliverylab's (`sameRateDeliverylabHalf`).
+     */
+    sameRate: SameRate;
+    sameRateDeliverylabHalf: SameRate;
+  };
   idle: IdleResult;
   checker: { events: number; eventsPerSec: number };
   /** Acked messages missing from the database or from a recipient, over every deliverylab round. */

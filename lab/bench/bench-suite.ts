@@ -9,6 +9,9 @@ import { startFanoutCeiling } from './ceilings/fanout-ceiling.js';
 import { measureRedisPublish } from './ceilings/redis-publish.js';
 import { measureSqliteInserts } from './ceilings/sqlite-inserts.js';
 import { startDeliverylab } from './deliverylab-system.js';
+
+/** deliverylab again, driven at the peer's half-saturation rate (the same-rate latency comparison). */
+const SAME_RATE = 'deliverylab-at-peer-rate';
 import { SCALE_OUT, startDeliverylabNodes } from './deliverylab-nodes.js';
 import { NodesUnavailableError } from '../cluster/nodes.js';
 import { measureIdleConnections, type IdleResult } from './idle-connections.js';
@@ -154,6 +157,12 @@ export async function runBenchSuite(plan: BenchPlan, dir: string, group: ChildGr
   await measureSystem(ctx, () => startDeliverylab({ workers: 1, dir, name: ONE_PROCESS, inProcess: true }), { sizes: ROOM_SIZES, withHalf: false, fixedRate: dlRate });
   await measureSystem(ctx, () => startFanoutCeiling({ group, dir, ...sig }), { sizes: ROOM_SIZES, withHalf: false });
   await measureSystem(ctx, () => startPeer({ group, dir, processes: plan.workers, ...sig }), { sizes: ROOM_SIZES, withHalf: true, fixedRate: dlRate });
+  // The peer's half-saturation rate offered to deliverylab too (a session of its own, one open-loop round), so
+  // that both are compared at each one's half rate: p50/p99/max from each round's own histogram.
+  const peerRate = findRound(ctx.rounds, 'peer', 2, 'half')?.msgsPerSec;
+  if (peerRate !== undefined && peerRate > 0) {
+    await measureSystem(ctx, () => startDeliverylab({ workers: plan.workers, dir, name: SAME_RATE }), { sizes: [2], withHalf: false, windows: { 2: [], 10: [] }, fixedRate: () => peerRate });
+  }
   if (plan.scaleOut) {
     // The price of scale-out, side by side: the same loads as the one node's, on 3 nodes × 2 workers, PostgreSQL and a Redis Cluster.
     try {
@@ -193,9 +202,16 @@ export async function runBenchSuite(plan: BenchPlan, dir: string, group: ChildGr
     atHalf: { cluster: costOf('deliverylab', 'half'), oneProcess: costOf(ONE_PROCESS, 'fixed-rate'), peer: costOf('peer', 'half') },
   };
   const q = (a: number, b: number) => (b > 0 ? Math.round((a / b) * 1000) / 1000 : 0);
-  const latencyMs = findRound(ctx.rounds, 'deliverylab', 2, 'half')?.latencyMs ?? { p50: 0, p99: 0, max: 0, count: 0 };
+  const none = { p50: 0, p99: 0, max: 0, count: 0 };
+  const lat = (system: string, label: RoundResult['label']) => findRound(ctx.rounds, system, 2, label);
+  const sameRate = (dl: RoundResult | undefined, peer: RoundResult | undefined) => ({ rate: Math.round(peer?.msgsPerSec ?? 0), deliverylab: dl?.latencyMs ?? none, peer: peer?.latencyMs ?? none });
+  const latencyMs = {
+    ...(lat('deliverylab', 'half')?.latencyMs ?? none),
+    sameRate: { ...sameRate(lat(SAME_RATE, 'fixed-rate'), lat('peer', 'half')), rate: Math.round(peerRate ?? 0) },
+    sameRateDeliverylabHalf: { ...sameRate(lat('deliverylab', 'half'), lat('peer', 'fixed-rate')), rate: Math.round(lat('deliverylab', 'half')?.msgsPerSec ?? 0) },
+  };
   const lostBySystem = Object.fromEntries([...new Set(ctx.rounds.map((r) => r.system))].map((s) => [s, lostOf(ctx.rounds, s)]));
-  const lost = lostBySystem['deliverylab'] ?? 0;
+  const lost = (lostBySystem['deliverylab'] ?? 0) + (lostBySystem[SAME_RATE] ?? 0);
   const idleResult = idle ?? { requested: 0, opened: 0, failed: 0, fdLimit: openFileLimit(), rssBeforeBytes: 0, rssAfterBytes: 0, rssPerConnectionBytes: 0, note: 'not measured' };
   return {
     version: 1,

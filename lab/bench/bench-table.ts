@@ -76,6 +76,10 @@ export function formatBenchTable(res: BenchResult): string {
   const cost = res.costUsPerMessage;
   out.push(`Cost per message (µs of CPU, every server process, rooms of 2): cluster ${cost.cluster}, one process ${cost.oneProcess}, peer ${cost.peer} at saturation; ` +
     `${cost.atHalf.cluster}, ${cost.atHalf.oneProcess}, ${cost.atHalf.peer} at half of it; costVsPeer ${r3(res.ratios.costVsPeer)}, costVsOneProcess ${r3(res.ratios.costVsOneProcess)}`);
+  const sr = res.latencyMs.sameRate;
+  const srd = res.latencyMs.sameRateDeliverylabHalf;
+  out.push(`Same offered rate, rooms of 2 (p50/p99/max ms): at the peer's half saturation, ${n(sr.rate)}/s: deliverylab ${ms(sr.deliverylab.p50)}/${ms(sr.deliverylab.p99)}/${ms(sr.deliverylab.max)}, peer ${ms(sr.peer.p50)}/${ms(sr.peer.p99)}/${ms(sr.peer.max)}; ` +
+    `at deliverylab's, ${n(srd.rate)}/s: deliverylab ${ms(srd.deliverylab.p50)}/${ms(srd.deliverylab.p99)}/${ms(srd.deliverylab.max)}, peer ${ms(srd.peer.p50)}/${ms(srd.peer.p99)}/${ms(srd.peer.max)}`);
   out.push(`Headline: vsPeer ${r3(res.ratios.vsPeer)}, vsOneProcess ${r3(res.ratios.vsOneProcess)}, latency at half saturation p50/p99/max ${ms(res.latencyMs.p50)}/${ms(res.latencyMs.p99)}/${ms(res.latencyMs.max)} ms, idle ${n(i.rssPerConnectionBytes)} B/conn, checker ${n(res.checker.eventsPerSec)} events/s, lost ${res.lost}`);
   out.push('Targets (issue 4)');
   for (const t of res.targets) out.push(`  ${t.met ? '✔' : '✘'} ${t.name}: ${t.target}, measured ${Number.isInteger(t.measured) ? n(t.measured) : t.measured.toFixed(3)}`);

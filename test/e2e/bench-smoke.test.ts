@@ -22,8 +22,10 @@ const ONE_PROCESS = 'deliverylab-one-process';
 /** The core scaled out: 3 nodes × 2 workers in network namespaces, on PostgreSQL and a Redis Cluster. */
 const SCALE_OUT = 'deliverylab-nodes';
 /** The systems a quick run measures (no diagnostics), in order; all but the fan-out ceiling persist and are verified against their database. */
-const QUICK_SYSTEMS = ['deliverylab', ONE_PROCESS, 'fanout', 'peer', SCALE_OUT];
-const PERSISTED = ['deliverylab', ONE_PROCESS, 'peer', SCALE_OUT];
+/** deliverylab again, driven at the peer's half-saturation rate. */
+const SAME_RATE = 'deliverylab-at-peer-rate';
+const QUICK_SYSTEMS = ['deliverylab', ONE_PROCESS, 'fanout', 'peer', SAME_RATE, SCALE_OUT];
+const PERSISTED = ['deliverylab', ONE_PROCESS, 'peer', SAME_RATE, SCALE_OUT];
 
 async function loadBench(): Promise<typeof Bench> {
   if (!existsSync(DIST_BENCH)) throw new Error(`${fileURLToPath(DIST_BENCH)} is missing: run \`npx tsc -p tsconfig.json\` first (the bench runs from dist/)`);
@@ -87,7 +89,7 @@ describe('deliverylab bench --quick', () => {
   });
 
   it('loses nothing in the core\'s rounds (cluster, one process, scaled out): every acked message is in the database and reached every member', () => {
-    const core = res.rounds.filter((x) => x.system === 'deliverylab' || x.system === ONE_PROCESS || x.system === SCALE_OUT);
+    const core = res.rounds.filter((x) => x.system === 'deliverylab' || x.system === ONE_PROCESS || x.system === SCALE_OUT || x.system === SAME_RATE);
     expect(core.filter((x) => x.system === SCALE_OUT).map((x) => x.label).sort()).toEqual(['fixed-rate', 'fixed-rate', 'half', 'half', 'saturation', 'saturation']);
     expect(core.filter((x) => x.system === ONE_PROCESS).map((x) => x.label).sort()).toEqual(['fixed-rate', 'fixed-rate', 'saturation', 'saturation']);
     for (const r of core) {
@@ -135,7 +137,14 @@ describe('deliverylab bench --quick', () => {
     expect(cpu.filter((k) => /^node\d-worker-\d$/.test(k))).toHaveLength(6);
     expect(cpu.filter((k) => k.startsWith('redis-'))).toHaveLength(6);
     expect(cpu.filter((k) => k.startsWith('postgres-')).length).toBeGreaterThanOrEqual(9);
-    expect(res.latencyMs).toEqual(round(res, 'deliverylab', 2, 'half').latencyMs);
+    expect(res.latencyMs).toMatchObject(round(res, 'deliverylab', 2, 'half').latencyMs);
+    // The same offered rate: each system's latency from its own round at that rate.
+    const peerHalf = round(res, 'peer', 2, 'half');
+    const dlAtPeer = round(res, SAME_RATE, 2, 'fixed-rate');
+    expect(dlAtPeer.load).toBe(`open, ${Math.round(peerHalf.msgsPerSec)}/s`);
+    expect(res.latencyMs.sameRate).toEqual({ rate: Math.round(peerHalf.msgsPerSec), deliverylab: dlAtPeer.latencyMs, peer: peerHalf.latencyMs });
+    const dlHalf = round(res, 'deliverylab', 2, 'half');
+    expect(res.latencyMs.sameRateDeliverylabHalf).toEqual({ rate: Math.round(dlHalf.msgsPerSec), deliverylab: dlHalf.latencyMs, peer: round(res, 'peer', 2, 'fixed-rate').latencyMs });
     // The cost per message: every server process's CPU over the round (load clients and the bench itself apart) ÷ its msgs/s.
     const cost = (r: RoundResult) => Object.entries(r.cpuPercent).filter(([k, v]) => Number.isFinite(v) && !k.startsWith('load-') && k !== 'bench').reduce((a, [, v]) => a + v, 0) / 100 * 1e6 / r.msgsPerSec;
     const c = res.costUsPerMessage;
