@@ -1,5 +1,6 @@
 import SQLite from 'better-sqlite3';
 import pg from 'pg';
+import { isPostgresUrl } from '../../src/protocol/node/db-location.js';
 import { MAX_FETCH_LIMIT } from '../../src/protocol/index.js';
 import type * as hdr from 'hdr-histogram-js';
 import type { ClientFraming } from './client-framing.js';
@@ -244,7 +245,7 @@ export class LoadDriver implements ConnectionHandlers {
   /** Every room's committed rows, from the SQLite file or the PostgreSQL database `db` names. */
   async #readRooms(db: string, rooms: readonly string[]): Promise<Map<string, RoomRows>> {
     const out = new Map<string, RoomRows>();
-    if (/^postgres(ql)?:\/\//i.test(db)) {
+    if (isPostgresUrl(db)) {
       const byRoom = new Map<string, Map<number, string>>(rooms.map((r) => [r, new Map()]));
       const client = new pg.Client({ connectionString: db });
       await client.connect();

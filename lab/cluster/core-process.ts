@@ -4,6 +4,7 @@ import { dirname, join, resolve } from 'node:path';
 import { signToken } from '../../src/protocol/auth.js';
 import { loadAuthKey } from '../../src/protocol/node/auth-key.js';
 import { dbSideDir } from '../../src/protocol/node/db-location.js';
+import { processAlive } from './pids.js';
 import { fileURLToPath } from 'node:url';
 import { coreArgv, CoreEvent, HealthBody, slotPort, wsUrl, type ControlRequest, type SemanticsName, type Synchronous, type WriterName } from '../../src/protocol/index.js';
 import { createServer } from 'node:net';
@@ -318,19 +319,9 @@ async function launch(opts: CoreOptions, args: string[], port: number, pids: Map
   return launched;
 }
 
-/** True while `pid` is a live process (a zombie waiting to be reaped counts as gone). */
-function alive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return false;
-  }
-}
-
 async function waitGone(pid: number, timeoutMs: number): Promise<void> {
   const deadline = performance.now() + timeoutMs;
-  while (alive(pid)) {
+  while (processAlive(pid)) {
     if (performance.now() > deadline) {
       try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
       return;

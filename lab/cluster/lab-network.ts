@@ -7,6 +7,7 @@
  */
 import { execFile } from 'node:child_process';
 import { randomInt } from 'node:crypto';
+import { processAlive } from './pids.js';
 
 /** One node's place on the network. */
 export interface NetNode {
@@ -127,21 +128,12 @@ async function sweepOrphans(): Promise<void> {
   const names = (await run('ip', ['netns', 'list']).catch(() => '')).split('\n').map((l) => l.split(' ')[0] ?? '').filter((s) => s.startsWith(PREFIX));
   for (const ns of names) {
     const pid = Number(ns.slice(PREFIX.length).split('-')[0]);
-    if (Number.isInteger(pid) && !alive(pid)) await run('ip', ['netns', 'del', ns]).catch(() => undefined);
+    if (Number.isInteger(pid) && !processAlive(pid)) await run('ip', ['netns', 'del', ns]).catch(() => undefined);
   }
   const links = (await run('ip', ['-o', 'link', 'show', 'type', 'bridge']).catch(() => '')).split('\n');
   for (const l of links) {
     const m = /^\d+: (dlb\d+)[:@].*alias deliverylab-(\d+)/.exec(l);
-    if (m && !alive(Number(m[2]))) await run('ip', ['link', 'del', m[1]!]).catch(() => undefined);
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
+    if (m && !processAlive(Number(m[2]))) await run('ip', ['link', 'del', m[1]!]).catch(() => undefined);
   }
 }
 

@@ -10,6 +10,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import pg from 'pg';
+import { redactRedisUrl } from '../../src/protocol/index.js';
+import { processAlive } from './pids.js';
 
 /** The server the lab makes its databases on (a maintenance database URL; the lab's role must be allowed to CREATE DATABASE). */
 export function postgresAdminUrl(): string {
@@ -21,7 +23,7 @@ export class PostgresUnavailableError extends Error {
   override readonly name = 'PostgresUnavailableError';
   constructor(readonly url: string, cause: unknown) {
     super(
-      `PostgreSQL is not reachable at ${redact(url)} (${cause instanceof Error ? cause.message : String(cause)}). ` +
+      `PostgreSQL is not reachable at ${redactRedisUrl(url)} (${cause instanceof Error ? cause.message : String(cause)}). ` +
         'Install and start it (`apt-get install -y postgresql`, then `pg_ctlcluster 15 main start`; trust authentication for 127.0.0.1), ' +
         'or point DL_POSTGRES_URL at a server where this role may create databases.',
       { cause },
@@ -93,20 +95,8 @@ async function dropOrphans(admin: pg.Client): Promise<void> {
   const { rows } = await admin.query<{ datname: string }>('select datname from pg_database where datname like $1', [`${PREFIX}${tag}_%`]);
   for (const { datname } of rows) {
     const pid = Number(new RegExp(`^deliverylab_${tag}_(\\d+)_[0-9a-f]+$`).exec(datname)?.[1]);
-    if (!Number.isInteger(pid) || alive(pid)) continue;
+    if (!Number.isInteger(pid) || processAlive(pid)) continue;
     await admin.query(`drop database if exists ${datname} with (force)`).catch(() => undefined);
   }
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-function redact(url: string): string {
-  return url.replace(/\/\/([^:@/]*):[^@/]*@/, '//$1:***@');
-}

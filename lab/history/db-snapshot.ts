@@ -1,5 +1,6 @@
 import SQLite from 'better-sqlite3';
 import pg from 'pg';
+import { isPostgresUrl } from '../../src/protocol/node/db-location.js';
 import type { DbSnapshot, DbMessage, DbRoom } from './events.js';
 
 /** Reads the database truth the checkers judge against, straight from the SQLite file (read-only). */
@@ -39,7 +40,7 @@ export interface Truth {
 
 /** Opens the truth at `location`: a `postgres://` URL or a SQLite file. */
 export function openTruth(location: string): Truth {
-  if (!/^postgres(ql)?:\/\//i.test(location)) {
+  if (!isPostgresUrl(location)) {
     return { location, dialect: 'sqlite', snapshot: async () => readDbSnapshot(location), heads: async () => readDbHeads(location), close: async () => undefined };
   }
   const pool = new pg.Pool({ connectionString: location, max: 1, types: { getTypeParser: ((oid: number, format?: 'text' | 'binary') => (oid === pg.types.builtins.INT8 ? Number : pg.types.getTypeParser(oid, format))) as typeof pg.types.getTypeParser } });

@@ -1,5 +1,4 @@
-import { z } from 'zod';
-import { roomChannel } from '../../src/protocol/index.js';
+import { ClusterRoomParams, shardOfRoom } from './cluster-room.js';
 import { defineFault } from './fault.js';
 
 /**
@@ -13,11 +12,9 @@ export const redisShardFailover = defineFault({
   targets: 'redis',
   needsRedis: true,
   redisMode: 'cluster',
-  params: z.object({ room: z.string().regex(/^[A-Za-z0-9_.:-]{1,64}$/).default('lobby') }).strict(),
+  params: ClusterRoomParams,
   start: async (ctx, _target, p) => {
-    const cluster = ctx.redisCluster;
-    if (!cluster) throw new Error('redis-shard-failover needs the run\'s Redis Cluster');
-    const { primary, slot } = await cluster.shardOf(roomChannel(p.room));
+    const { cluster, primary, slot } = await shardOfRoom(ctx, 'redis-shard-failover', p.room);
     // Awaited at heal; settled here so that a failover that fails (no replica, no promotion in time) is the
     // run's error at heal, not an unhandled rejection meanwhile.
     const failover = cluster.killPrimary(primary.port, { rejoin: false }).then((r) => {

@@ -1,5 +1,4 @@
-import { z } from 'zod';
-import { roomChannel } from '../../src/protocol/index.js';
+import { ClusterRoomParams, shardOfRoom } from './cluster-room.js';
 import { defineFault } from './fault.js';
 
 /**
@@ -12,11 +11,9 @@ export const redisSlotMigrate = defineFault({
   targets: 'redis',
   needsRedis: true,
   redisMode: 'cluster',
-  params: z.object({ room: z.string().regex(/^[A-Za-z0-9_.:-]{1,64}$/).default('lobby') }).strict(),
+  params: ClusterRoomParams,
   start: async (ctx, _target, p) => {
-    const cluster = ctx.redisCluster;
-    if (!cluster) throw new Error('redis-slot-migrate needs the run\'s Redis Cluster');
-    const { primary, slot } = await cluster.shardOf(roomChannel(p.room));
+    const { cluster, primary, slot } = await shardOfRoom(ctx, 'redis-slot-migrate', p.room);
     const primaries = cluster.nodes.filter((n) => n.role === 'primary' && n.port !== primary.port);
     const to = primaries[Math.floor(ctx.random() * primaries.length)]!;
     const m = await cluster.migrateSlot(slot, to.port);

@@ -54,11 +54,7 @@ export class ShardedRedisBus implements Bus {
       },
     });
     this.#cluster.on('error', () => undefined);
-    // A shard that gave a slot away pushes SUNSUBSCRIBE for its channels, which ioredis reports as a node
-    // error and does not act on: read the slot map at once, so the moved rooms are subscribed on their new shard.
-    this.#cluster.on('nodeError', (err: unknown) => {
-      if (/sunsubscribe/i.test(String(err))) this.#cluster.refreshSlotsCache();
-    });
+    this.#cluster.on('nodeError', () => undefined);
     this.#cluster.on('ready', () => {
       this.#ready = true;
       this.#subscribe([...this.#rooms]);

@@ -22,8 +22,8 @@ export class UserRateLimit {
   readonly #now: () => number;
   /** The second the counts are of (epoch seconds). */
   #second = 0;
-  /** This worker's sends not yet added to the shared count, by key (second and user): a second's sends are added even once it is over. */
-  #pending = new Map<string, { second: number; user: string; by: number }>();
+  /** This worker's sends not yet added to the shared count, by second, then user: a second's sends are added even once it is over. */
+  #pending = new Map<number, Map<string, number>>();
   /** This worker's sends per user this second in all, and the shared totals last read. */
   #local = new Map<string, number>();
   #total = new Map<string, number>();
@@ -43,14 +43,12 @@ export class UserRateLimit {
   take(user: string): boolean {
     this.#roll();
     const local = (this.#local.get(user) ?? 0) + 1;
-    // The second is a hash tag: on a Redis Cluster one second's counts share a shard, and one pipeline adds them all.
-    const key = `dl:rate:{${this.#second}}:${user}`;
-    const pending = this.#pending.get(key);
-    const seen = Math.max(this.#total.get(user) ?? 0, 0) + (pending?.by ?? 0) + 1;
+    let pending = this.#pending.get(this.#second);
+    const seen = Math.max(this.#total.get(user) ?? 0, 0) + (pending?.get(user) ?? 0) + 1;
     if (local > this.#max || seen > this.#max) return false;
     this.#local.set(user, local);
-    if (pending) pending.by += 1;
-    else this.#pending.set(key, { second: this.#second, user, by: 1 });
+    if (!pending) this.#pending.set(this.#second, (pending = new Map()));
+    pending.set(user, (pending.get(user) ?? 0) + 1);
     return true;
   }
 
@@ -70,7 +68,8 @@ export class UserRateLimit {
   async sync(): Promise<void> {
     this.#roll();
     if (this.#pending.size === 0 || !this.#shared) return;
-    const batch = [...this.#pending].map(([key, p]) => ({ key, ...p }));
+    // The second is a hash tag: on a Redis Cluster one second's counts share a shard, and one pipeline adds them all.
+    const batch = [...this.#pending].flatMap(([second, users]) => [...users].map(([user, by]) => ({ key: `dl:rate:{${second}}:${user}`, second, user, by })));
     this.#pending = new Map();
     try {
       const totals = await this.#shared.addAll(batch, 2);
