@@ -31,6 +31,7 @@ program
   .option('--workers <n>', 'worker processes (default: CPU count)')
   .option('--port <port>', 'shared port; worker k also serves port+1+k', '8080')
   .option('--host <host>', 'address to bind', '127.0.0.1')
+  .option('--admin-host <host>', 'address the admin ports bind (/health and /metrics of worker k on port+1+workers+k)', '127.0.0.1')
   .option('--db <file|url>', 'the database: a SQLite file, or a postgres://user:password@host:port/name URL', 'data/deliverylab.sqlite')
   .option('--redis <url>', 'external Redis URL (or one per worker, comma-separated); default: start a redis-server')
   .option('--redis-cluster', 'the --redis URLs are startup nodes of one Redis Cluster: the bus is sharded pub/sub (SSUBSCRIBE/SPUBLISH)')

@@ -8,18 +8,18 @@ import { HealthBody, type WriterName } from '../../src/protocol/index.js';
 /** Bound on every worker's Redis connections becoming ready. */
 const BUS_READY_TIMEOUT_MS = 20_000;
 
-/** Worker `slotWsUrl`'s GET /health, read with the core's own schema. */
-async function readHealth(slotWsUrl: string): Promise<HealthBody> {
-  return HealthBody.parse(await (await fetch(`http://${new URL(slotWsUrl).host}/health`)).json());
+/** A worker's GET /health (`healthUrl`, on its admin port), read with the core's own schema. */
+async function readHealth(healthUrl: string): Promise<HealthBody> {
+  return HealthBody.parse(await (await fetch(healthUrl)).json());
 }
 
-/** Waits until worker `slotWsUrl`'s /health says both Redis connections are ready (a worker listens before they are). */
-async function waitBusReady(slotWsUrl: string): Promise<void> {
+/** Waits until the worker's /health (`healthUrl`) says both Redis connections are ready (a worker listens before they are). */
+async function waitBusReady(healthUrl: string): Promise<void> {
   const deadline = performance.now() + BUS_READY_TIMEOUT_MS;
   let last = '';
   while (performance.now() < deadline) {
     try {
-      const { redis } = await readHealth(slotWsUrl);
+      const { redis } = await readHealth(healthUrl);
       if (redis.publisher === 'ready' && redis.subscriber === 'ready') return;
       last = JSON.stringify(redis);
     } catch (e) {
@@ -27,7 +27,7 @@ async function waitBusReady(slotWsUrl: string): Promise<void> {
     }
     await new Promise((r) => setTimeout(r, 50));
   }
-  throw new Error(`the worker at ${slotWsUrl} did not get its Redis connections ready within ${BUS_READY_TIMEOUT_MS} ms (${last})`);
+  throw new Error(`the worker at ${healthUrl} did not get its Redis connections ready within ${BUS_READY_TIMEOUT_MS} ms (${last})`);
 }
 
 /** Options of `startDeliverylab`: the core's defaults unless a diagnostic changes one thing. */
@@ -74,7 +74,7 @@ export async function startDeliverylab(o: DeliverylabOptions): Promise<SystemUnd
       insecureDevUsers: true,
     });
     try {
-      if (redis) for (let k = 0; k < o.workers; k++) await waitBusReady(core.slotUrl(k));
+      if (redis) for (let k = 0; k < o.workers; k++) await waitBusReady(core.adminUrl(k, '/health'));
     } catch (e) {
       await core.stop();
       throw e;
@@ -98,7 +98,7 @@ export async function startDeliverylab(o: DeliverylabOptions): Promise<SystemUnd
         const out: Record<string, unknown> = {};
         for (let k = 0; k < o.workers; k++) {
           try {
-            const h = await readHealth(core.slotUrl(k));
+            const h = await readHealth(core.adminUrl(k, '/health'));
             out[`worker-${k}`] = { redisProbeFailures: h.redis.probeFailures ?? 0, redisPublishErrors: h.redis.publishErrors ?? 0 };
           } catch (e) {
             out[`worker-${k}`] = { error: String(e) };

@@ -6,7 +6,7 @@ import { loadAuthKey } from '../../src/protocol/node/auth-key.js';
 import { dbSideDir } from '../../src/protocol/node/db-location.js';
 import { processAlive } from './pids.js';
 import { fileURLToPath } from 'node:url';
-import { coreArgv, CoreEvent, HealthBody, slotPort, wsUrl, type ControlRequest, type SemanticsName, type Synchronous, type WriterName } from '../../src/protocol/index.js';
+import { coreArgv, CoreEvent, HealthBody, adminPort, nodePortCount, slotPort, wsUrl, type ControlRequest, type SemanticsName, type Synchronous, type WriterName } from '../../src/protocol/index.js';
 import { createServer } from 'node:net';
 
 /** Options of `startCore`. */
@@ -78,7 +78,9 @@ export interface Core {
   control(req: ControlRequest): void;
   /** Sends a signal to a worker's current process; returns its pid, or undefined when none is alive. */
   signal(slot: number, signal: NodeJS.Signals): number | undefined;
-  /** Worker `slot`'s own `GET /health`, as any HTTP client sees it; undefined when it does not answer within `timeoutMs`. */
+  /** An http:// URL of `path` on worker `slot`'s admin port (`/health`, `/metrics`). */
+  adminUrl(slot: number, path: string): string;
+  /** Worker `slot`'s `GET /health` on its admin port; undefined when it does not answer within `timeoutMs`. */
   health(slot: number, timeoutMs?: number): Promise<HealthBody | undefined>;
   /** Resolves when worker `slot` is up with a pid other than `notPid`. */
   waitWorkerUp(slot: number, notPid?: number, timeoutMs?: number): Promise<number>;
@@ -141,7 +143,7 @@ export async function startCore(opts: CoreOptions): Promise<Core> {
   for (let attempt = 1; ; attempt++) {
     try {
       // A namespace of its own has every port free.
-      return await startCoreOnce(opts, opts.netns ? NODE_PORT : await freePortRange(opts.workers));
+      return await startCoreOnce(opts, opts.netns ? NODE_PORT : await freePortRange(nodePortCount(opts.workers) - 1));
     } catch (err) {
       if (!(err instanceof CoreStartError && err.crashLoop) || attempt >= START_ATTEMPTS) throw err;
     }
@@ -157,7 +159,8 @@ const TOKEN_TTL_S = 24 * 3600;
 async function startCoreOnce(opts: CoreOptions, port: number): Promise<Core> {
   const authSecretFile = resolve(opts.authSecretFile ?? join(dbSideDir(opts.db), 'auth.key'));
   const args = coreArgv({
-    workers: opts.workers, port, ...(opts.netns ? { host: opts.netns.host } : {}), ...(opts.slotBase ? { slotBase: opts.slotBase } : {}), db: opts.db, semantics: opts.semantics ?? 'effectively-once', headIntervalMs: opts.headIntervalMs ?? 500,
+    // A node in a namespace binds its admin ports to its own address too: the lab reaches it from outside.
+    workers: opts.workers, port, ...(opts.netns ? { host: opts.netns.host, adminHost: opts.netns.host } : {}), ...(opts.slotBase ? { slotBase: opts.slotBase } : {}), db: opts.db, semantics: opts.semantics ?? 'effectively-once', headIntervalMs: opts.headIntervalMs ?? 500,
     ...(opts.redisUrls.length ? { redis: opts.redisUrls.join(',') } : {}), redisCluster: opts.redisCluster, writer: opts.writer, synchronous: opts.synchronous, inProcess: opts.inProcess, trace: opts.trace,
     busKeyFile: opts.busKeyFile, authSecretFile, insecureDevUsers: opts.insecureDevUsers, allowOrigin: opts.allowOrigin,
   });
@@ -198,9 +201,10 @@ async function startCoreOnce(opts: CoreOptions, port: number): Promise<Core> {
     url: wsUrl(host, port),
     slotUrl: (slot) => wsUrl(host, slotPort(port, slot - base)),
     pid: (slot) => pids.get(slot),
+    adminUrl: (slot, path) => `http://${host}:${adminPort(port, opts.workers, slot - base)}${path}`,
     health: async (slot, waitMs = 1000) => {
       try {
-        const r = await fetch(`http://${host}:${slotPort(port, slot - base)}/health`, { signal: AbortSignal.timeout(waitMs) });
+        const r = await fetch(core.adminUrl(slot, '/health'), { signal: AbortSignal.timeout(waitMs) });
         const body = HealthBody.safeParse(await r.json());
         return body.success ? body.data : undefined;
       } catch {

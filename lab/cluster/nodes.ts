@@ -118,6 +118,7 @@ function routedCore(cores: readonly Core[], workersPerNode: number): Core {
     restart: nodeWide('restart'),
     control: (req) => { if ('slot' in req) of(req.slot).control(req); else for (const c of cores) c.control(req); },
     signal: (slot, signal) => of(slot).signal(slot, signal),
+    adminUrl: (slot, path) => of(slot).adminUrl(slot, path),
     health: (slot, timeoutMs) => of(slot).health(slot, timeoutMs),
     waitWorkerUp: (slot, notPid, timeoutMs) => of(slot).waitWorkerUp(slot, notPid, timeoutMs),
     stop: async () => { await Promise.allSettled(cores.map((c) => c.stop())); },

@@ -23,6 +23,11 @@ export const CoreOptions = z.object({
   /** Address to bind. @default '127.0.0.1' */
   host: z.string().min(1).default('127.0.0.1'),
   /**
+   * Address the admin ports bind (`/health` and `/metrics` of worker k on port + 1 + workers + k,
+   * `adminPort`): loopback, so only this machine (or its namespace) can read them. @default '127.0.0.1'
+   */
+  adminHost: z.string().min(1).default('127.0.0.1'),
+  /**
    * The database: a SQLite file, or a PostgreSQL database as a `postgres://user:password@host:port/name` URL
    * (migrated at start; created if a SQLite file is missing). @default 'data/deliverylab.sqlite'
    */

@@ -6,9 +6,22 @@ export function slotPort(port: number, slot: number): number {
   return port + 1 + slot;
 }
 
-/** The ports a node of `workers` workers on `port` takes: the shared one and every slot port. */
+/** The ports a node of `workers` workers on `port` serves clients on: the shared one and every slot port. */
 export function portsOf(port: number, workers: number): number[] {
   return [port, ...Array.from({ length: workers }, (_, k) => slotPort(port, k))];
+}
+
+/**
+ * Worker k's admin port, `port + 1 + workers + k`: its `/health` and `/metrics`, bound to the admin host
+ * (loopback unless `--admin-host` says otherwise), never to the address clients reach.
+ */
+export function adminPort(port: number, workers: number, slot: number): number {
+  return port + 1 + workers + slot;
+}
+
+/** How many consecutive ports from `port` a node of `workers` workers takes: shared, slot and admin ports. */
+export function nodePortCount(workers: number): number {
+  return 1 + 2 * workers;
 }
 
 /** The WebSocket path every worker serves. */

@@ -7,7 +7,7 @@ import { mkdirSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { CoreOptions, coreFlag, isBooleanCoreOption, redactRedisUrl, serverFlags, slotPort, type ControlRequest, type CoreEvent, type WorkerToPrimary } from '../protocol/index.js';
+import { CoreOptions, coreFlag, isBooleanCoreOption, redactRedisUrl, serverFlags, slotPort, adminPort, type ControlRequest, type CoreEvent, type WorkerToPrimary } from '../protocol/index.js';
 import { generateBusKey, readBusKeyFile, startEmbeddedRedis, type EmbeddedRedis } from '../fanout/index.js';
 import { dbSideDir, migrate, openStore, resolveDb } from '../store/index.js';
 import { loadAuthKey } from '../protocol/node/auth-key.js';
@@ -81,7 +81,7 @@ export async function startCore(o: CoreOptions, emit: (e: CoreEvent, core: { red
     running = o.inProcess
       ? await startInProcess({ ...o, synchronous }, db, redisUrls, busKey, onEvent)
       : await startPrimary({
-          workers, port: o.port, host: o.host, slotBase: o.slotBase, db, redisUrls, redisCluster: o.redisCluster, busKey, semantics: o.semantics,
+          workers, port: o.port, host: o.host, adminHost: o.adminHost, slotBase: o.slotBase, db, redisUrls, redisCluster: o.redisCluster, busKey, semantics: o.semantics,
           headIntervalMs: o.headIntervalMs, synchronous, writer: o.writer, trace: o.trace, onEvent, onFatal, auth: authOf(o, db),
         });
   } catch (e) {
@@ -136,6 +136,7 @@ async function startInProcess(o: CoreOptions, db: string, redisUrls: string[], b
   const worker: RunningWorker = await runWorker({
     DL_SLOT: 0, DL_WORKERS: 1, DL_PORT: o.port, DL_SLOT_PORT: slotPort(o.port, 0), DL_DB: db, DL_REDIS_URL: redisUrls[0] ?? '', DL_REDIS_CLUSTER: false, DL_BUS_KEY: busKey, DL_SEMANTICS: o.semantics,
     DL_HEAD_INTERVAL_MS: o.headIntervalMs, DL_SYNCHRONOUS: o.synchronous, DL_WRITER: 'worker', DL_HOST: o.host, DL_TRACE: o.trace,
+    DL_ADMIN_PORT: adminPort(o.port, 1, 0), DL_ADMIN_HOST: o.adminHost,
     ...((a) => ({ DL_AUTH_SECRET_FILE: a.secretFile, DL_INSECURE_DEV_USERS: a.insecureDevUsers, DL_ALLOW_ORIGIN: a.allowOrigin }))(authOf(o, db)),
   }, channel);
   return {

@@ -21,6 +21,39 @@ const HistoryQuery = z.object({ room: RoomName, after: z.coerce.number().pipe(Se
 /** An HTTP answer: status line, content type, body and any other headers. */
 interface HttpAnswer { status: string; type: string; body: string | Buffer; headers?: Record<string, string> }
 
+/**
+ * Headers on every HTTP answer of the core: no content sniffing, no framing by other sites, no referrer
+ * leaving the page (its URL may hold a token), nothing cached that carries a user's data.
+ */
+export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
+  'x-content-type-options': 'nosniff',
+  'x-frame-options': 'DENY',
+  'referrer-policy': 'no-referrer',
+  'cross-origin-opener-policy': 'same-origin',
+};
+
+/** A host name (or IPv4/bracketed IPv6 address) as it may appear in a Content-Security-Policy source. */
+const CSP_HOST = /^(?:[a-z0-9-]+(?:\.[a-z0-9-]+)*|\[[0-9a-f:.]+\])$/i;
+
+/**
+ * The chat page's Content-Security-Policy: its own script and inline style only, no plugins, no framing, no
+ * forms elsewhere; it may connect (WebSocket and `/cluster`) to its own host on any port, since a page of the
+ * shared port talks to slot ports. `host` is the Host header's name; anything else falls back to 'self'.
+ */
+export function chatPagePolicy(host: string): string {
+  const name = host.replace(/:\d+$/, '');
+  const own = CSP_HOST.test(name) ? ` ws://${name}:* wss://${name}:* http://${name}:* https://${name}:*` : '';
+  return `default-src 'none'; script-src 'self'; style-src 'unsafe-inline'; img-src 'self' data:; connect-src 'self'${own}; ` +
+    "base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+}
+
+/** Writes the status line, the security headers and `headers` (the caller ends the answer). */
+export function writeHead(res: UWS.HttpResponse, status: string, headers: Record<string, string>): UWS.HttpResponse {
+  res.writeStatus(status);
+  for (const [name, value] of Object.entries({ ...SECURITY_HEADERS, ...headers })) res.writeHeader(name, value);
+  return res;
+}
+
 /** Answers an HTTP request asynchronously, guarding against the client going away meanwhile. */
 function respondAsync(res: UWS.HttpResponse, work: () => Promise<HttpAnswer>): void {
   let aborted = false;
@@ -29,21 +62,27 @@ function respondAsync(res: UWS.HttpResponse, work: () => Promise<HttpAnswer>): v
     .catch((e: unknown): HttpAnswer => ({ status: '500 Internal Server Error', type: 'application/json', body: JSON.stringify({ error: String(e) }) }))
     .then((r) => {
       if (aborted) return;
-      res.cork(() => {
-        res.writeStatus(r.status).writeHeader('content-type', r.type);
-        for (const [name, value] of Object.entries(r.headers ?? {})) res.writeHeader(name, value);
-        res.end(r.body);
-      });
+      res.cork(() => void writeHead(res, r.status, { 'content-type': r.type, ...r.headers }).end(r.body));
     });
 }
 
-/** Mounts /health, /metrics, /history, /cluster and the web chat (`/` and its script) on a uWS app. */
-export function mountHttpRoutes(app: UWS.TemplatedApp, deps: { store: Store; metrics: Metrics; health: () => Promise<HealthBody>; cluster: () => Promise<ClusterProcesses>; userOf: ConnectionGate['userOf'] }): void {
+/** Answers 404 to anything no route took. */
+function notFound(app: UWS.TemplatedApp): void {
+  app.any('/*', (res) => void writeHead(res, '404 Not Found', { 'content-type': 'text/plain; charset=utf-8' }).end('not found'));
+}
+
+/** Mounts /health and /metrics on the worker's admin app (its own port, on loopback unless told otherwise). */
+export function mountAdminRoutes(app: UWS.TemplatedApp, deps: { metrics: Metrics; health: () => Promise<HealthBody> }): void {
   app.get('/health', (res) => respondAsync(res, async () => {
     const h = await deps.health();
-    return { status: h.ok ? '200 OK' : '503 Service Unavailable', type: 'application/json', body: JSON.stringify(h) };
+    return { status: h.ok ? '200 OK' : '503 Service Unavailable', type: 'application/json', body: JSON.stringify(h), headers: { 'cache-control': 'no-store' } };
   }));
-  app.get('/metrics', (res) => respondAsync(res, async () => ({ status: '200 OK', type: deps.metrics.registry.contentType, body: await deps.metrics.registry.metrics() })));
+  app.get('/metrics', (res) => respondAsync(res, async () => ({ status: '200 OK', type: deps.metrics.registry.contentType, body: await deps.metrics.registry.metrics(), headers: { 'cache-control': 'no-store' } })));
+  notFound(app);
+}
+
+/** Mounts what clients may reach: /history, /cluster and the web chat (`/` and its script). */
+export function mountHttpRoutes(app: UWS.TemplatedApp, deps: { store: Store; cluster: () => Promise<ClusterProcesses>; userOf: ConnectionGate['userOf'] }): void {
   // A room's history, for whoever may join it: the same token (or dev user) and membership as a WebSocket.
   app.get('/history', (res, req) => {
     const query = req.getQuery() ?? '';
@@ -57,7 +96,7 @@ export function mountHttpRoutes(app: UWS.TemplatedApp, deps: { store: Store; met
       if (!(await mayJoin(deps.store, q.data.room, who.user))) return { status: '403 Forbidden', type: 'application/json', body: JSON.stringify({ error: `room ${q.data.room} is members-only and ${who.user} is not a member` }) };
       // At most MAX_ANSWER_BYTES of messages per answer, read no further; `more` says to ask again after the last seq.
       const { rows, more } = await readAfterBounded(deps.store, q.data.room, q.data.after, q.data.limit, MAX_ANSWER_BYTES, (r) => ({ bytes: JSON.stringify(r).length, value: r }));
-      return { status: '200 OK', type: 'application/json', body: JSON.stringify({ room: q.data.room, messages: rows, more }) };
+      return { status: '200 OK', type: 'application/json', body: JSON.stringify({ room: q.data.room, messages: rows, more }), headers: { 'cache-control': 'no-store' } };
     });
   });
   // Any worker answers for the whole cluster (its primary's table); readable from a page served elsewhere (the lab's).
@@ -76,9 +115,10 @@ export function mountHttpRoutes(app: UWS.TemplatedApp, deps: { store: Store; met
       return { status: '404 Not Found', type: 'text/plain; charset=utf-8', body: `${webBundlePath()} is missing: run \`make build\`\n` };
     }
   }));
-  app.get('/', (res) => {
-    if (!webBundleExists()) return void res.writeStatus('500 Internal Server Error').writeHeader('content-type', 'text/html; charset=utf-8').end(missingBundleHtml());
-    res.writeHeader('content-type', 'text/html; charset=utf-8').end(chatPageHtml());
+  app.get('/', (res, req) => {
+    const page = { 'content-type': 'text/html; charset=utf-8', 'content-security-policy': chatPagePolicy(req.getHeader('host')), 'cache-control': 'no-store' };
+    if (!webBundleExists()) return void writeHead(res, '500 Internal Server Error', page).end(missingBundleHtml());
+    writeHead(res, '200 OK', page).end(chatPageHtml());
   });
-  app.any('/*', (res) => { res.writeStatus('404 Not Found').end('not found'); });
+  notFound(app);
 }

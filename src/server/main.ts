@@ -6,7 +6,7 @@
  * could not start.
  */
 import { join } from 'node:path';
-import { ControlRequest, redactRedisUrl, slotPort, wsUrl, type CoreEvent } from '../protocol/index.js';
+import { ControlRequest, redactRedisUrl, slotPort, adminPort, wsUrl, type CoreEvent } from '../protocol/index.js';
 import type { EmbeddedRedis } from '../fanout/index.js';
 import { CoreUsageError, parseCoreArgv, startCore, type RunningCore } from './core.js';
 import { signToken } from '../protocol/auth.js';
@@ -34,7 +34,7 @@ async function main(argv: string[]): Promise<void> {
     if (ipc && process.connected) process.send?.(e, undefined, {}, () => undefined); // the parent may be gone already
     // The summary is printed under a parent too: the lab keeps it in the core's log, `serve` shows it.
     if (e.type === 'ready') {
-      const slots = Array.from({ length: e.workers }, (_, k) => `worker ${k}: ${wsUrl(o.host, slotPort(o.port, k))}`).join('\n  ');
+      const slots = Array.from({ length: e.workers }, (_, k) => `worker ${k}: ${wsUrl(o.host, slotPort(o.port, k))} (health and metrics: http://${o.adminHost}:${adminPort(o.port, e.workers, k)}/health, /metrics)`).join('\n  ');
       const redis = c.redis ? `embedded (pid ${c.redis.pid}, unix socket ${c.redis.path})` : (o.redis ? redactRedisUrl(o.redis) : 'none');
       const keyFile = o.authSecretFile ?? join(dbSideDir(o.db), 'auth.key');
       // A token of its own for the web chat, so the page opens as it is printed (a local user, `web`).

@@ -2,7 +2,7 @@ import cluster, { type Worker } from 'node:cluster';
 import { fileURLToPath } from 'node:url';
 import { once } from 'node:events';
 import {
-  FAILPOINTS, redactRedisUrl, slotPort, serverFlags, WorkerToPrimary,
+  FAILPOINTS, redactRedisUrl, slotPort, adminPort, serverFlags, WorkerToPrimary,
   type CommitReply, type CommitRequest, type CommitResult, type ControlRequest, type CoreEvent, type PrimaryToWorker, type SemanticsName, type Synchronous, type WriterName,
 } from '../protocol/index.js';
 import { GroupCommit, migrate, openStore } from '../store/index.js';
@@ -21,6 +21,8 @@ export interface PrimaryOptions {
   port: number;
   /** @default '127.0.0.1' */
   host?: string;
+  /** Where the admin ports (`adminPort`) bind. @default '127.0.0.1' */
+  adminHost?: string;
   /** SQLite file (created and migrated if missing). */
   db: string;
   /** Redis URLs (or unix socket paths); worker k uses redisUrls[k % length] (the lab passes one fault proxy per worker). */
@@ -103,6 +105,7 @@ export async function startPrimary(opts: PrimaryOptions): Promise<Primary> {
       DL_SLOT: String(slot), DL_WORKERS: String(opts.workers), DL_PORT: String(opts.port), DL_SLOT_PORT: String(slotPort(opts.port, slot - base)), DL_DB: opts.db,
       DL_REDIS_URL: opts.redisCluster ? opts.redisUrls.join(',') : opts.redisUrls.length ? opts.redisUrls[(slot - base) % opts.redisUrls.length] : '', DL_REDIS_CLUSTER: String(opts.redisCluster ?? false), DL_BUS_KEY: opts.busKey, DL_SEMANTICS: semantics,
       DL_HEAD_INTERVAL_MS: String(opts.headIntervalMs ?? 1000), DL_SYNCHRONOUS: opts.synchronous ?? 'FULL', DL_HOST: opts.host ?? '127.0.0.1', DL_WRITER: writer,
+      DL_ADMIN_PORT: String(adminPort(opts.port, opts.workers, slot - base)), DL_ADMIN_HOST: opts.adminHost ?? '127.0.0.1',
       DL_TRACE: String(tracer.on),
       DL_AUTH_SECRET_FILE: opts.auth.secretFile, DL_INSECURE_DEV_USERS: String(opts.auth.insecureDevUsers), DL_ALLOW_ORIGIN: opts.auth.allowOrigin,
     });

@@ -20,6 +20,9 @@ export const WorkerOptions = z.object({
   DL_SYNCHRONOUS: Synchronous.default('FULL'),
   DL_WRITER: WriterName.default('primary'),
   DL_HOST: z.string().default('127.0.0.1'),
+  /** This worker's admin port (`/health`, `/metrics`) and the address it binds (loopback by default). */
+  DL_ADMIN_PORT: z.coerce.number().int().min(1).max(65535),
+  DL_ADMIN_HOST: z.string().default('127.0.0.1'),
   /** `true`: emit trace events to the primary (`--trace`). */
   DL_TRACE: z.enum(['true', 'false']).default('false').transform((s) => s === 'true'),
   /** The token key's file (made by the primary before any worker starts). */

@@ -8,7 +8,8 @@ import { Failpoints } from '../failpoints/index.js';
 import { loadNativeUws } from './uws.js';
 import { createMetrics } from './metrics.js';
 import { ChatWorker, type Session, type Socket } from './chat-worker.js';
-import { mountHttpRoutes, type ClusterProcesses } from './http-routes.js';
+import type * as UWS from 'uWebSockets.js';
+import { mountAdminRoutes, mountHttpRoutes, writeHead, type ClusterProcesses } from './http-routes.js';
 import { RateLimiter } from './rate-limiter.js';
 import { PrimaryWriter } from './primary-writer.js';
 import { ConnectionGate } from './connection-gate.js';
@@ -102,7 +103,7 @@ export async function runWorker(opts: WorkerOptions, channel: WorkerChannel, hoo
       const d = gate.decide({ query: req.getQuery() ?? '', authorization: req.getHeader('authorization'), origin: req.getHeader('origin'), host: req.getHeader('host') });
       if (!d.ok) {
         metrics.refusedUpgrades.inc({ status: d.status.slice(0, 3) });
-        res.writeStatus(d.status).writeHeader('content-type', 'text/plain; charset=utf-8').end(d.why);
+        writeHead(res, d.status, { 'content-type': 'text/plain; charset=utf-8' }).end(d.why);
         return;
       }
       const session: Session = { user: d.user, rooms: new Set(), closed: false, limiter: new RateLimiter(RATE_PER_SEC, RATE_BURST), reads: 0, joining: new Map(), refusedFrames: 0, refusedSince: 0 };
@@ -155,8 +156,8 @@ export async function runWorker(opts: WorkerOptions, channel: WorkerChannel, hoo
     const workers = reply ? reply.workers.map((w) => (w.slot === slot ? own(w) : w)) : [own(undefined)];
     return { answeredBy: { worker: slot, pid: process.pid }, port: opts.DL_PORT, primary: { pid: reply?.primaryPid ?? null, answered: reply !== null }, semantics: opts.DL_SEMANTICS, writer: opts.DL_WRITER, workers };
   };
-  mountHttpRoutes(app, {
-    store,
+  const adminApp = uws.App();
+  mountAdminRoutes(adminApp, {
     metrics,
     health: async (): Promise<HealthBody> => {
       let db = 'ok';
@@ -164,6 +165,9 @@ export async function runWorker(opts: WorkerOptions, channel: WorkerChannel, hoo
       const redis = bus?.status ?? { publisher: 'disabled', subscriber: 'disabled' };
       return { ok: db === 'ok', worker: slot, pid: process.pid, connections: sockets.size, semantics: opts.DL_SEMANTICS, writer: opts.DL_WRITER, db, redis, failpoints: failpoints.armed, rooms: worker.localRooms.length };
     },
+  });
+  mountHttpRoutes(app, {
+    store,
     cluster,
     userOf: (query, authorization) => gate.userOf(query, authorization),
   });
@@ -217,9 +221,16 @@ export async function runWorker(opts: WorkerOptions, channel: WorkerChannel, hoo
     await stop('primary gone before start');
     return { stop };
   }
-  listenSockets = await Promise.all([opts.DL_PORT, opts.DL_SLOT_PORT].map((port) => new Promise<unknown>((resolve, reject) => {
-    app.listen(opts.DL_HOST, port, (s) => (s ? resolve(s) : reject(new Error(`worker ${slot} could not listen on ${opts.DL_HOST}:${port} (port in use?)`))));
+  const listens: [UWS.TemplatedApp, string, number][] = [[app, opts.DL_HOST, opts.DL_PORT], [app, opts.DL_HOST, opts.DL_SLOT_PORT], [adminApp, opts.DL_ADMIN_HOST, opts.DL_ADMIN_PORT]];
+  const listening = await Promise.allSettled(listens.map(([a, host, port]) => new Promise<unknown>((resolve, reject) => {
+    a.listen(host, port, (s) => (s ? resolve(s) : reject(new Error(`worker ${slot} could not listen on ${host}:${port} (port in use?)`))));
   })));
+  listenSockets = listening.flatMap((l) => (l.status === 'fulfilled' ? [l.value] : []));
+  const failed = listening.find((l): l is PromiseRejectedResult => l.status === 'rejected');
+  if (failed) {
+    for (const s of listenSockets) uws.us_listen_socket_close(s as never);
+    throw failed.reason;
+  }
   if (stopping) return { stop };
   bufferTimer = setInterval(() => shedBufferedBytes(sockets, MAX_BUFFERED_PER_CONNECTION, MAX_BUFFERED_PER_WORKER), BUFFER_CHECK_MS);
   if (worker.flags.heads) headTimer = setInterval(() => void worker.broadcastHeads().catch((e) => log.warn({ err: String(e) }, 'head broadcast failed')), opts.DL_HEAD_INTERVAL_MS);
@@ -228,7 +239,7 @@ export async function runWorker(opts: WorkerOptions, channel: WorkerChannel, hoo
   // The cluster's view of this worker is what it reports: a worker that stops (paused, wedged) goes stale there.
   channel.send(statusReport());
   statusTimer = setInterval(() => channel.send(statusReport()), CLUSTER_STATUS_INTERVAL_MS);
-  log.info({ port: opts.DL_PORT, slotPort: opts.DL_SLOT_PORT, semantics: opts.DL_SEMANTICS, writer: opts.DL_WRITER }, 'worker listening');
+  log.info({ port: opts.DL_PORT, slotPort: opts.DL_SLOT_PORT, admin: `${opts.DL_ADMIN_HOST}:${opts.DL_ADMIN_PORT}`, semantics: opts.DL_SEMANTICS, writer: opts.DL_WRITER }, 'worker listening');
   return { stop };
 }
 

@@ -3,12 +3,13 @@
  * works normally; /health and /metrics answer what a monitoring system expects.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
+import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_FRAME_BYTES, type ErrorCode } from '../../src/protocol/index.js';
 import { startRedisServer, type RedisServerHandle } from '../../lab/cluster/redis-server.js';
-import { loadCoreProcess, slotHttpUrl, type Core } from '../support/dist-core.js';
+import { loadCoreProcess, type Core } from '../support/dist-core.js';
 import { RawSocket } from '../support/raw-socket.js';
 import { waitFor } from '../support/wait-for.js';
 
@@ -138,7 +139,7 @@ describe('core answers bad frames with a coded error and keeps the connection', 
 
   it('/health is JSON with worker, pid, connections, redis and db', async () => {
     const ws = await open('healthy');
-    const url = slotHttpUrl(core!.slotUrl(0), '/health');
+    const url = core!.adminUrl(0, '/health');
     const health = await waitFor(async () => {
       const res = await fetch(url);
       expect(res.status).toBe(200);
@@ -156,7 +157,7 @@ describe('core answers bad frames with a coded error and keeps the connection', 
     const ws = await open('counted');
     ws.send({ type: 'send', id: 'counted-1', room: ROOM, body: 'count me' });
     await ws.take('ack', (a) => a.id === 'counted-1');
-    const res = await fetch(slotHttpUrl(core!.slotUrl(0), '/metrics'));
+    const res = await fetch(core!.adminUrl(0, '/metrics'));
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toMatch(/^text\/plain/);
     const text = await res.text();
@@ -165,5 +166,32 @@ describe('core answers bad frames with a coded error and keeps the connection', 
     const sample = /^dl_messages_committed_total(?:\{[^}]*\})? (\d+(?:\.\d+)?)$/m.exec(text);
     expect(sample, 'a dl_messages_committed_total sample line').not.toBeNull();
     expect(Number(sample![1])).toBeGreaterThanOrEqual(1);
+  });
+
+  it('/health and /metrics answer only on the admin port; every answer carries the security headers', async () => {
+    // What clients reach (shared and slot ports) has no /health or /metrics.
+    for (const url of [core!.url, core!.slotUrl(0)]) {
+      const base = url.replace(/^ws:/, 'http:').replace(/\/ws$/, '');
+      for (const path of ['/health', '/metrics']) expect((await fetch(base + path)).status, `${base}${path}`).toBe(404);
+    }
+    for (const url of [core!.adminUrl(0, '/health'), core!.adminUrl(0, '/metrics'), core!.adminUrl(0, '/nothing'), core!.slotUrl(0).replace(/^ws:/, 'http:').replace(/\/ws$/, '/')]) {
+      const res = await fetch(url);
+      expect(res.headers.get('x-content-type-options'), url).toBe('nosniff');
+      expect(res.headers.get('x-frame-options'), url).toBe('DENY');
+      expect(res.headers.get('referrer-policy'), url).toBe('no-referrer');
+    }
+    // The chat page: its own script only, connections to its own host, never framed.
+    const page = await fetch(core!.slotUrl(0).replace(/^ws:/, 'http:').replace(/\/ws$/, '/'));
+    const csp = page.headers.get('content-security-policy') ?? '';
+    expect(csp).toContain("script-src 'self'");
+    expect(csp).toContain("frame-ancestors 'none'");
+    expect(csp).toContain('ws://127.0.0.1:*');
+    // A refused upgrade too.
+    const refused = await new Promise<IncomingMessage>((resolve, reject) => {
+      const req = httpRequest(core!.slotUrl(0).replace(/^ws:/, 'http:'), { headers: { upgrade: 'websocket', connection: 'Upgrade', 'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==', 'sec-websocket-version': '13' } });
+      req.once('response', (res) => { res.resume(); resolve(res); }).once('error', reject).end();
+    });
+    expect(refused.statusCode).toBe(401);
+    expect(refused.headers['x-content-type-options']).toBe('nosniff');
   });
 });

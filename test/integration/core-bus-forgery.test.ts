@@ -14,7 +14,7 @@ import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import { roomChannel, type CoreEvent, type MsgFrame } from '../../src/protocol/index.js';
 import { startRedisServer, type RedisServerHandle } from '../../lab/cluster/redis-server.js';
-import { DIST_CORE_MAIN_PATH, loadCoreProcess, slotHttpUrl, waitBusReady, workerHealth, type Core } from '../support/dist-core.js';
+import { DIST_CORE_MAIN_PATH, loadCoreProcess, waitBusReady, workerHealth, type Core } from '../support/dist-core.js';
 import { RawSocket } from '../support/raw-socket.js';
 import { waitFor } from '../support/wait-for.js';
 
@@ -85,7 +85,7 @@ function redisCli(redis: RedisServerHandle, args: string[], auth: string | undef
 
 /** The value of a Prometheus counter series on worker `slot` (0 when absent). */
 async function metric(c: Core, slot: number, series: RegExp): Promise<number> {
-  const text = await (await fetch(slotHttpUrl(c.slotUrl(slot), '/metrics'))).text();
+  const text = await (await fetch(c.adminUrl(slot, '/metrics'))).text();
   const line = text.split('\n').find((l) => series.test(l));
   return line === undefined ? 0 : Number(line.slice(line.lastIndexOf(' ') + 1));
 }

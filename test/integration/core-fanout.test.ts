@@ -8,7 +8,6 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { readDbHeads, readDbSnapshot } from '../../lab/history/db-snapshot.js';
 import type { AckFrame } from '../../src/protocol/index.js';
-import { slotHttpUrl } from '../support/dist-core.js';
 import {
   expectAcksDurable, expectDbConsistent, expectStreamsEqualDb, send, startMember, waitCaughtUp, within, type ChatMember,
 } from '../support/chat-members.js';
@@ -77,7 +76,7 @@ describe.each(['primary', 'worker'] as const)('core fan-out across two workers (
       expect(m.events.filter((e) => e.type === 'connect').map((e) => e.type === 'connect' && e.worker), m.name).toEqual([m.home]);
     }
     for (let slot = 0; slot < WORKERS; slot++) {
-      const text = await (await fetch(slotHttpUrl(c.slotUrl(slot), '/metrics'))).text();
+      const text = await (await fetch(c.adminUrl(slot, '/metrics'))).text();
       expect(counter(text, 'dl_bus_messages_received_total'), `worker ${slot} bus messages`).toBeGreaterThan(0);
     }
   });

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DIST_CLI_PATH, DIST_CORE_MAIN_PATH } from '../support/dist-core.js';
-import { HealthBody, slotPort } from '../../src/protocol/index.js';
+import { HealthBody, adminPort, nodePortCount, slotPort } from '../../src/protocol/index.js';
 import { waitFor } from '../support/wait-for.js';
 
 const WORKERS = 2;
@@ -127,7 +127,7 @@ async function within<T>(promise: Promise<T>, timeoutMs: number, what: string): 
 describe('the core program lifecycle', () => {
   it.each(['SIGTERM', 'SIGINT'] as const)('without --redis it runs its own redis-server, and %s stops everything', async (signal) => {
     dir = mkdtempSync(join(tmpdir(), 'dl-core-lifecycle-'));
-    const port = await freePortRange(WORKERS + 1);
+    const port = await freePortRange(nodePortCount(WORKERS));
     const s = serve(['--workers', String(WORKERS), '--port', String(port), '--db', join(dir, 'db.sqlite')]);
     const servePid = s.child.pid!;
 
@@ -147,7 +147,7 @@ describe('the core program lifecycle', () => {
     const workerPids: number[] = [];
     for (let k = 0; k < WORKERS; k++) {
       const health = await waitFor(async () => {
-        const res = await fetch(`http://127.0.0.1:${slotPort(port, k)}/health`);
+        const res = await fetch(`http://127.0.0.1:${adminPort(port, WORKERS, k)}/health`);
         const body = HealthBody.parse(await res.json());
         expect(body.redis.publisher).toBe('ready');
         return body;
@@ -167,7 +167,7 @@ describe('the core program lifecycle', () => {
     expect(redisPids.filter(isRunning), 'redis-server pids still running').toEqual([]);
     // Anything else it started (redis-server's watchdog) goes too.
     await waitFor(() => expect(children.map((c) => c.pid).filter(isRunning), 'children of serve still running').toEqual([]), GONE_TIMEOUT_MS);
-    const stillListening = await fetch(`http://127.0.0.1:${port}/health`).then(() => true, () => false);
+    const stillListening = await fetch(`http://127.0.0.1:${port}/`).then(() => true, () => false);
     expect(stillListening, 'the shared port still answers').toBe(false);
   });
 
@@ -187,7 +187,7 @@ describe('the core program lifecycle', () => {
 
   it('a worker slot that can never listen makes the program give up: exit 2, naming the port', async () => {
     dir = mkdtempSync(join(tmpdir(), 'dl-core-lifecycle-'));
-    const port = await freePortRange(2);
+    const port = await freePortRange(nodePortCount(1));
     const holder = createServer();
     await new Promise<void>((resolve) => holder.listen(slotPort(port, 0), '127.0.0.1', resolve));
     try {
@@ -202,7 +202,7 @@ describe('the core program lifecycle', () => {
 
   it('SIGKILL of deliverylab serve: the core notices its parent is gone and stops everything', async () => {
     dir = mkdtempSync(join(tmpdir(), 'dl-core-lifecycle-'));
-    const port = await freePortRange(3);
+    const port = await freePortRange(nodePortCount(1));
     const s = serve(['--workers', '1', '--port', String(port), '--db', join(dir, 'db.sqlite')], 'cli');
     await waitFor(() => expect(s.stdout()).toContain(`deliverylab serving on ws://127.0.0.1:${port}/ws`), READY_TIMEOUT_MS, 50);
     const core = childrenOf(s.child.pid!).filter((c) => c.comm === 'node');
@@ -215,7 +215,7 @@ describe('the core program lifecycle', () => {
 
   it('deliverylab serve runs the same program, and SIGTERM stops it and everything it started', async () => {
     dir = mkdtempSync(join(tmpdir(), 'dl-core-lifecycle-'));
-    const port = await freePortRange(2);
+    const port = await freePortRange(nodePortCount(1));
     const s = serve(['--in-process', '--port', String(port), '--db', join(dir, 'db.sqlite')], 'cli');
     await waitFor(() => {
       expect(s.child.exitCode, `serve exited early: ${s.stderr()}`).toBeNull();
@@ -223,10 +223,31 @@ describe('the core program lifecycle', () => {
     }, READY_TIMEOUT_MS, 50);
     const core = childrenOf(s.child.pid!).filter((c) => c.comm === 'node');
     expect(core, 'the core program is a child of serve').toHaveLength(1);
-    const health = HealthBody.parse(await (await fetch(`http://127.0.0.1:${slotPort(port, 0)}/health`)).json());
+    const health = HealthBody.parse(await (await fetch(`http://127.0.0.1:${adminPort(port, 1, 0)}/health`)).json());
     expect(health).toMatchObject({ ok: true, worker: 0, pid: core[0]!.pid, writer: 'worker', redis: { publisher: 'disabled' } });
     process.kill(s.child.pid!, 'SIGTERM');
     expect(await within(s.exit, EXIT_TIMEOUT_MS, 'serve did not exit on SIGTERM'), s.stderr()).toEqual({ code: 0, signal: null });
     expect(isRunning(core[0]!.pid), 'the core program still runs').toBe(false);
+  });
+
+  it('bound to every interface, the core still binds its admin port (/health, /metrics) to loopback only', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'dl-core-lifecycle-'));
+    const port = await freePortRange(nodePortCount(1));
+    const s = serve(['--in-process', '--host', '0.0.0.0', '--port', String(port), '--db', join(dir, 'db.sqlite')]);
+    await waitFor(() => {
+      expect(s.child.exitCode, `serve exited early: ${s.stderr()}`).toBeNull();
+      expect(s.stdout()).toContain(`health and metrics: http://127.0.0.1:${adminPort(port, 1, 0)}/health`);
+    }, READY_TIMEOUT_MS, 50);
+    // The kernel's table of listening sockets: local address per port (hex, little-endian IPv4).
+    const listening = new Map<number, string>();
+    for (const line of readFileSync('/proc/net/tcp', 'utf8').split('\n').slice(1)) {
+      const f = line.trim().split(/\s+/);
+      if (f[3] !== '0A') continue; // LISTEN
+      const [addr, p] = f[1]!.split(':');
+      listening.set(parseInt(p!, 16), addr!);
+    }
+    expect(listening.get(port), 'the shared port').toBe('00000000');
+    expect(listening.get(slotPort(port, 0)), 'the slot port').toBe('00000000');
+    expect(listening.get(adminPort(port, 1, 0)), 'the admin port').toBe('0100007F');
   });
 });

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
 import { readDbHeads, readDbSnapshot } from '../../lab/history/db-snapshot.js';
-import { slotHttpUrl, waitBusReady, type Core } from '../support/dist-core.js';
+import { waitBusReady, type Core } from '../support/dist-core.js';
 import { roomChannel } from '../../src/protocol/index.js';
 import {
   expectAcksDurable, expectAllSendsAcked, expectDbConsistent, expectStreamsEqualDb, send, sendUntilAborted, startMember,
@@ -61,7 +61,7 @@ async function channelSubscribers(url: string, channel: string): Promise<number>
 
 /** A Prometheus counter's value summed over its series, from worker `slot`'s /metrics. */
 async function workerCounter(c: Core, slot: number, name: string): Promise<number> {
-  const text = await (await fetch(slotHttpUrl(c.slotUrl(slot), '/metrics'))).text();
+  const text = await (await fetch(c.adminUrl(slot, '/metrics'))).text();
   return text.split('\n').filter((l) => l.startsWith(`${name}{`) || l.startsWith(`${name} `))
     .reduce((sum, l) => sum + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
 }

@@ -13,7 +13,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { roomChannel } from '../../src/protocol/index.js';
 import { startRedisServer, type RedisServerHandle } from '../../lab/cluster/redis-server.js';
 import { startFaultProxy } from '../../lab/cluster/fault-proxy.js';
-import { loadCoreProcess, slotHttpUrl, waitBusReady, type Core } from '../support/dist-core.js';
+import { loadCoreProcess, waitBusReady, type Core } from '../support/dist-core.js';
 import { RawSocket } from '../support/raw-socket.js';
 import { waitFor } from '../support/wait-for.js';
 
@@ -139,7 +139,7 @@ describe("the core's embedded redis-server", () => {
     sender.send({ type: 'join', room: 'lobby', after: 0 });
     await sender.take('joined');
     const received = async () => {
-      const text = await (await fetch(slotHttpUrl(c.slotUrl(1), '/metrics'))).text();
+      const text = await (await fetch(c.adminUrl(1, '/metrics'))).text();
       const line = text.split('\n').find((l) => l.startsWith('dl_bus_messages_received_total{'));
       return line === undefined ? 0 : Number(line.slice(line.lastIndexOf(' ') + 1));
     };

@@ -26,15 +26,9 @@ export const DIST_CLI_PATH = fileURLToPath(DIST_CLI);
 /** The compiled core program's path (what a deployment runs). */
 export const DIST_CORE_MAIN_PATH = fileURLToPath(new URL('../../dist/src/server/main.js', import.meta.url));
 
-/** The http:// URL of `path` on worker `slot`'s own port, from the core's ws URL of that slot. */
-export function slotHttpUrl(slotWsUrl: string, path: string): string {
-  const u = new URL(slotWsUrl);
-  return `http://${u.host}${path}`;
-}
-
 /** Fetches worker `slot`'s /health, validated against the contract's schema. */
 export async function workerHealth(core: Core, slot: number): Promise<HealthBody> {
-  const res = await fetch(slotHttpUrl(core.slotUrl(slot), '/health'));
+  const res = await fetch(core.adminUrl(slot, '/health'));
   return HealthBody.parse(await res.json());
 }
 
