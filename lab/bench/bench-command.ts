@@ -3,6 +3,7 @@ import { dirname, join, resolve } from 'node:path';
 import { parseOrUsage } from '../runner/cli-errors.js';
 import { benchPlan, BenchOptions } from './bench-options.js';
 import { formatBenchTable } from './bench-table.js';
+import { renderBenchHtml } from './bench-html.js';
 import { runBenchSuite } from './bench-suite.js';
 import { ChildGroup } from './children.js';
 
@@ -36,6 +37,12 @@ export async function benchCommand(raw: Record<string, unknown>, signal?: AbortS
       mkdirSync(dirname(file), { recursive: true });
       writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
       say(`JSON written to ${file}`);
+    }
+    if (o.html) {
+      const file = resolve(o.html);
+      mkdirSync(dirname(file), { recursive: true });
+      writeFileSync(file, renderBenchHtml(result));
+      say(`HTML written to ${file}`);
     }
     // The databases of a full run take over a gigabyte; after a run that lost nothing only the logs are kept.
     if (result.lost === 0) for (const f of readdirSync(dir)) if (/\.(sqlite(-wal|-shm)?|sock)$/.test(f)) rmSync(join(dir, f), { force: true });

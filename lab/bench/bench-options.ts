@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { RunTiming } from './load-session.js';
+import type { GrowthPlan } from './growth.js';
 
 /** Options of `deliverylab bench`, validated (commander hands them over as strings and booleans). */
 export const BenchOptions = z.object({
@@ -7,13 +8,15 @@ export const BenchOptions = z.object({
   quick: z.boolean().default(false),
   /** Write the results as JSON to this file. */
   json: z.string().min(1).optional(),
+  /** Write the results as one HTML page (headline figures, targets, charts of how cost grows) to this file. */
+  html: z.string().min(1).optional(),
   /** Where databases and server logs go (emptied first). @default 'reports/bench' */
   out: z.string().min(1).default('reports/bench'),
   /** Worker processes of the deliverylab cluster (and Socket.IO processes of the peer). @default 2 */
   workers: z.coerce.number().int().min(1).max(16).default(2),
   /** Load-client processes per round. @default 2 */
   loadProcs: z.coerce.number().int().min(1).max(16).default(2),
-  /** Idle connections opened against one worker. @default 10000 (1000 with --quick) */
+  /** Idle connections opened against one worker. @default 10000 (3000 with --quick) */
   idleConnections: z.coerce.number().int().min(1).max(60_000).optional(),
   /**
    * Run the diagnostic rounds, each varying one thing of the real core: 1 worker, per-worker writers,
@@ -58,6 +61,8 @@ export interface BenchPlan {
   redisBenchmarkRequests: number;
   diagnostics: boolean;
   scaleOut: boolean;
+  /** How cost grows with the work: room sizes at one delivery rate, connections held at one message rate. */
+  growth: GrowthPlan;
 }
 
 /** The plan for the given options: a full run, or a quick one of every part. */
@@ -72,12 +77,16 @@ export function benchPlan(o: BenchOptions): BenchPlan {
     windows: quick ? { 2: [16], 10: [4] } : { 2: [4, 16, 64], 10: [1, 4, 16] },
     rooms: quick ? { 2: 50, 10: 10 } : { 2: 100, 10: 20 },
     bodyBytes: 64,
-    idleConnections: o.idleConnections ?? (quick ? 1000 : 10_000),
+    idleConnections: o.idleConnections ?? (quick ? 3000 : 10_000),
     checkerEvents: quick ? 200_000 : 1_000_000,
     sqliteCeilingMs: quick ? 300 : 2000,
     redisCeilingMs: quick ? 300 : 2000,
     redisBenchmarkRequests: quick ? 20_000 : 200_000,
     diagnostics: o.diagnostics ?? !quick,
     scaleOut: o.scaleOut,
+    // Every room size keeps 1,000 connections and moves the same deliveries; quick rounds are shorter and lighter, not fewer.
+    growth: quick
+      ? { roomSizes: [2, 10, 100, 1000], connectionsPerSize: 1000, deliveriesPerSec: 4000, connections: [1000, 3000], msgsPerSec: 1000 }
+      : { roomSizes: [2, 10, 100, 1000], connectionsPerSize: 1000, deliveriesPerSec: 8000, connections: [1000, 10_000], msgsPerSec: 2000 },
   };
 }

@@ -1,5 +1,6 @@
 import type { LatencyMs } from './histogram.js';
 import type { IdleResult } from './idle-connections.js';
+import type { Growth } from './growth.js';
 import type { RoundResult } from './load-session.js';
 import type { MicroResult } from './micro/micro-result.js';
 import type { RedisCeiling } from './ceilings/redis-publish.js';
@@ -67,6 +68,8 @@ export interface BenchResult {
     sameRateDeliverylabHalf: SameRate;
   };
   idle: IdleResult;
+  /** How deliverylab's cost per message (and per delivery) and p99 grow with room size and with connections held. */
+  growth: Growth;
   checker: { events: number; eventsPerSec: number };
   /** Acked messages missing from the database or from a recipient, over every deliverylab round. */
   lost: number;

@@ -12,9 +12,12 @@ import { startDeliverylab } from './deliverylab-system.js';
 
 /** deliverylab again, driven at the peer's half-saturation rate (the same-rate latency comparison). */
 const SAME_RATE = 'deliverylab-at-peer-rate';
+/** deliverylab again, for the growth rounds (room sizes, connections held). */
+const GROWTH = 'deliverylab-growth';
 import { SCALE_OUT, startDeliverylabNodes } from './deliverylab-nodes.js';
 import { NodesUnavailableError } from '../cluster/nodes.js';
 import { measureIdleConnections, type IdleResult } from './idle-connections.js';
+import { measureGrowth, type Growth } from './growth.js';
 import { LoadSession, type RoundResult, type RunTiming } from './load-session.js';
 import { runMicroSuite } from './micro/micro-suite.js';
 import { startPeer } from './peer/start-peer.js';
@@ -152,6 +155,17 @@ export async function runBenchSuite(plan: BenchPlan, dir: string, group: ChildGr
       say(`  idle: ${idle.opened} open, ${idle.rssPerConnectionBytes} B RSS per connection${idle.note ? ` (${idle.note})` : ''}`);
     },
   });
+  // How cost grows with the work: the same cluster, fresh, one open-loop round per room size and per count of connections held.
+  checkAborted(ctx);
+  let growth: Growth | undefined;
+  const growthSystem = await startDeliverylab({ workers: plan.workers, dir, name: GROWTH });
+  ctx.systems.push({ name: growthSystem.name, description: `${growthSystem.description}; rooms of ${plan.growth.roomSizes.join(', ')} at ${plan.growth.deliveriesPerSec} deliveries/s, then ${plan.growth.connections.join(' and ')} connections held at ${plan.growth.msgsPerSec} msgs/s` });
+  ctx.say(`${GROWTH}: ${ctx.systems.at(-1)!.description}`);
+  try {
+    growth = await measureGrowth({ system: growthSystem, plan: plan.growth, timing: openTiming(plan), loadProcs: plan.loadProcs, bodyBytes: plan.bodyBytes, group, tag: () => `b${ctx.tags++}`, rounds: ctx.rounds, say, signal });
+  } finally {
+    await growthSystem.stop();
+  }
   const dlRate = (size: 2 | 10) => findRound(ctx.rounds, 'deliverylab', size, 'half')?.msgsPerSec;
   // The single-process reference: the core's own send path in one process, at saturation and at deliverylab's half-saturation rate.
   await measureSystem(ctx, () => startDeliverylab({ workers: 1, dir, name: ONE_PROCESS, inProcess: true }), { sizes: ROOM_SIZES, withHalf: false, fixedRate: dlRate });
@@ -211,8 +225,11 @@ export async function runBenchSuite(plan: BenchPlan, dir: string, group: ChildGr
     sameRateDeliverylabHalf: { ...sameRate(lat('deliverylab', 'half'), lat('peer', 'fixed-rate')), rate: Math.round(lat('deliverylab', 'half')?.msgsPerSec ?? 0) },
   };
   const lostBySystem = Object.fromEntries([...new Set(ctx.rounds.map((r) => r.system))].map((s) => [s, lostOf(ctx.rounds, s)]));
-  const lost = (lostBySystem['deliverylab'] ?? 0) + (lostBySystem[SAME_RATE] ?? 0);
-  const idleResult = idle ?? { requested: 0, opened: 0, failed: 0, fdLimit: openFileLimit(), rssBeforeBytes: 0, rssAfterBytes: 0, rssPerConnectionBytes: 0, note: 'not measured' };
+  // A growth round is its session's only one: each verifies its whole session.
+  const growthPoints = [...(growth?.byRoomSize ?? []), ...(growth?.byConnections ?? [])];
+  lostBySystem[GROWTH] = growthPoints.reduce((n, p) => n + p.lost, 0);
+  const lost = (lostBySystem['deliverylab'] ?? 0) + (lostBySystem[SAME_RATE] ?? 0) + lostBySystem[GROWTH];
+  const idleResult = idle ?? { requested: 0, opened: 0, failed: 0, fdLimit: openFileLimit(), rssBeforeBytes: 0, rssAfterBytes: 0, samples: [], rssPerConnectionBytes: 0, note: 'not measured' };
   return {
     version: 1,
     quick: plan.quick,
@@ -228,6 +245,7 @@ export async function runBenchSuite(plan: BenchPlan, dir: string, group: ChildGr
     costUsPerMessage,
     latencyMs,
     idle: idleResult,
+    growth: growth ?? { plan: plan.growth, byRoomSize: [], byConnections: [] },
     checker: micro.checker,
     lost,
     lostBySystem,
@@ -235,6 +253,9 @@ export async function runBenchSuite(plan: BenchPlan, dir: string, group: ChildGr
     rounds: ctx.rounds,
     ceilings,
     micro: micro.results,
-    targets: checkTargets({ vsPeer, vsOneProcess, latencyMs, idle: idleResult, checkerEventsPerSec: micro.checker.eventsPerSec, lost }),
+    targets: checkTargets({
+      costVsPeer: q(costUsPerMessage.peer, costUsPerMessage.cluster), costVsOneProcess: q(costUsPerMessage.cluster, costUsPerMessage.oneProcess),
+      sameRate: latencyMs.sameRate, idle: idleResult, checkerEventsPerSec: micro.checker.eventsPerSec, lost,
+    }),
   };
 }

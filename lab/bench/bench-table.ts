@@ -68,7 +68,15 @@ export function formatBenchTable(res: BenchResult): string {
   if (fanout.length) out.push(`  uWS fan-out (no persistence, one process): ${fanout.map((r) => `${n(r.deliveriesPerSec)} deliveries/s in rooms of ${r.roomSize}`).join(', ')} (the \`fanout\` rounds above)`);
   out.push('');
   const i = res.idle;
-  out.push(`Idle connections on worker 0: ${n(i.opened)} opened (${i.failed} failed), RSS ${n(i.rssBeforeBytes)} → ${n(i.rssAfterBytes)} B: ${n(i.rssPerConnectionBytes)} B per connection; open-file limit ${i.fdLimit}${i.note ? `; ${i.note}` : ''}`);
+  out.push(`Idle connections on worker 0: ${n(i.opened)} opened (${i.failed} failed), RSS ${n(i.rssBeforeBytes)} → ${n(i.rssAfterBytes)} B: ${n(i.rssPerConnectionBytes)} B per connection (slope of RSS over ${i.samples.length} readings); open-file limit ${i.fdLimit}${i.note ? `; ${i.note}` : ''}`);
+  out.push('');
+  const g = res.growth;
+  const growthRows = (points: BenchResult['growth']['byRoomSize']) => points.map((p) => [String(p.roomSize), n(p.rooms), n(p.connections), n(p.offeredPerSec), n(p.msgsPerSec), n(p.deliveriesPerSec), p.costUsPerMessage.toFixed(1), p.costUsPerDelivery.toFixed(2), ms(p.latencyMs.p50), ms(p.latencyMs.p99), String(p.lost)]);
+  const growthHeader = ['room', 'rooms', 'connections', 'offered/s', 'msgs/s', 'deliveries/s', 'µs/msg', 'µs/delivery', 'p50 ms', 'p99 ms', 'lost'];
+  out.push(`How cost grows with room size (deliverylab, ${n(g.plan.connectionsPerSize)} connections each, offered ${n(g.plan.deliveriesPerSec)} deliveries/s; µs = CPU of every server process)`);
+  out.push(table(growthHeader, growthRows(g.byRoomSize), new Set([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10])));
+  out.push(`How cost grows with connections held (deliverylab, rooms of 2, offered ${n(g.plan.msgsPerSec)} msgs/s)`);
+  out.push(table(growthHeader, growthRows(g.byConnections), new Set([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10])));
   out.push('');
   out.push('Micro-benchmarks (tinybench)');
   out.push(table(['benchmark', 'ops/s', 'µs/op', 'items/s', 'item', '±%'], res.micro.map((x) => [x.name, n(x.opsPerSec), x.perOpUs.toFixed(3), n(x.itemsPerSec), x.unit, x.rmePercent.toFixed(1)]), new Set([1, 2, 3, 5])));
@@ -81,7 +89,7 @@ export function formatBenchTable(res: BenchResult): string {
   out.push(`Same offered rate, rooms of 2 (p50/p99/max ms): at the peer's half saturation, ${n(sr.rate)}/s: deliverylab ${ms(sr.deliverylab.p50)}/${ms(sr.deliverylab.p99)}/${ms(sr.deliverylab.max)}, peer ${ms(sr.peer.p50)}/${ms(sr.peer.p99)}/${ms(sr.peer.max)}; ` +
     `at deliverylab's, ${n(srd.rate)}/s: deliverylab ${ms(srd.deliverylab.p50)}/${ms(srd.deliverylab.p99)}/${ms(srd.deliverylab.max)}, peer ${ms(srd.peer.p50)}/${ms(srd.peer.p99)}/${ms(srd.peer.max)}`);
   out.push(`Headline: vsPeer ${r3(res.ratios.vsPeer)}, vsOneProcess ${r3(res.ratios.vsOneProcess)}, latency at half saturation p50/p99/max ${ms(res.latencyMs.p50)}/${ms(res.latencyMs.p99)}/${ms(res.latencyMs.max)} ms, idle ${n(i.rssPerConnectionBytes)} B/conn, checker ${n(res.checker.eventsPerSec)} events/s, lost ${res.lost}`);
-  out.push('Targets (issue 4)');
+  out.push('Targets');
   for (const t of res.targets) out.push(`  ${t.met ? '✔' : '✘'} ${t.name}: ${t.target}, measured ${Number.isInteger(t.measured) ? n(t.measured) : t.measured.toFixed(3)}`);
   return out.join('\n');
 }

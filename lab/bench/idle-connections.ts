@@ -10,6 +10,8 @@ const WARM_CONNECTIONS = 200;
 const FD_MARGIN = 1000;
 /** Pause before reading RSS, so the worker has settled after the burst. */
 const SETTLE_MS = 1000;
+/** The connections are opened in this many equal steps, RSS read after each: the figure is the slope of a line through the readings. */
+const STEPS = 5;
 
 /** Memory held by idle connections on one worker. */
 export interface IdleResult {
@@ -22,13 +24,28 @@ export interface IdleResult {
   fdLimit: number;
   rssBeforeBytes: number;
   rssAfterBytes: number;
-  /** (RSS after − RSS before) / opened, on the worker (0, with a note, if RSS fell meanwhile). */
+  /** The worker's RSS after each step: connections open (beyond the warm-up ones) and the RSS then. */
+  samples: { connections: number; rssBytes: number }[];
+  /**
+   * Bytes of RSS per idle connection on the worker: the least-squares slope of RSS over connections open
+   * through `samples` (one reading before and after would charge a heap's growth step, or a collection, to
+   * whichever burst it fell in). 0, with a note, when RSS fell overall.
+   */
   rssPerConnectionBytes: number;
   /** Set when fewer connections than requested were attempted, and why. */
   note?: string;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** The least-squares slope of y over x (0 when every x is the same). */
+export function slope(points: readonly (readonly [number, number])[]): number {
+  const n = points.length;
+  const mx = points.reduce((a, [x]) => a + x, 0) / n;
+  const my = points.reduce((a, [, y]) => a + y, 0) / n;
+  const sxx = points.reduce((a, [x]) => a + (x - mx) ** 2, 0);
+  return sxx > 0 ? points.reduce((a, [x, y]) => a + (x - mx) * (y - my), 0) / sxx : 0;
+}
 
 /** Opens `count` idle WebSockets (welcomed, in no room) against one server process and reads its RSS growth from /proc. */
 export async function measureIdleConnections(o: { url: string; serverPid: number; count: number; group: ChildGroup; signal?: AbortSignal }): Promise<IdleResult> {
@@ -50,21 +67,34 @@ export async function measureIdleConnections(o: { url: string; serverPid: number
   try {
     await open(WARM_CONNECTIONS);
     await sleep(SETTLE_MS);
-    const before = rssBytes(o.serverPid);
-    const r = await open(count);
-    await sleep(SETTLE_MS);
-    const after = rssBytes(o.serverPid);
+    const samples = [{ connections: 0, rssBytes: rssBytes(o.serverPid) }];
+    let opened = 0;
+    let failed = 0;
+    let firstError: string | undefined;
+    for (let step = 0; step < STEPS; step++) {
+      const n = Math.floor(count / STEPS) + (step < count % STEPS ? 1 : 0);
+      if (n === 0) continue;
+      const r = await open(n);
+      opened += r.opened;
+      failed += r.failed;
+      firstError ??= r.firstError;
+      await sleep(SETTLE_MS);
+      samples.push({ connections: opened, rssBytes: rssBytes(o.serverPid) });
+    }
+    const before = samples[0]!.rssBytes;
+    const after = samples.at(-1)!.rssBytes;
     const fell = after < before ? `the worker's RSS fell during the measurement (${before} → ${after} B): per-connection memory not measurable this run` : undefined;
     const notes = [note, fell].filter((x) => x !== undefined).join('; ');
     return {
       requested: o.count,
-      opened: r.opened,
-      failed: r.failed,
-      ...(r.firstError === undefined ? {} : { firstError: r.firstError }),
+      opened,
+      failed,
+      ...(firstError === undefined ? {} : { firstError }),
       fdLimit,
       rssBeforeBytes: before,
       rssAfterBytes: after,
-      rssPerConnectionBytes: r.opened > 0 && after >= before ? Math.round((after - before) / r.opened) : 0,
+      samples,
+      rssPerConnectionBytes: opened > 0 && after >= before ? Math.max(0, Math.round(slope(samples.map((s) => [s.connections, s.rssBytes])))) : 0,
       ...(notes ? { note: notes } : {}),
     };
   } finally {

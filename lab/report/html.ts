@@ -139,11 +139,11 @@ export function timelineData(history: readonly HistoryEvent[]): TimelineData {
 }
 
 /** Text for a `<script>` or `<style>` element: a closing tag inside it would end the element early. */
-function rawText(text: string, tag: 'script' | 'style'): string {
+export function rawText(text: string, tag: 'script' | 'style'): string {
   return text.replace(new RegExp(`</(${tag})`, 'gi'), '<\\/$1');
 }
 
-function uplotAssets(): { js: string; css: string } {
+export function uplotAssets(): { js: string; css: string } {
   const require = createRequire(import.meta.url);
   return {
     js: readFileSync(require.resolve('uplot/dist/uPlot.iife.min.js'), 'utf8'),

@@ -34,6 +34,10 @@ export interface BusReceiveOptions {
  * key for that room, from another worker. Returns false when it was dropped (`onRejected` is told why).
  */
 export function receiveBusMessage(channel: string, payload: string, mac: BusMac, o: BusReceiveOptions): boolean {
+  // This worker's own publishes come back from Redis (it subscribes to the rooms it publishes in): dropped
+  // unread, before their MAC and frame are checked. Its clients had them from the local fan-out, and a
+  // message that only claims to come from here is dropped all the same: nothing under this origin is forwarded.
+  if (payload.startsWith('m ') && payload.startsWith(o.origin, 2) && (payload[2 + o.origin.length] === ' ' || payload[2 + o.origin.length] === '\n')) return true;
   const room = roomOfChannel(channel);
   const d = room === undefined ? undefined : decodeBusMessage(payload, room, mac);
   if (room === undefined || !d?.ok) {

@@ -7,7 +7,7 @@ import { RedisBus, ShardedRedisBus, type Bus } from '../fanout/index.js';
 import { Failpoints } from '../failpoints/index.js';
 import { loadNativeUws } from './uws.js';
 import { createMetrics } from './metrics.js';
-import { ChatWorker, type Session, type Socket } from './chat-worker.js';
+import { ChatWorker, newSession, type Session, type Socket } from './chat-worker.js';
 import type * as UWS from 'uWebSockets.js';
 import { mountAdminRoutes, mountHttpRoutes, writeHead, type ClusterProcesses } from './http-routes.js';
 import { RateLimiter } from './rate-limiter.js';
@@ -106,7 +106,7 @@ export async function runWorker(opts: WorkerOptions, channel: WorkerChannel, hoo
         writeHead(res, d.status, { 'content-type': 'text/plain; charset=utf-8' }).end(d.why);
         return;
       }
-      const session: Session = { user: d.user, rooms: new Set(), closed: false, limiter: new RateLimiter(RATE_PER_SEC, RATE_BURST), reads: 0, joining: new Map(), refusedFrames: 0, refusedSince: 0 };
+      const session = newSession(d.user, new RateLimiter(RATE_PER_SEC, RATE_BURST));
       res.upgrade(session, req.getHeader('sec-websocket-key'), req.getHeader('sec-websocket-protocol'), req.getHeader('sec-websocket-extensions'), context);
     },
     open: (ws) => {

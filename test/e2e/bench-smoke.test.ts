@@ -24,8 +24,10 @@ const SCALE_OUT = 'deliverylab-nodes';
 /** The systems a quick run measures (no diagnostics), in order; all but the fan-out ceiling persist and are verified against their database. */
 /** deliverylab again, driven at the peer's half-saturation rate. */
 const SAME_RATE = 'deliverylab-at-peer-rate';
-const QUICK_SYSTEMS = ['deliverylab', ONE_PROCESS, 'fanout', 'peer', SAME_RATE, SCALE_OUT];
-const PERSISTED = ['deliverylab', ONE_PROCESS, 'peer', SAME_RATE, SCALE_OUT];
+/** deliverylab again, for the growth rounds (room sizes, connections held). */
+const GROWTH = 'deliverylab-growth';
+const QUICK_SYSTEMS = ['deliverylab', GROWTH, ONE_PROCESS, 'fanout', 'peer', SAME_RATE, SCALE_OUT];
+const PERSISTED = ['deliverylab', GROWTH, ONE_PROCESS, 'peer', SAME_RATE, SCALE_OUT];
 
 async function loadBench(): Promise<typeof Bench> {
   if (!existsSync(DIST_BENCH)) throw new Error(`${fileURLToPath(DIST_BENCH)} is missing: run \`npx tsc -p tsconfig.json\` first (the bench runs from dist/)`);
@@ -51,14 +53,16 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('deliverylab bench --quick', () => {
   let res: BenchResult;
+  let html: string;
   let code: number;
 
   it('runs every part, exits 0, writes the JSON and leaves no process behind', async () => {
     const { benchCommand } = await loadBench();
     const json = join(dir, 'bench.json');
-    code = await benchCommand({ quick: true, json, out: join(dir, 'out') });
+    code = await benchCommand({ quick: true, json, html: join(dir, 'bench.html'), out: join(dir, 'out') });
     expect(code).toBe(0);
     res = JSON.parse(readFileSync(json, 'utf8')) as BenchResult;
+    html = readFileSync(join(dir, 'bench.html'), 'utf8');
     expect(descendants(process.pid)).toEqual([]);
   }, QUICK_RUN_TIMEOUT_MS);
 
@@ -89,7 +93,7 @@ describe('deliverylab bench --quick', () => {
   });
 
   it('loses nothing in the core\'s rounds (cluster, one process, scaled out): every acked message is in the database and reached every member', () => {
-    const core = res.rounds.filter((x) => x.system === 'deliverylab' || x.system === ONE_PROCESS || x.system === SCALE_OUT || x.system === SAME_RATE);
+    const core = res.rounds.filter((x) => x.system === 'deliverylab' || x.system === ONE_PROCESS || x.system === SCALE_OUT || x.system === SAME_RATE || x.system === GROWTH);
     expect(core.filter((x) => x.system === SCALE_OUT).map((x) => x.label).sort()).toEqual(['fixed-rate', 'fixed-rate', 'half', 'half', 'saturation', 'saturation']);
     expect(core.filter((x) => x.system === ONE_PROCESS).map((x) => x.label).sort()).toEqual(['fixed-rate', 'fixed-rate', 'saturation', 'saturation']);
     for (const r of core) {
@@ -160,14 +164,63 @@ describe('deliverylab bench --quick', () => {
     for (const v of [c.cluster, c.oneProcess, c.peer, c.atHalf.cluster, c.atHalf.oneProcess, c.atHalf.peer]) expect(v).toBeGreaterThan(0);
   });
 
+  it('measures how cost grows with room size (one delivery rate) and with connections held (one message rate), each point from its own round', () => {
+    const g = res.growth;
+    expect(g.byRoomSize.map((p) => p.roomSize)).toEqual([2, 10, 100, 1000]);
+    expect(g.byConnections.map((p) => p.connections)).toEqual(g.plan.connections);
+    const rounds = res.rounds.filter((r) => r.system === GROWTH);
+    expect(rounds).toHaveLength(g.byRoomSize.length + g.byConnections.length);
+    for (const [i, p] of [...g.byRoomSize, ...g.byConnections].entries()) {
+      const r = rounds[i]!;
+      expect(r.label).toBe('fixed-rate');
+      expect(r.roomSize).toBe(p.roomSize);
+      expect(p.connections).toBe(r.connections);
+      expect(p.connections).toBe(p.rooms * p.roomSize);
+      expect(r.load).toBe(`open, ${p.offeredPerSec}/s`);
+      expect(p.latencyMs).toEqual(r.latencyMs);
+      // The same CPU as costUsPerMessage, divided by messages and by deliveries.
+      const cores = Object.entries(r.cpuPercent).filter(([k, v]) => Number.isFinite(v) && !k.startsWith('load-') && k !== 'bench').reduce((a, [, v]) => a + v, 0) / 100;
+      expect(p.costUsPerMessage).toBeCloseTo(cores * 1e6 / r.msgsPerSec, 0);
+      expect(p.costUsPerDelivery).toBeCloseTo(cores * 1e6 / r.deliveriesPerSec, 0);
+      expect(p.costUsPerMessage).toBeGreaterThan(0);
+      expect(p.lost).toBe(0);
+    }
+    // Room sizes hold the plan's connections and are offered its deliveries; connection rounds are rooms of 2 at its message rate.
+    for (const p of g.byRoomSize) {
+      expect(p.connections).toBe(Math.max(1, Math.round(g.plan.connectionsPerSize / p.roomSize)) * p.roomSize);
+      expect(p.offeredPerSec).toBe(Math.round(g.plan.deliveriesPerSec / p.roomSize));
+    }
+    for (const p of g.byConnections) expect(p).toMatchObject({ roomSize: 2, offeredPerSec: g.plan.msgsPerSec });
+  });
+
+  it('charts the growth in the HTML page from the JSON\'s own points', () => {
+    const charts = JSON.parse(/<script type="application\/json" id="charts">([^<]*)<\/script>/.exec(html)![1]!) as { id: string; x: { values: number[] }; series: { label: string; values: number[] }[] }[];
+    expect(charts.map((c) => c.id)).toEqual(['cost-by-room', 'latency-by-room', 'cost-by-connections', 'latency-by-connections']);
+    const g = res.growth;
+    expect(charts[0]!.x.values).toEqual(g.byRoomSize.map((p) => p.roomSize));
+    expect(charts[0]!.series.map((s) => s.values)).toEqual([g.byRoomSize.map((p) => p.costUsPerMessage), g.byRoomSize.map((p) => p.costUsPerDelivery)]);
+    expect(charts[1]!.series.map((s) => s.values)).toEqual([g.byRoomSize.map((p) => p.latencyMs.p50), g.byRoomSize.map((p) => p.latencyMs.p99)]);
+    expect(charts[2]!.x.values).toEqual(g.byConnections.map((p) => p.connections));
+    expect(charts[3]!.series.map((s) => s.values)).toEqual([g.byConnections.map((p) => p.latencyMs.p50), g.byConnections.map((p) => p.latencyMs.p99)]);
+    expect(html).toContain('uPlot');
+  });
+
   it('keeps latency percentiles ordered and the idle figure consistent with its RSS readings', () => {
     for (const r of res.rounds) {
       expect(r.latencyMs.p50).toBeLessThanOrEqual(r.latencyMs.p99);
       expect(r.latencyMs.p99).toBeLessThanOrEqual(r.latencyMs.max);
     }
+    // The idle figure is the least-squares slope of the worker's RSS over the connections open, from its readings.
     const i = res.idle;
-    const expected = i.rssAfterBytes >= i.rssBeforeBytes ? (i.rssAfterBytes - i.rssBeforeBytes) / i.opened : 0;
-    expect(Math.abs(i.rssPerConnectionBytes - expected)).toBeLessThanOrEqual(1);
+    expect(i.samples.length).toBeGreaterThanOrEqual(3);
+    expect(i.samples[0]).toEqual({ connections: 0, rssBytes: i.rssBeforeBytes });
+    expect(i.samples.at(-1)).toEqual({ connections: i.opened, rssBytes: i.rssAfterBytes });
+    const xs = i.samples.map((s) => s.connections);
+    const ys = i.samples.map((s) => s.rssBytes);
+    const mx = xs.reduce((a, x) => a + x, 0) / xs.length;
+    const my = ys.reduce((a, y) => a + y, 0) / ys.length;
+    const fit = xs.reduce((a, x, k) => a + (x - mx) * (ys[k]! - my), 0) / xs.reduce((a, x) => a + (x - mx) ** 2, 0);
+    expect(Math.abs(i.rssPerConnectionBytes - (i.rssAfterBytes >= i.rssBeforeBytes ? Math.max(0, fit) : 0))).toBeLessThanOrEqual(1);
   });
 
   it('runs the open-loop round at half of the saturation it measured, and the fixed-rate rounds at the rate deliverylab reached there', () => {
@@ -183,11 +236,15 @@ describe('deliverylab bench --quick', () => {
   });
 
   it('marks each target met or not from the figures it names', () => {
-    const byName = new Map(res.targets.map((t) => [t.name, t]));
     expect(res.targets).toHaveLength(6);
-    expect([...byName.values()].find((t) => t.name.startsWith('acked messages lost'))).toMatchObject({ measured: 0, met: true });
-    const vsOne = [...byName.values()].find((t) => t.name.includes('in one process'));
-    expect(vsOne).toMatchObject({ measured: res.ratios.vsOneProcess, met: res.ratios.vsOneProcess >= 0.6 });
+    const find = (part: string) => res.targets.find((t) => t.name.includes(part));
+    expect(find('acked messages lost')).toMatchObject({ measured: 0, met: true });
+    expect(find('costVsPeer')).toMatchObject({ measured: res.ratios.costVsPeer, met: res.ratios.costVsPeer >= 3 });
+    expect(find('costVsOneProcess')).toMatchObject({ measured: res.ratios.costVsOneProcess, met: res.ratios.costVsOneProcess <= 1.5 });
+    const sr = res.latencyMs.sameRate;
+    expect(find("peer's half-saturation")!.measured).toBeCloseTo(sr.deliverylab.p99 / sr.peer.p99, 2);
+    expect(find('idle connection')).toMatchObject({ measured: res.idle.rssPerConnectionBytes });
+    expect(find('checker')).toMatchObject({ measured: res.checker.eventsPerSec, met: res.checker.eventsPerSec >= 2_000_000 });
     for (const t of res.targets) expect(typeof t.met).toBe('boolean');
   });
 });

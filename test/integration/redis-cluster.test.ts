@@ -232,12 +232,17 @@ describe('startRedisCluster', () => {
       const exited = new Promise((resolve) => harness.once('exit', resolve));
       let out = '';
       harness.stdout.on('data', (d: Buffer) => (out += d.toString()));
-      const started = await waitFor(() => JSON.parse(out) as { dir: string; pids: number[] }, 30_000);
-      expect(started.pids.every((pid) => !isGone(pid))).toBe(true);
-      harness.kill(signal);
-      await exited;
-      await waitFor(() => expect(started.pids.filter((pid) => !isGone(pid))).toEqual([]));
-      await waitFor(() => expect(existsSync(started.dir)).toBe(false));
+      try {
+        const started = await waitFor(() => JSON.parse(out) as { dir: string; pids: number[] }, 30_000);
+        expect(started.pids.every((pid) => !isGone(pid))).toBe(true);
+        harness.kill(signal);
+        await exited;
+        await waitFor(() => expect(started.pids.filter((pid) => !isGone(pid))).toEqual([]));
+        await waitFor(() => expect(existsSync(started.dir)).toBe(false));
+      } finally {
+        // A failure (or a timeout) before the signal must not leave the harness and its cluster running: its nodes' watchdogs end them.
+        if (harness.exitCode === null && harness.signalCode === null) harness.kill('SIGKILL');
+      }
     }
   });
 

@@ -7,7 +7,8 @@ import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { BusKey, decodeBusMessage, encodeBusMessage, redactRedisUrl, type MsgFrame } from '../../src/protocol/index.js';
+import { BusKey, decodeBusMessage, encodeBusMessage, redactRedisUrl, roomChannel, type MsgFrame } from '../../src/protocol/index.js';
+import { receiveBusMessage } from '../../src/fanout/bus.js';
 import { BusKeyFileError, createBusMac, generateBusKey, readBusKeyFile } from '../../src/fanout/bus-mac.js';
 
 const KEY = generateBusKey();
@@ -134,5 +135,28 @@ describe('redactRedisUrl', () => {
     ['redis://:a@127.0.0.1:1,redis://:b@127.0.0.1:2', 'redis://:***@127.0.0.1:1,redis://:***@127.0.0.1:2'],
   ])('%s → %s', (url, shown) => {
     expect(redactRedisUrl(url)).toBe(shown);
+  });
+});
+
+describe('receiveBusMessage', () => {
+  const seen = () => {
+    const got: { messages: string[]; rejected: string[] } = { messages: [], rejected: [] };
+    return { got, o: { origin: ORIGIN, onMessage: (_room: string, frame: string) => void got.messages.push(frame), onRejected: (r: string) => void got.rejected.push(r) } };
+  };
+
+  it("drops the worker's own echo unread and forwards another worker's message", () => {
+    const { got, o } = seen();
+    const frame = msgFrame();
+    expect(receiveBusMessage(roomChannel(ROOM), encodeBusMessage({ type: 'msg', origin: ORIGIN, frame }, ROOM, mac), mac, o)).toBe(true);
+    // Unread: a payload under its own origin is never checked, so even a broken one is neither forwarded nor counted.
+    expect(receiveBusMessage(roomChannel(ROOM), `m ${ORIGIN} not-a-mac\n{`, mac, o)).toBe(true);
+    expect(receiveBusMessage(roomChannel(ROOM), `m ${ORIGIN}\n{`, mac, o)).toBe(true);
+    expect(got).toEqual({ messages: [], rejected: [] });
+    // An origin that only starts like this worker's is another worker's: checked, and forwarded when it verifies.
+    for (const other of [`${ORIGIN}5`, 'w1:1234']) {
+      expect(receiveBusMessage(roomChannel(ROOM), encodeBusMessage({ type: 'msg', origin: other, frame }, ROOM, mac), mac, o)).toBe(true);
+    }
+    expect(receiveBusMessage(roomChannel(ROOM), `m ${ORIGIN}5 not-a-mac\n{`, mac, o)).toBe(false);
+    expect(got).toEqual({ messages: [frame, frame], rejected: ['bad_mac'] });
   });
 });
