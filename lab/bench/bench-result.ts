@@ -5,6 +5,7 @@ import type { RoundResult } from './load-session.js';
 import type { MicroResult } from './micro/micro-result.js';
 import type { RedisCeiling } from './ceilings/redis-publish.js';
 import type { SqliteCeiling } from './ceilings/sqlite-inserts.js';
+import type { WakeupCeiling } from './ceilings/wakeup.js';
 
 /** One figure divided by another, both named, so a reader can recompute it. */
 export interface Ratio {
@@ -77,7 +78,7 @@ export interface BenchResult {
   lostBySystem: Record<string, number>;
   systems: { name: string; description: string }[];
   rounds: RoundResult[];
-  ceilings: { sqlite: SqliteCeiling; redis: RedisCeiling };
+  ceilings: { sqlite: SqliteCeiling; redis: RedisCeiling; wakeup: WakeupCeiling };
   micro: MicroResult[];
   targets: TargetCheck[];
 }

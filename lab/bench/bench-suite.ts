@@ -8,6 +8,7 @@ import { checkTargets, computeRatios, cpuUsPerMessage, findRound, ONE_PROCESS, r
 import { startFanoutCeiling } from './ceilings/fanout-ceiling.js';
 import { measureRedisPublish } from './ceilings/redis-publish.js';
 import { measureSqliteInserts } from './ceilings/sqlite-inserts.js';
+import { measureWakeup } from './ceilings/wakeup.js';
 import { startDeliverylab } from './deliverylab-system.js';
 
 /** deliverylab again, driven at the peer's half-saturation rate (the same-rate latency comparison). */
@@ -141,7 +142,8 @@ export async function runBenchSuite(plan: BenchPlan, dir: string, group: ChildGr
   } finally {
     await redisServer.stop();
   }
-  say(`  SQLite ${sqlite.rowsPerSec} rows/s; PUBLISH ioredis ${redis.ioredisAutoPipelinedPerSec}/s, redis-benchmark ${redis.redisBenchmarkPerSec ?? 'n/a'}/s (pipelined ${redis.redisBenchmarkPipelinedPerSec ?? 'n/a'}/s)`);
+  const wakeup = await measureWakeup(plan.quick ? 5000 : 20_000);
+  say(`  SQLite ${sqlite.rowsPerSec} rows/s; loopback round trip between two processes ${wakeup.roundTripUs} µs, ${wakeup.cpuUsPerRoundTrip} µs of CPU (${wakeup.systemCpuUsPerRoundTrip} system) on one side; PUBLISH ioredis ${redis.ioredisAutoPipelinedPerSec}/s, redis-benchmark ${redis.redisBenchmarkPerSec ?? 'n/a'}/s (pipelined ${redis.redisBenchmarkPipelinedPerSec ?? 'n/a'}/s)`);
 
   let idle: IdleResult | undefined;
   const sig = signal ? { signal } : {};
@@ -202,7 +204,7 @@ export async function runBenchSuite(plan: BenchPlan, dir: string, group: ChildGr
   say(`micro-benchmarks (tinybench), checker over ${plan.checkerEvents.toLocaleString('en-US')} events`);
   const micro = await runMicroSuite({ dir, quick: plan.quick, bodyBytes: plan.bodyBytes, checkerEvents: plan.checkerEvents });
 
-  const ceilings = { sqlite, redis };
+  const ceilings = { sqlite, redis, wakeup };
   const all = computeRatios(ctx.rounds, ceilings);
   const vsPeer = ratioValue(all, 'deliverylab / peer: msgs/s, rooms of 2, saturation');
   const vsOneProcess = ratioValue(all, `deliverylab / ${ONE_PROCESS}: msgs/s, rooms of 2, saturation`);

@@ -64,6 +64,7 @@ export function formatBenchTable(res: BenchResult): string {
   out.push('Raw ceilings');
   out.push(`  SQLite plain batched INSERTs (${c.sqlite.rowsPerTxn} rows/txn, no id lookup, no room head, synchronous=FULL, in-process): ${n(c.sqlite.rowsPerSec)} rows/s`);
   out.push(`  Redis PUBLISH: ioredis auto-pipelined ${n(c.redis.ioredisAutoPipelinedPerSec)}/s; redis-benchmark 50 clients ${c.redis.redisBenchmarkPerSec === null ? 'n/a' : `${n(c.redis.redisBenchmarkPerSec)}/s`}, pipelined ×16 ${c.redis.redisBenchmarkPipelinedPerSec === null ? 'n/a' : `${n(c.redis.redisBenchmarkPipelinedPerSec)}/s`}${c.redis.note ? ` (${c.redis.note})` : ''}`);
+  out.push(`  A loopback round trip between two Node processes, one byte at a time (${n(c.wakeup.roundTrips)} of them): ${c.wakeup.roundTripUs} µs, of which ${c.wakeup.cpuUsPerRoundTrip} µs of CPU on one side (${c.wakeup.systemCpuUsPerRoundTrip} in the kernel): what each hop of a message costs when nothing else shares its wakeup`);
   const fanout = ROOM_SIZES.map((size) => findRound(res.rounds, 'fanout', size, 'saturation')).filter((r) => r !== undefined);
   if (fanout.length) out.push(`  uWS fan-out (no persistence, one process): ${fanout.map((r) => `${n(r.deliveriesPerSec)} deliveries/s in rooms of ${r.roomSize}`).join(', ')} (the \`fanout\` rounds above)`);
   out.push('');

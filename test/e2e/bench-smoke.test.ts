@@ -90,6 +90,10 @@ describe('deliverylab bench --quick', () => {
     expect(res.idle.opened).toBeGreaterThan(0);
     expect(res.checker.eventsPerSec).toBeGreaterThan(0);
     expect(res.lost).toBe(0);
+    const w = res.ceilings.wakeup;
+    expect(w.roundTrips).toBeGreaterThan(0);
+    expect(w.roundTripUs).toBeGreaterThan(0);
+    expect(w.systemCpuUsPerRoundTrip).toBeLessThanOrEqual(w.cpuUsPerRoundTrip);
   });
 
   it('loses nothing in the core\'s rounds (cluster, one process, scaled out): every acked message is in the database and reached every member', () => {

@@ -1,3 +1,4 @@
+import { busTasks } from './bus-tasks.js';
 import { checkerTask } from './checker-task.js';
 import { commitTasks } from './commit-tasks.js';
 import { frameTasks } from './frame-tasks.js';
@@ -13,7 +14,7 @@ export interface MicroSuiteResult {
 /** Runs the tinybench micro-benchmarks: frames, reorder buffer, commit batching, checker. */
 export async function runMicroSuite(o: { dir: string; quick: boolean; bodyBytes: number; checkerEvents: number }): Promise<MicroSuiteResult> {
   const cpuTimeMs = o.quick ? 200 : 1000;
-  const results = await runMicro([...frameTasks(o.bodyBytes), ...reorderTasks()], { timeMs: cpuTimeMs });
+  const results = await runMicro([...frameTasks(o.bodyBytes), ...busTasks(o.bodyBytes), ...reorderTasks()], { timeMs: cpuTimeMs });
   const commit = await commitTasks(o.dir, o.bodyBytes);
   try {
     results.push(...(await runMicro(commit.tasks, { timeMs: o.quick ? 300 : 1500, iterations: 8 })));
