@@ -64,12 +64,12 @@ export function computeRatios(rounds: readonly RoundResult[], c: { sqlite: Sqlit
 
 /**
  * The CPU the system under test spent per persisted-and-delivered message, in µs: its processes' CPU %
- * over the round ÷ its msgs/s. The load clients (`load-*`) are never counted; the bench's own process
- * only where it hosts part of the system (the scaled-out system's proxies to PostgreSQL).
+ * over the round ÷ its msgs/s. The load clients (`load-*`) and the rest of the machine (`other`) are never
+ * counted; the bench's own process only where it hosts part of the system (the scaled-out system's proxies to PostgreSQL).
  */
 export function cpuUsPerMessage(r: RoundResult): number {
   // A process that vanished during the round (NaN) has no reading: its CPU cannot be counted.
-  const counted = Object.entries(r.cpuPercent).filter(([name, pct]) => Number.isFinite(pct) && !name.startsWith('load-') && (name !== 'bench' || r.system === SCALE_OUT));
+  const counted = Object.entries(r.cpuPercent).filter(([name, pct]) => Number.isFinite(pct) && !name.startsWith('load-') && name !== 'other' && (name !== 'bench' || r.system === SCALE_OUT));
   const cores = counted.reduce((a, [, pct]) => a + pct, 0) / 100;
   return r.msgsPerSec > 0 ? Math.round((cores * 1e6 / r.msgsPerSec) * 10) / 10 : 0;
 }

@@ -142,7 +142,7 @@ export async function runBenchSuite(plan: BenchPlan, dir: string, group: ChildGr
   } finally {
     await redisServer.stop();
   }
-  const wakeup = await measureWakeup(plan.quick ? 5000 : 20_000);
+  const wakeup = await measureWakeup(plan.quick ? 5000 : 20_000, signal);
   say(`  SQLite ${sqlite.rowsPerSec} rows/s; loopback round trip between two processes ${wakeup.roundTripUs} µs, ${wakeup.cpuUsPerRoundTrip} µs of CPU (${wakeup.systemCpuUsPerRoundTrip} system) on one side; PUBLISH ioredis ${redis.ioredisAutoPipelinedPerSec}/s, redis-benchmark ${redis.redisBenchmarkPerSec ?? 'n/a'}/s (pipelined ${redis.redisBenchmarkPipelinedPerSec ?? 'n/a'}/s)`);
 
   let idle: IdleResult | undefined;

@@ -4,8 +4,11 @@ import { deliveryPaths } from '../history/delivery-paths.js';
 import type { DbMessage, HistoryEvent } from '../history/events.js';
 import type { ScenarioOverrides } from '../runner/overrides.js';
 
-/** How the key message is chosen in a run: the send a crash point fired on, or the first send made during the first fault through a worker it did not hit. */
-export type KeyMessage = 'fired' | 'during-fault';
+/**
+ * How the key message is chosen in a run: the send a crash point fired on, the first send made during the
+ * first fault through a worker it did not hit, or (for a fault on every worker) the first send made during it.
+ */
+export type KeyMessage = 'fired' | 'during-fault' | 'first-during-fault';
 
 /** An interview question, run for real: a scenario, the message to follow, and why it ends as it does. */
 export interface Exercise {
@@ -60,7 +63,7 @@ export const EXERCISES: readonly Exercise[] = [
   { name: 'duplicate-publishes', scenario: 'duplicate-publishes', semantics: 'effectively-once', key: 'during-fault',
     question: 'Every other publish goes out twice. How many times does each application see a message?',
     why: 'The second copy has the same seq: the client drops every copy at or below its cursor, so the application sees each message once. Turn client dedup off (semantics no-client-dedup) and it sees it twice.' },
-  { name: 'reordered-publishes', scenario: 'reorder', semantics: 'effectively-once', key: 'during-fault',
+  { name: 'reordered-publishes', scenario: 'reorder', semantics: 'effectively-once', key: 'first-during-fault',
     question: 'Both workers hold every publish back by a random 0-300 ms, so later messages overtake earlier ones on the bus. Does any application see the room out of order, or miss a message?',
     why: "Each client holds a message whose seq is above its cursor + 1 in its reorder buffer until the missing ones arrive (live, or by a gap fetch when they take too long), so every application sees the room in seq order, each message once. The database decides the order; the bus only carries it. Turn the buffer off (semantics no-reorder-buffer) and per-room-order breaks." },
   { name: 'ack-before-commit', scenario: 'crash-before-commit', semantics: 'ack-before-commit', key: 'fired',
@@ -90,15 +93,12 @@ export function keyMessage(history: readonly HistoryEvent[], how: KeyMessage): s
   if (w === undefined) return undefined;
   const hit = [...w.target.matchAll(/worker:(\d+)/g)].map((m) => Number(m[1]));
   const end = w.healedAt ?? Infinity;
-  // The first send during the fault whose first attempt went to a worker the fault did not hit; when it hit every
-  // worker (a reorder of all publishes), the first send during the fault.
-  let first: string | undefined;
+  // The first send during the fault whose first attempt went to a worker the fault did not hit (or, asked for, any worker).
   for (const e of history) {
     if (e.type !== 'send' || e.attempt !== 1 || e.t < w.at || e.t > end || e.worker === null) continue;
-    if (hit.length === 0 || !hit.includes(e.worker)) return e.id;
-    first ??= e.id;
+    if (how === 'first-during-fault' || hit.length === 0 || !hit.includes(e.worker)) return e.id;
   }
-  return first;
+  return undefined;
 }
 
 /** One question of an exercise as asked and answered. */

@@ -1,7 +1,7 @@
 import { Redis } from 'ioredis';
 import { encodeBusMessage, roomChannel, type BusMac } from '../protocol/index.js';
 import { createBusMac } from './bus-mac.js';
-import { addCounts, receiveBusMessage, type Bus, type BusReceiveOptions, type BusStatus } from './bus.js';
+import { addCounts, OwnPublishes, receiveBusMessage, type Bus, type BusReceiveOptions, type BusStatus } from './bus.js';
 
 /** Options of a RedisBus. */
 export interface RedisBusOptions extends BusReceiveOptions {
@@ -37,6 +37,8 @@ export class RedisBus implements Bus {
   /** Bus messages that failed validation (a foreign publisher, a forged MAC, a corrupt payload): dropped, never forwarded. */
   #rejected = 0;
   #mac: BusMac;
+  /** Its own recent publishes, whose echoes are dropped unread. */
+  readonly #own = new OwnPublishes();
   #closed = false;
   #silenced = false;
   /** When each connection last proved alive (a message received, a publish answered). */
@@ -69,7 +71,7 @@ export class RedisBus implements Bus {
     });
     this.#sub.on('messageBuffer', (channel: Buffer, payload: Buffer) => {
       this.#lastHeard.set(this.#sub, performance.now());
-      if (!receiveBusMessage(channel.toString(), payload.toString(), this.#mac, opts)) this.#rejected += 1;
+      if (!receiveBusMessage(channel.toString(), payload.toString(), this.#mac, opts, this.#own)) this.#rejected += 1;
     });
     this.#probe = setInterval(() => void this.#probeAll(), opts.probeIntervalMs ?? 1000);
     this.#probe.unref();
@@ -100,7 +102,7 @@ export class RedisBus implements Bus {
       this.#publishErrors += 1;
       return;
     }
-    this.#pub.publish(roomChannel(room), encodeBusMessage({ type: 'msg', origin: this.#opts.origin, frame }, room, this.#mac)).then(
+    this.#pub.publish(roomChannel(room), this.#own.remember(encodeBusMessage({ type: 'msg', origin: this.#opts.origin, frame }, room, this.#mac))).then(
       () => void this.#lastHeard.set(this.#pub, performance.now()),
       () => { this.#publishErrors += 1; },
     );

@@ -1,7 +1,7 @@
 import { Cluster } from 'ioredis';
 import { encodeBusMessage, roomChannel, type BusMac } from '../protocol/index.js';
 import { createBusMac } from './bus-mac.js';
-import { addCounts, receiveBusMessage, type Bus, type BusReceiveOptions, type BusStatus } from './bus.js';
+import { addCounts, OwnPublishes, receiveBusMessage, type Bus, type BusReceiveOptions, type BusStatus } from './bus.js';
 
 /** Options of a ShardedRedisBus. */
 export interface ShardedRedisBusOptions extends BusReceiveOptions {
@@ -27,6 +27,8 @@ export class ShardedRedisBus implements Bus {
   readonly #cluster: Cluster;
   readonly #o: ShardedRedisBusOptions;
   readonly #mac: BusMac;
+  /** Its own recent publishes, whose echoes are dropped unread. */
+  readonly #own = new OwnPublishes();
   readonly #rooms = new Set<string>();
   #publishErrors = 0;
   #rejected = 0;
@@ -62,7 +64,7 @@ export class ShardedRedisBus implements Bus {
     this.#cluster.on('end', () => { this.#ready = false; });
     this.#cluster.on('subscribersReady', () => o.onResubscribed?.());
     this.#cluster.on('smessageBuffer', (channel: Buffer, payload: Buffer) => {
-      if (!receiveBusMessage(channel.toString(), payload.toString(), this.#mac, o)) this.#rejected += 1;
+      if (!receiveBusMessage(channel.toString(), payload.toString(), this.#mac, o, this.#own)) this.#rejected += 1;
     });
   }
 
@@ -88,7 +90,7 @@ export class ShardedRedisBus implements Bus {
       this.#publishErrors += 1;
       return;
     }
-    this.#cluster.spublish(roomChannel(room), encodeBusMessage({ type: 'msg', origin: this.#o.origin, frame }, room, this.#mac)).catch(() => { this.#publishErrors += 1; });
+    this.#cluster.spublish(roomChannel(room), this.#own.remember(encodeBusMessage({ type: 'msg', origin: this.#o.origin, frame }, room, this.#mac))).catch(() => { this.#publishErrors += 1; });
   }
 
   silence(on: boolean): void {

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { BusKey, decodeBusMessage, encodeBusMessage, redactRedisUrl, roomChannel, type MsgFrame } from '../../src/protocol/index.js';
-import { receiveBusMessage } from '../../src/fanout/bus.js';
+import { OwnPublishes, receiveBusMessage } from '../../src/fanout/bus.js';
 import { BusKeyFileError, createBusMac, generateBusKey, readBusKeyFile } from '../../src/fanout/bus-mac.js';
 
 const KEY = generateBusKey();
@@ -144,19 +144,38 @@ describe('receiveBusMessage', () => {
     return { got, o: { origin: ORIGIN, onMessage: (_room: string, frame: string) => void got.messages.push(frame), onRejected: (r: string) => void got.rejected.push(r) } };
   };
 
-  it("drops the worker's own echo unread and forwards another worker's message", () => {
+  it("drops the worker's own recent echoes unread, checks everything else that claims its origin, and forwards another worker's message", () => {
     const { got, o } = seen();
+    const own = new OwnPublishes();
     const frame = msgFrame();
-    expect(receiveBusMessage(roomChannel(ROOM), encodeBusMessage({ type: 'msg', origin: ORIGIN, frame }, ROOM, mac), mac, o)).toBe(true);
-    // Unread: a payload under its own origin is never checked, so even a broken one is neither forwarded nor counted.
-    expect(receiveBusMessage(roomChannel(ROOM), `m ${ORIGIN} not-a-mac\n{`, mac, o)).toBe(true);
-    expect(receiveBusMessage(roomChannel(ROOM), `m ${ORIGIN}\n{`, mac, o)).toBe(true);
+    const mine = own.remember(encodeBusMessage({ type: 'msg', origin: ORIGIN, frame }, ROOM, mac));
+    expect(receiveBusMessage(roomChannel(ROOM), mine, mac, o, own)).toBe(true);
+    // Dropped unread: the same envelope with its frame changed still matches a remembered MAC and is not read
+    // (it is not forwarded either: nothing under this worker's origin ever is).
+    const nl = mine.indexOf('\n');
+    expect(receiveBusMessage(roomChannel(ROOM), `${mine.slice(0, nl)}\n{`, mac, o, own)).toBe(true);
     expect(got).toEqual({ messages: [], rejected: [] });
+    // Its origin with a MAC it never published (a forgery): checked and counted.
+    expect(receiveBusMessage(roomChannel(ROOM), `m ${ORIGIN} ${'A'.repeat(43)}\n${frame}`, mac, o, own)).toBe(false);
+    expect(receiveBusMessage(roomChannel(ROOM), `m ${ORIGIN}\n${frame}`, mac, o, own)).toBe(false);
+    expect(got.rejected).toEqual(['bad_mac', 'bad_mac']);
+    // A genuine echo it no longer remembers: verified in full, dropped, not counted.
+    expect(receiveBusMessage(roomChannel(ROOM), mine, mac, o, new OwnPublishes())).toBe(true);
+    expect(got).toEqual({ messages: [], rejected: ['bad_mac', 'bad_mac'] });
     // An origin that only starts like this worker's is another worker's: checked, and forwarded when it verifies.
     for (const other of [`${ORIGIN}5`, 'w1:1234']) {
-      expect(receiveBusMessage(roomChannel(ROOM), encodeBusMessage({ type: 'msg', origin: other, frame }, ROOM, mac), mac, o)).toBe(true);
+      expect(receiveBusMessage(roomChannel(ROOM), encodeBusMessage({ type: 'msg', origin: other, frame }, ROOM, mac), mac, o, own)).toBe(true);
     }
-    expect(receiveBusMessage(roomChannel(ROOM), `m ${ORIGIN}5 not-a-mac\n{`, mac, o)).toBe(false);
-    expect(got).toEqual({ messages: [frame, frame], rejected: ['bad_mac'] });
+    expect(got).toEqual({ messages: [frame, frame], rejected: ['bad_mac', 'bad_mac'] });
+  });
+
+  it('remembers a bounded number of its own publishes, forgetting the oldest', () => {
+    const own = new OwnPublishes();
+    const first = own.remember(encodeBusMessage({ type: 'msg', origin: ORIGIN, frame: msgFrame(ROOM, 'first') }, ROOM, mac));
+    const macOf = (e: string) => e.slice(e.indexOf(' ', 2) + 1, e.indexOf('\n'));
+    expect(own.has(macOf(first))).toBe(true);
+    for (let i = 0; i < 16_384; i++) own.remember(`m ${ORIGIN} mac-${i}\n{}`);
+    expect(own.has(macOf(first))).toBe(false);
+    expect(own.has('mac-16383')).toBe(true);
   });
 });

@@ -1,5 +1,5 @@
 import { createBusMac, generateBusKey } from '../../../src/fanout/bus-mac.js';
-import { receiveBusMessage } from '../../../src/fanout/bus.js';
+import { OwnPublishes, receiveBusMessage } from '../../../src/fanout/bus.js';
 import { encodeBusMessage, roomChannel } from '../../../src/protocol/index.js';
 import type { MicroTask } from './micro-result.js';
 
@@ -13,12 +13,13 @@ export function busTasks(bodyBytes: number): MicroTask[] {
   const frame = JSON.stringify({ type: 'msg', id: '01J5Z7Q8R9ST0000000000000A', room, seq: 12345, sender: 'user-42', body: 'x'.repeat(bodyBytes), ts: 1_700_000_000_000 });
   const channel = roomChannel(room);
   const other = encodeBusMessage({ type: 'msg', origin: 'w1:1001', frame }, room, mac);
-  const own = encodeBusMessage({ type: 'msg', origin: 'w0:1000', frame }, room, mac);
+  const published = new OwnPublishes();
+  const own = published.remember(encodeBusMessage({ type: 'msg', origin: 'w0:1000', frame }, room, mac));
   let sink = 0;
   const o = { origin: 'w0:1000', onMessage: () => void (sink += 1) };
   return [
-    { name: "bus receive: another worker's message (MAC, JSON, schema)", fn: () => { receiveBusMessage(channel, other, mac, o); }, itemsPerOp: 1, unit: 'messages' },
-    { name: 'bus receive: its own echo (dropped unread)', fn: () => { receiveBusMessage(channel, own, mac, o); }, itemsPerOp: 1, unit: 'messages' },
+    { name: "bus receive: another worker's message (MAC, JSON, schema)", fn: () => { receiveBusMessage(channel, other, mac, o, published); }, itemsPerOp: 1, unit: 'messages' },
+    { name: 'bus receive: its own echo (dropped unread)', fn: () => { receiveBusMessage(channel, own, mac, o, published); }, itemsPerOp: 1, unit: 'messages' },
     { name: 'bus publish: sign an envelope (HMAC-SHA256)', fn: () => { sink += encodeBusMessage({ type: 'msg', origin: 'w0:1000', frame }, room, mac).length; }, itemsPerOp: 1, unit: 'messages' },
   ];
 }
