@@ -201,7 +201,8 @@ async function startCoreOnce(opts: CoreOptions, port: number): Promise<Core> {
     url: wsUrl(host, port),
     slotUrl: (slot) => wsUrl(host, slotPort(port, slot - base)),
     pid: (slot) => pids.get(slot),
-    adminUrl: (slot, path) => `http://${host}:${adminPort(port, opts.workers, slot - base)}${path}`,
+    // The in-process core is one worker whatever `workers` says (src/server/core.ts lays its ports out for 1).
+    adminUrl: (slot, path) => `http://${host}:${adminPort(port, opts.inProcess ? 1 : opts.workers, slot - base)}${path}`,
     health: async (slot, waitMs = 1000) => {
       try {
         const r = await fetch(core.adminUrl(slot, '/health'), { signal: AbortSignal.timeout(waitMs) });
