@@ -159,7 +159,7 @@ export async function runBenchSuite(plan: BenchPlan, dir: string, group: ChildGr
   });
   // How cost grows with the work: the same cluster, fresh, one open-loop round per room size and per count of connections held.
   checkAborted(ctx);
-  let growth: Growth | undefined;
+  let growth: Growth;
   const growthSystem = await startDeliverylab({ workers: plan.workers, dir, name: GROWTH });
   ctx.systems.push({ name: growthSystem.name, description: `${growthSystem.description}; rooms of ${plan.growth.roomSizes.join(', ')} at ${plan.growth.deliveriesPerSec} deliveries/s, then ${plan.growth.connections.join(' and ')} connections held at ${plan.growth.msgsPerSec} msgs/s` });
   ctx.say(`${GROWTH}: ${ctx.systems.at(-1)!.description}`);
@@ -218,6 +218,8 @@ export async function runBenchSuite(plan: BenchPlan, dir: string, group: ChildGr
     atHalf: { cluster: costOf('deliverylab', 'half'), oneProcess: costOf(ONE_PROCESS, 'fixed-rate'), peer: costOf('peer', 'half') },
   };
   const q = (a: number, b: number) => (b > 0 ? Math.round((a / b) * 1000) / 1000 : 0);
+  const costVsPeer = q(costUsPerMessage.peer, costUsPerMessage.cluster);
+  const costVsOneProcess = q(costUsPerMessage.cluster, costUsPerMessage.oneProcess);
   const none = { p50: 0, p99: 0, max: 0, count: 0 };
   const lat = (system: string, label: RoundResult['label']) => findRound(ctx.rounds, system, 2, label);
   const sameRate = (dl: RoundResult | undefined, peer: RoundResult | undefined) => ({ rate: Math.round(peer?.msgsPerSec ?? 0), deliverylab: dl?.latencyMs ?? none, peer: peer?.latencyMs ?? none });
@@ -228,7 +230,7 @@ export async function runBenchSuite(plan: BenchPlan, dir: string, group: ChildGr
   };
   const lostBySystem = Object.fromEntries([...new Set(ctx.rounds.map((r) => r.system))].map((s) => [s, lostOf(ctx.rounds, s)]));
   // A growth round is its session's only one: each verifies its whole session.
-  const growthPoints = [...(growth?.byRoomSize ?? []), ...(growth?.byConnections ?? [])];
+  const growthPoints = [...growth.byRoomSize, ...growth.byConnections];
   lostBySystem[GROWTH] = growthPoints.reduce((n, p) => n + p.lost, 0);
   const lost = (lostBySystem['deliverylab'] ?? 0) + (lostBySystem[SAME_RATE] ?? 0) + lostBySystem[GROWTH];
   const idleResult = idle ?? { requested: 0, opened: 0, failed: 0, fdLimit: openFileLimit(), rssBeforeBytes: 0, rssAfterBytes: 0, samples: [], rssPerConnectionBytes: 0, note: 'not measured' };
@@ -239,15 +241,14 @@ export async function runBenchSuite(plan: BenchPlan, dir: string, group: ChildGr
     durationMs: Math.round(performance.now() - started),
     machine: { cpus: cpus().length, node: process.version, platform: `${process.platform} ${process.arch}`, fdLimit: openFileLimit(), loadAverageAtStart },
     ratios: {
-      vsPeer, vsOneProcess,
-      costVsPeer: q(costUsPerMessage.peer, costUsPerMessage.cluster), costVsOneProcess: q(costUsPerMessage.cluster, costUsPerMessage.oneProcess),
+      vsPeer, vsOneProcess, costVsPeer, costVsOneProcess,
       costVsPeerAtHalf: q(costUsPerMessage.atHalf.peer, costUsPerMessage.atHalf.cluster), costVsOneProcessAtHalf: q(costUsPerMessage.atHalf.cluster, costUsPerMessage.atHalf.oneProcess),
       all,
     },
     costUsPerMessage,
     latencyMs,
     idle: idleResult,
-    growth: growth ?? { plan: plan.growth, byRoomSize: [], byConnections: [] },
+    growth,
     checker: micro.checker,
     lost,
     lostBySystem,
@@ -255,9 +256,6 @@ export async function runBenchSuite(plan: BenchPlan, dir: string, group: ChildGr
     rounds: ctx.rounds,
     ceilings,
     micro: micro.results,
-    targets: checkTargets({
-      costVsPeer: q(costUsPerMessage.peer, costUsPerMessage.cluster), costVsOneProcess: q(costUsPerMessage.cluster, costUsPerMessage.oneProcess),
-      sameRate: latencyMs.sameRate, idle: idleResult, checkerEventsPerSec: micro.checker.eventsPerSec, lost,
-    }),
+    targets: checkTargets({ costVsPeer, costVsOneProcess, sameRate: latencyMs.sameRate, idle: idleResult, checkerEventsPerSec: micro.checker.eventsPerSec, lost }),
   };
 }

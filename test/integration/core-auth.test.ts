@@ -10,7 +10,6 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { SignJWT } from 'jose';
 import WebSocket from 'ws';
-import { Redis } from 'ioredis';
 import { waitFor } from '../support/wait-for.js';
 import { describe, expect, it } from 'vitest';
 import { TOKEN_AUDIENCE, TOKEN_ISSUER } from '../../src/protocol/auth.js';
@@ -149,14 +148,26 @@ describe('core authentication and authorization', () => {
   it('a user\'s sends are counted across workers in Redis, where the per-user rate limit reads them', async () => {
     const c = cluster.core;
     // The counts are read off Redis's own command stream (MONITOR), not off the keys: a key per second expires after 2 s,
-    // so on a slow machine it may be gone before it is read.
-    const monitor = await new Redis(cluster.redis.url).monitor();
+    // so on a slow machine it may be gone before it is read. redis-cli reads it: ioredis's monitor() can take a feed
+    // line for a reply while its connection settles ("Command queue state error", redis/ioredis#1981). Line-buffered:
+    // into a pipe, redis-cli would hold its lines back in a 4 KB buffer.
+    const monitor = spawn('stdbuf', ['-oL', 'redis-cli', '-h', '127.0.0.1', '-p', String(cluster.redis.port), '-a', cluster.redis.password, '--no-auth-warning', 'MONITOR'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let feed = '';
     const added = new Map<string, number>();
-    monitor.on('monitor', (_time: string, args: string[]) => {
-      if (args[0]?.toLowerCase() === 'incrby' && /^dl:rate:\{\d+\}:ivy$/.test(args[1] ?? '')) added.set('ivy', (added.get('ivy') ?? 0) + Number(args[2]));
+    monitor.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+      feed += chunk;
+      const lines = feed.split('\n');
+      feed = lines.pop()!;
+      for (const line of lines) {
+        const m = /"incrby" "dl:rate:\{\d+\}:ivy" "(\d+)"/i.exec(line);
+        if (m) added.set('ivy', (added.get('ivy') ?? 0) + Number(m[1]));
+        if (line.trim() === 'OK') added.set('monitoring', 1);
+      }
     });
-    const sockets = await Promise.all([0, 1].map(async (slot) => (await RawSocket.open(`${c.slotUrl(slot)}${await c.credentials('ivy')}`)).socket));
+    const sockets: Awaited<ReturnType<typeof RawSocket.open>>['socket'][] = [];
     try {
+      await waitFor(() => expect(added.get('monitoring')).toBe(1), 10_000, 10);
+      for (const slot of [0, 1]) sockets.push((await RawSocket.open(`${c.slotUrl(slot)}${await c.credentials('ivy')}`)).socket);
       for (const [k, s] of sockets.entries()) {
         s.send({ type: 'join', room: 'lobby', replay: false });
         await s.take('joined');
@@ -166,7 +177,7 @@ describe('core authentication and authorization', () => {
       // Each worker adds its count every 100 ms with INCRBY on a key per second.
       await waitFor(() => expect(added.get('ivy') ?? 0).toBe(20), 5000, 10);
     } finally {
-      monitor.disconnect();
+      monitor.kill();
       for (const s of sockets) s.close();
     }
   });
