@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { BusKey, decodeBusMessage, encodeBusMessage, redactRedisUrl, roomChannel, type MsgFrame } from '../../src/protocol/index.js';
 import { OwnPublishes, receiveBusMessage } from '../../src/fanout/bus.js';
-import { BusKeyFileError, createBusMac, generateBusKey, readBusKeyFile } from '../../src/fanout/bus-mac.js';
+import { BusKeyFileError, createBusMac, generateBusKey, readBusKeyFile, referenceBusMac } from '../../src/fanout/bus-mac.js';
 
 const KEY = generateBusKey();
 const mac = createBusMac(KEY);
@@ -177,5 +177,19 @@ describe('receiveBusMessage', () => {
     for (let i = 0; i < 16_384; i++) own.remember(`m ${ORIGIN} mac-${i}\n{}`);
     expect(own.has(macOf(first))).toBe(false);
     expect(own.has('mac-16383')).toBe(true);
+  });
+});
+
+describe('the bus MAC', () => {
+  it('is HMAC-SHA256 as createHmac computes it, for any key length, room, origin and frame (short, non-ASCII, past the reused buffer)', async () => {
+    const fc = (await import('fast-check')).default;
+    const key = fc.integer({ min: 32, max: 512 }).chain((n) => fc.uint8Array({ minLength: n, maxLength: n })).map((b) => Buffer.from(b).toString('hex'));
+    const frame = fc.oneof(fc.string({ unit: 'grapheme', maxLength: 300 }), fc.string({ maxLength: 40 }).map((s) => s + 'é𝄞'.repeat(12_000)));
+    fc.assert(fc.property(key, fc.string({ maxLength: 64 }), fc.string({ maxLength: 20 }), frame, (k, room, origin, f) => {
+      const m = createBusMac(k);
+      const sig = m.sign(room, origin, f);
+      expect(sig).toBe(referenceBusMac(k, room, origin, f));
+      expect(m.verify(room, origin, f, sig)).toBe(true);
+    }), { seed: 20261130, numRuns: 200 });
   });
 });
