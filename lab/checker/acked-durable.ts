@@ -5,6 +5,7 @@ import { Tally } from './tally.js';
 import type { CheckInput, Example, InvariantResult } from './types.js';
 import { workerName } from './workers.js';
 import { faultsText, ms, quote, withWorker } from './words.js';
+import { eventsOf } from './events-of.js';
 
 /** Every ack the application got names a database row with the acked room and seq and the body it sent. */
 export function ackedDurable({ history, db }: CheckInput): InvariantResult {
@@ -13,11 +14,12 @@ export function ackedDurable({ history, db }: CheckInput): InvariantResult {
   // Each ack is paired with the send it answers: the oldest unsettled invoke of that client and id.
   const open = new Map<string, string[]>();
   const acks: { ack: AckEvent; body: string | undefined }[] = [];
-  for (const e of history) {
-    const k = 'client' in e && 'id' in e ? `${e.client}\n${e.id}` : '';
-    if (e.type === 'invoke') (open.get(k) ?? open.set(k, []).get(k)!).push(e.body);
-    else if (e.type === 'ack') acks.push({ ack: e, body: open.get(k)?.shift() });
-    else if (e.type === 'send-fail' || e.type === 'send-info') open.get(k)?.shift();
+  for (const e of eventsOf(history, 'invoke', 'ack', 'send-fail', 'send-info')) {
+    if (e.type === 'invoke') {
+      const k = `${e.client}\n${e.id}`;
+      (open.get(k) ?? open.set(k, []).get(k)!).push(e.body);
+    } else if (e.type === 'ack') acks.push({ ack: e, body: open.get(`${e.client}\n${e.id}`)?.shift() });
+    else if (e.type === 'send-fail' || e.type === 'send-info') open.get(`${e.client}\n${e.id}`)?.shift();
   }
   for (const { ack, body } of acks) {
     tally.checked++;

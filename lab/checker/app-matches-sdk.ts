@@ -3,6 +3,7 @@ import { activeFaults } from './faults.js';
 import { Tally } from './tally.js';
 import type { CheckInput, InvariantResult } from './types.js';
 import { clientExample, ms } from './words.js';
+import { eventsOf } from './events-of.js';
 
 type Delivery = Extract<HistoryEvent, { type: 'deliver' | 'sdk-deliver' }>;
 
@@ -12,17 +13,19 @@ type Delivery = Extract<HistoryEvent, { type: 'deliver' | 'sdk-deliver' }>;
  */
 export function appMatchesSdk({ history }: CheckInput): InvariantResult {
   const tally = new Tally('app-matches-sdk');
-  const byStream = new Map<string, { app: Delivery[]; sdk: Delivery[] }>();
-  const wire = new Set<string>();
-  for (const e of history) {
-    if (e.type === 'frame' && e.frame === 'msg') wire.add(`${e.client}\n${e.room}\n${e.id}`);
-    if (e.type !== 'deliver' && e.type !== 'sdk-deliver') continue;
-    const k = `${e.client}\n${e.room}`;
-    let s = byStream.get(k);
-    if (s === undefined) byStream.set(k, (s = { app: [], sdk: [] }));
+  // Per client, then room (nested maps: a string key made for every delivery was most of this checker's time).
+  const byStream = new Map<string, Map<string, { app: Delivery[]; sdk: Delivery[] }>>();
+  // The msgs each client got on the wire, gathered only once a counterexample needs them.
+  let wire: Set<string> | undefined;
+  const onWireAt = (e: Delivery) => (wire ??= msgsOnWire(history)).has(`${e.client}\n${e.room}\n${e.id}`);
+  for (const e of eventsOf(history, 'deliver', 'sdk-deliver')) {
+    let rooms = byStream.get(e.client);
+    if (rooms === undefined) byStream.set(e.client, (rooms = new Map()));
+    let s = rooms.get(e.room);
+    if (s === undefined) rooms.set(e.room, (s = { app: [], sdk: [] }));
     (e.type === 'deliver' ? s.app : s.sdk).push(e);
   }
-  for (const { app, sdk } of byStream.values()) {
+  for (const { app, sdk } of [...byStream.values()].flatMap((rooms) => [...rooms.values()])) {
     const n = Math.max(app.length, sdk.length);
     for (let i = 0; i < n; i++) {
       tally.checked++;
@@ -31,7 +34,7 @@ export function appMatchesSdk({ history }: CheckInput): InvariantResult {
       if (a !== undefined && d !== undefined && a.id === d.id && a.seq === d.seq) continue;
       tally.fail(() => {
         const e = (d ?? a)!;
-        const onWire = wire.has(`${e.client}\n${e.room}\n${e.id}`) ? 'it was on the wire' : 'it never came on the wire';
+        const onWire = onWireAt(e) ? 'it was on the wire' : 'it never came on the wire';
         let text: string;
         if (a === undefined) text = `the SDK says it delivered message ${d!.id} (room ${d!.room}, seq ${d!.seq}) to client ${d!.client}'s application at ${ms(d!.t)}, but the application never received it (${onWire}): lost inside the SDK`;
         else if (d === undefined) text = `client ${a.client}'s application received message ${a.id} (room ${a.room}, seq ${a.seq}) at ${ms(a.t)} that the SDK never reported delivering (${onWire})`;
@@ -41,4 +44,11 @@ export function appMatchesSdk({ history }: CheckInput): InvariantResult {
     }
   }
   return tally.result();
+}
+
+/** (client, room, id) of every msg frame a client received, as `client\nroom\nid`. */
+function msgsOnWire(history: CheckInput['history']): Set<string> {
+  const wire = new Set<string>();
+  for (const e of eventsOf(history, 'frame')) if (e.frame === 'msg') wire.add(`${e.client}\n${e.room}\n${e.id}`);
+  return wire;
 }

@@ -5,6 +5,7 @@ import { Tally } from './tally.js';
 import type { CheckInput, InvariantResult } from './types.js';
 import { clientPlaces, placeText, workerName } from './workers.js';
 import { faultsText, ms, withWorker } from './words.js';
+import { eventsOf } from './events-of.js';
 
 /** A client's membership of one room: its first join's cursor and its stream in `SeenBy`. */
 interface Member {
@@ -19,7 +20,7 @@ export function atLeastOnce({ history, db }: CheckInput): InvariantResult {
   const seen = new SeenBy();
   const members = new Map<string, Map<string, Member>>();
   const acks = new Map<string, AckEvent>();
-  for (const e of history) {
+  for (const e of eventsOf(history, 'join', 'deliver', 'ack')) {
     if (e.type === 'join') {
       let byClient = members.get(e.room);
       if (byClient === undefined) members.set(e.room, (byClient = new Map()));

@@ -3,6 +3,7 @@ import { rowIndex } from './rows.js';
 import { Tally } from './tally.js';
 import type { CheckInput, InvariantResult } from './types.js';
 import { faultsText, ms, quote } from './words.js';
+import { eventsOf } from './events-of.js';
 
 /**
  * A send whose id was already committed with other content (another room, sender or body) is refused
@@ -13,14 +14,12 @@ export function idConflict({ history, db }: CheckInput): InvariantResult {
   const tally = new Tally('id-conflict');
   const rows = rowIndex(db.messages);
   const outcome = new Map<string, { kind: string; t: number; seq?: number; code?: string }[]>();
-  for (const e of history) {
-    if (e.type !== 'ack' && e.type !== 'send-fail') continue;
+  for (const e of eventsOf(history, 'ack', 'send-fail')) {
     const k = `${e.client}\n${e.id}`;
     const o = e.type === 'ack' ? { kind: 'ack', t: e.t, seq: e.seq } : { kind: 'fail', t: e.t, code: e.code };
     (outcome.get(k) ?? outcome.set(k, []).get(k)!).push(o);
   }
-  for (const e of history) {
-    if (e.type !== 'invoke') continue;
+  for (const e of eventsOf(history, 'invoke')) {
     const row = rows.all(e.id)[0];
     if (row === undefined || (row.room === e.room && row.body === e.body && row.sender === e.client)) continue;
     tally.checked++;

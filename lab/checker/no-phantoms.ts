@@ -4,6 +4,7 @@ import { Tally } from './tally.js';
 import type { CheckInput, InvariantResult } from './types.js';
 import { workerName } from './workers.js';
 import { clientExample, ms, quote } from './words.js';
+import { eventsOf } from './events-of.js';
 
 /**
  * Every message a client received exists in the database with that room, seq and body: every copy on
@@ -12,8 +13,8 @@ import { clientExample, ms, quote } from './words.js';
 export function noPhantoms({ history, db }: CheckInput): InvariantResult {
   const tally = new Tally('no-phantoms');
   const rows = rowIndex(db.messages);
-  for (const e of history) {
-    if (e.type !== 'deliver' && !(e.type === 'frame' && e.frame === 'msg')) continue;
+  for (const e of eventsOf(history, 'deliver', 'frame')) {
+    if (e.type === 'frame' && e.frame !== 'msg') continue;
     const { id, room, seq } = e;
     if (id === undefined || room === undefined || seq === undefined) continue;
     tally.checked++;

@@ -4,6 +4,7 @@ import { Tally } from './tally.js';
 import type { CheckInput, InvariantResult } from './types.js';
 import { workerName } from './workers.js';
 import { faultsText, ms, withWorker } from './words.js';
+import { eventsOf } from './events-of.js';
 
 /** One client's stream in one room: its first-join cursor, the highest seq so far, whether it broke. */
 interface Stream {
@@ -40,7 +41,7 @@ export function perRoomOrder({ history }: CheckInput): InvariantResult {
     if (s === undefined) rooms.set(room, (s = { cursor: undefined, high: undefined, broken: false }));
     return s;
   };
-  for (const e of history) {
+  for (const e of eventsOf(history, 'join', 'deliver')) {
     if (e.type === 'join') {
       const s = stream(e.client, e.room);
       if (s.cursor === undefined && s.high === undefined) s.cursor = e.after;

@@ -4,6 +4,7 @@ import { Tally } from './tally.js';
 import type { CheckInput, InvariantResult } from './types.js';
 import { workerName } from './workers.js';
 import { faultsText, ms } from './words.js';
+import { eventsOf } from './events-of.js';
 
 /** How one `send()` ended, from the application's view. */
 type Settlement = { kind: 'ack' | 'fail' | 'info'; t: number; reason?: string };
@@ -12,7 +13,7 @@ type Settlement = { kind: 'ack' | 'fail' | 'info'; t: number; reason?: string };
 function settlements(history: readonly HistoryEvent[]): { invoke: InvokeEvent; settled: Settlement | undefined }[] {
   const open = new Map<string, { invoke: InvokeEvent; settled: Settlement | undefined }[]>();
   const all: { invoke: InvokeEvent; settled: Settlement | undefined }[] = [];
-  for (const e of history) {
+  for (const e of eventsOf(history, 'invoke', 'ack', 'send-fail', 'send-info')) {
     if (e.type === 'invoke') {
       const op = { invoke: e, settled: undefined };
       all.push(op);
@@ -75,7 +76,7 @@ export function sendsSettled({ history, db }: CheckInput): InvariantResult {
     tally.fail(() => {
       if (attemptsById === undefined) {
         attemptsById = new Map();
-        for (const e of history) if (e.type === 'send') (attemptsById.get(e.id) ?? attemptsById.set(e.id, []).get(e.id)!).push(e);
+        for (const e of eventsOf(history, 'send')) (attemptsById.get(e.id) ?? attemptsById.set(e.id, []).get(e.id)!).push(e);
       }
       stored ??= new Set(db.messages.map((m) => m.id));
       end ??= endOf(history);

@@ -2,6 +2,7 @@ import { SeenBy } from './seen.js';
 import type { CheckInput } from './types.js';
 import type { HistoryEvent } from '../history/events.js';
 import { faultWindows, type FaultWindow } from './faults.js';
+import { eventsOf } from './events-of.js';
 
 /** Delivery latency summary in milliseconds (0 when nothing was delivered). */
 export interface LatencySummary {
@@ -126,7 +127,7 @@ export function computeStats({ history, db }: CheckInput): Stats {
   let retries = 0;
   let deliveries = 0;
   let recoveryAt: number | undefined;
-  for (const e of history) {
+  for (const e of eventsOf(history, 'invoke', 'send', 'ack', 'send-fail', 'deliver', 'duplicate-dropped', 'gap-fetch', 'phase', 'join')) {
     switch (e.type) {
       case 'invoke': {
         sent++;
@@ -185,8 +186,7 @@ export function computeStats({ history, db }: CheckInput): Stats {
   }
   const latencies = new Float64Array(deliveries);
   let n = 0;
-  for (const e of history) {
-    if (e.type !== 'deliver') continue;
+  for (const e of eventsOf(history, 'deliver')) {
     const m = msgs.get(e.id);
     if (m !== undefined) {
       if (!Number.isNaN(m.sentAt)) latencies[n++] = e.t - m.sentAt;
@@ -228,7 +228,7 @@ export interface RecoveryPoint { w: FaultWindow; from: RecoveryFrom; at: number 
  * A crash point that never fired, and a lasting fault that never healed, are measured from their heal, or not at all.
  */
 export function recoveryPoints(history: readonly HistoryEvent[]): RecoveryPoint[] {
-  const fired = history.flatMap((e) => (e.type === 'failpoint-fired' && e.failpoint.startsWith('crash.') ? [e] : []));
+  const fired = eventsOf(history, 'failpoint-fired').filter((e) => e.failpoint.startsWith('crash.'));
   const points: RecoveryPoint[] = [];
   for (const w of faultWindows(history)) {
     if (ONE_SHOT_FAULTS.has(w.kind)) {

@@ -5,6 +5,7 @@ import { Tally } from './tally.js';
 import type { CheckInput, InvariantResult } from './types.js';
 import { workerName } from './workers.js';
 import { faultsText, ms, withWorker } from './words.js';
+import { eventsOf } from './events-of.js';
 
 /** Each message id is exactly one database row; retries and duplicate publishes were absorbed (counted in notes). */
 export function uniqueIds({ history, db }: CheckInput): InvariantResult {
@@ -15,7 +16,7 @@ export function uniqueIds({ history, db }: CheckInput): InvariantResult {
   let dropped = 0;
   const firstSend = new Map<string, SendEvent>();
   const firstRetry = new Map<string, SendEvent>();
-  for (const e of history) {
+  for (const e of eventsOf(history, 'ack', 'send', 'duplicate-dropped')) {
     if (e.type === 'ack') {
       if (e.duplicate) absorbed++;
     } else if (e.type === 'send') {
