@@ -5,7 +5,7 @@ import type { Bus } from '../fanout/index.js';
 import type { Failpoints } from '../failpoints/index.js';
 import type { Metrics } from './metrics.js';
 import { parseFrame } from './frame-parser.js';
-import { RateLimiter } from './rate-limiter.js';
+import { fullBucket, takeToken, type BucketRate, type TokenBucket } from './rate-limiter.js';
 import type { SendBatcher } from './send-batcher.js';
 import type { WorkerOptions } from './worker-options.js';
 import { traceClock, type Tracer } from './tracer.js';
@@ -15,6 +15,8 @@ type AckTrace = Extract<CoreTrace, { what: 'ack' }>;
 /** A bus origin, `w<slot>:<pid>`. */
 const ORIGIN = /^w(\d+):(\d+)$/;
 
+/** Frames per second a connection may send on average, and its burst. */
+export const FRAME_RATE: BucketRate = { ratePerSec: 5000, burst: 10_000 };
 /** Frames over the rate limit in one second before the connection is closed with 1008. */
 const MAX_REFUSED_FRAMES = 1000;
 /** Refusals in a second that are answered with an error frame; the rest are dropped in silence. */
@@ -29,24 +31,23 @@ const CRASH_DRAIN_MS = 20;
  * `joiningOf`): an idle connection (welcomed, in no room) holds neither, and an empty Set and Map are
  * about 340 bytes of heap, a sixth of what an idle connection costs the worker.
  */
-export interface Session {
+export interface Session extends TokenBucket {
   user: string;
   rooms: Set<string> | undefined;
   closed: boolean;
-  limiter: RateLimiter;
   /** Joins and fetches waiting for the database (at most MAX_READS_IN_FLIGHT). */
   reads: number;
   /** Frames refused by the rate limiter in the current second (past MAX_REFUSED_FRAMES the connection is closed). */
   refusedFrames: number;
-  /** When the current second of refusals began (performance.now()). */
+  /** When the current second of refusals began (whole milliseconds of performance.now()). */
   refusedSince: number;
   /** Rooms whose join is being decided (a members-only check): a send or fetch that follows waits for the answer. */
   joining: Map<string, Promise<boolean>> | undefined;
 }
 
 /** A new connection's session: in no room, no join pending. */
-export function newSession(user: string, limiter: RateLimiter): Session {
-  return { user, rooms: undefined, closed: false, limiter, reads: 0, joining: undefined, refusedFrames: 0, refusedSince: 0 };
+export function newSession(user: string, rate: BucketRate): Session {
+  return { user, rooms: undefined, closed: false, ...fullBucket(rate), reads: 0, joining: undefined, refusedFrames: 0, refusedSince: 0 };
 }
 
 /** The rooms a connection is in, made on first use. */
@@ -121,10 +122,10 @@ export class ChatWorker {
   /** Handles one raw frame from a connection (text or binary: both count against its rate). */
   onFrame(ws: Socket, data: ArrayBuffer, isBinary = false): void {
     const s = ws.getUserData();
-    if (!s.limiter.take()) {
+    if (!takeToken(s, FRAME_RATE)) {
       // Refusals are counted per second: a client that goes on after being told to slow down is
       // disconnected, and is told only the first few times (each refusal would be a write of ours).
-      const now = performance.now();
+      const now = Math.floor(performance.now());
       if (now - s.refusedSince > 1000) { s.refusedSince = now; s.refusedFrames = 0; }
       if (++s.refusedFrames > MAX_REFUSED_FRAMES) return void ws.end(CLOSE_CODES.policy, `more than ${MAX_REFUSED_FRAMES} frames in a second over the rate limit: disconnected`);
       if (s.refusedFrames <= TOLD_REFUSALS) this.#error(ws, 'rate_limited', 'too many frames; slow down');

@@ -7,10 +7,9 @@ import { RedisBus, ShardedRedisBus, type Bus } from '../fanout/index.js';
 import { Failpoints } from '../failpoints/index.js';
 import { loadNativeUws } from './uws.js';
 import { createMetrics } from './metrics.js';
-import { ChatWorker, newSession, type Session, type Socket } from './chat-worker.js';
+import { ChatWorker, FRAME_RATE, newSession, type Session, type Socket } from './chat-worker.js';
 import type * as UWS from 'uWebSockets.js';
 import { mountAdminRoutes, mountHttpRoutes, writeHead, type ClusterProcesses } from './http-routes.js';
-import { RateLimiter } from './rate-limiter.js';
 import { PrimaryWriter } from './primary-writer.js';
 import { ConnectionGate } from './connection-gate.js';
 import { SendBatcher } from './send-batcher.js';
@@ -19,9 +18,6 @@ import type { WorkerChannel } from './worker-channel.js';
 import type { WorkerOptions } from './worker-options.js';
 import { logger } from './logger.js';
 
-/** Frames per second a connection may send on average, and its burst. */
-const RATE_PER_SEC = 5000;
-const RATE_BURST = 10_000;
 /** Frames over this close the connection with 1009 (MAX_FRAME_BYTES < size ≤ this: a too_large error, the connection stays). */
 const HARD_FRAME_BYTES = 4 * MAX_FRAME_BYTES;
 /** uWS drops a connection whose frame is over this by itself (no close code): the memory one frame may take. */
@@ -106,7 +102,7 @@ export async function runWorker(opts: WorkerOptions, channel: WorkerChannel, hoo
         writeHead(res, d.status, { 'content-type': 'text/plain; charset=utf-8' }).end(d.why);
         return;
       }
-      const session = newSession(d.user, new RateLimiter(RATE_PER_SEC, RATE_BURST));
+      const session = newSession(d.user, FRAME_RATE);
       res.upgrade(session, req.getHeader('sec-websocket-key'), req.getHeader('sec-websocket-protocol'), req.getHeader('sec-websocket-extensions'), context);
     },
     open: (ws) => {

@@ -15,7 +15,7 @@
  * and neither worker process was replaced.
  *
  * The limits the attackers stay under, and why the accounting is exact:
- * - The per-connection rate limiter (src/server/worker.ts: 5,000 frames/s, burst 10,000) is the only
+ * - The per-connection rate limiter (`FRAME_RATE` in src/server/chat-worker.ts: 5,000 frames/s, burst 10,000) is the only
  *   thing that refuses a frame without reading it: past it, only the first 10 refusals a second get an
  *   error frame and past 1,000 a second the connection is closed with 1008. Bad frames are not
  *   refusals: each is parsed and answered. Each attacker is paced at PACE_PER_SEC (under 5,000/s, one
