@@ -55,8 +55,9 @@ export function createBusMac(keyHex: string): BusMac {
   // A key longer than a block is hashed first (RFC 2104); a shorter one is padded with zeros.
   const k = Buffer.alloc(SHA256_BLOCK);
   (keyBytes.length > SHA256_BLOCK ? hash('sha256', keyBytes, 'buffer') : keyBytes).copy(k);
-  const inner = Buffer.allocUnsafe(SHA256_BLOCK + SCRATCH_BYTES);
-  const outer = Buffer.allocUnsafe(SHA256_BLOCK + 32);
+  // Not from Node's shared pool: these hold the key's pads for the life of the bus.
+  const inner = Buffer.alloc(SHA256_BLOCK + SCRATCH_BYTES);
+  const outer = Buffer.alloc(SHA256_BLOCK + 32);
   for (let i = 0; i < SHA256_BLOCK; i++) {
     inner[i] = k[i]! ^ 0x36;
     outer[i] = k[i]! ^ 0x5c;

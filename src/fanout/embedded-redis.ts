@@ -12,13 +12,11 @@ const STOP_GRACE_MS = 3000;
 /** The one Redis user of the embedded server: the workers' bus. */
 export const EMBEDDED_REDIS_USER = BUS_REDIS_USER;
 /**
- * What the bus may do, and nothing more: publish and subscribe on room channels (a turn's publishes in
- * one script call: EVALSHA, and EVAL when the server lost the script; the PUBLISHes it runs are checked
- * against these same rules), PING (its probe), INFO (ioredis's ready check) and CLIENT SETNAME (each
- * connection names itself). No key but the rate counts, no CONFIG, no MONITOR, no other channel. AUTH
- * needs no permission.
+ * What the bus may do, and nothing more: publish and subscribe on room channels, PING (its probe),
+ * INFO (ioredis's ready check) and CLIENT SETNAME (each connection names itself). No key, no CONFIG,
+ * no MONITOR, no other channel. AUTH needs no permission.
  */
-const BUS_COMMANDS = ['+publish', '+evalsha', '+eval', '+subscribe', '+unsubscribe', '+ping', '+info', '+client|setname', '+incrby', '+expire'];
+const BUS_COMMANDS = ['+publish', '+subscribe', '+unsubscribe', '+ping', '+info', '+client|setname', '+incrby', '+expire'];
 /** The keys the bus may write: the per-user send counts (`UserRateLimit`), each expiring. */
 const BUS_KEYS = 'dl:rate:*';
 

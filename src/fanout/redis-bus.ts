@@ -1,4 +1,4 @@
-import { Redis, ReplyError } from 'ioredis';
+import { Redis } from 'ioredis';
 import { encodeBusMessage, roomChannel, type BusMac } from '../protocol/index.js';
 import { createBusMac } from './bus-mac.js';
 import { addCounts, OwnPublishes, receiveBusMessage, type Bus, type BusReceiveOptions, type BusStatus } from './bus.js';
@@ -22,27 +22,14 @@ export interface RedisBusOptions extends BusReceiveOptions {
 }
 
 /**
- * Publishes each (channel, payload) pair of ARGV in order, in one call. A PUBLISH run from a script is
- * checked against the caller's ACL like any other (the bus user may publish on room channels alone).
- */
-const PUBLISH_ALL_LUA = "for i = 1, #ARGV, 2 do redis.call('PUBLISH', ARGV[i], ARGV[i + 1]) end return #ARGV / 2";
-/** The most messages one script call carries (a turn with more makes more calls). */
-const PUBLISH_ALL_MAX = 256;
-
-/** The publisher with the bus's one script: `publishAll(channel1, payload1, channel2, payload2, ...)`. */
-type Publisher = Redis & { publishAll(...args: string[]): Promise<number> };
-
-/**
  * Redis pub/sub between workers: ephemeral coordination, never truth. A publish that fails is
  * dropped (clients find the gap through database heads); a subscription reconnects by itself.
  */
 export class RedisBus implements Bus {
-  #pub: Publisher;
+  #pub: Redis;
   #sub: Redis;
   /** This turn's publishes, as (channel, payload) pairs: sent together once the turn's microtasks are done. */
   #queue: string[] = [];
-  /** The server refused the script (an ACL without EVALSHA, say): every message is its own PUBLISH from then on. */
-  #oneByOne = false;
   #opts: RedisBusOptions;
   #rooms = new Set<string>();
   #probe: NodeJS.Timeout;
@@ -72,9 +59,9 @@ export class RedisBus implements Bus {
       connectTimeout: 2000,
       retryStrategy: (n: number) => Math.min(50 * 2 ** Math.min(n, 6), 1000),
     };
-    this.#pub = new Redis(opts.url, { ...common, enableAutoPipelining: true, connectionName: `${opts.origin}-pub` }) as Publisher;
-    // ioredis sends the script by its SHA and, on NOSCRIPT (a restarted server), by its text.
-    this.#pub.defineCommand('publishAll', { numberOfKeys: 0, lua: PUBLISH_ALL_LUA });
+    // Not auto-pipelined: every publish goes out in its turn's explicit pipeline (`#flush`), written at
+    // once and in the order of the turns; a command left for ioredis's next tick could pass it.
+    this.#pub = new Redis(opts.url, { ...common, connectionName: `${opts.origin}-pub` });
     // The set of rooms is the truth; Redis subscriptions are derived from it on every (re)connect,
     // so a room joined while the subscriber was down is subscribed as soon as it is back.
     this.#sub = new Redis(opts.url, { ...common, connectionName: `${opts.origin}-sub`, autoResubscribe: false });
@@ -114,8 +101,8 @@ export class RedisBus implements Bus {
 
   /**
    * Publishes a serialized `msg` frame on its room's channel; failures are counted, never thrown. The
-   * publishes of one turn (a group commit's sends resume together) leave in one script call: one command,
-   * one reply and one promise for the lot instead of one each (the bench's cost per message).
+   * publishes of one turn (a group commit's sends resume together) leave in one pipeline: one write and
+   * one promise for the lot instead of one each (the bench's cost per message), in the order they were made.
    */
   publish(room: string, frame: string): void {
     if (this.#pub.status !== 'ready') {
@@ -129,35 +116,16 @@ export class RedisBus implements Bus {
   #flush(): void {
     const queue = this.#queue;
     this.#queue = [];
-    for (let i = 0; i < queue.length; i += 2 * PUBLISH_ALL_MAX) {
-      const part = queue.slice(i, i + 2 * PUBLISH_ALL_MAX);
-      if (part.length === 2 || this.#oneByOne) this.#publishEach(part);
-      else this.#publishAll(part);
-    }
-  }
-
-  #publishAll(pairs: string[]): void {
-    this.#pub.publishAll(...pairs).then(
-      () => void this.#lastHeard.set(this.#pub, performance.now()),
-      (e: unknown) => {
-        // The server answered, and refused the script itself: publish one by one from now on. Anything
-        // else (a connection lost) loses these messages, as a failed PUBLISH would.
-        if (e instanceof ReplyError && /^(NOPERM|ERR unknown command|NOSCRIPT)/.test((e as Error).message)) {
-          this.#oneByOne = true;
-          return this.#publishEach(pairs);
-        }
-        this.#publishErrors += pairs.length / 2;
+    const p = this.#pub.pipeline();
+    for (let i = 0; i < queue.length; i += 2) p.publish(queue[i]!, queue[i + 1]!);
+    p.exec().then(
+      (replies) => {
+        this.#lastHeard.set(this.#pub, performance.now());
+        for (const [err] of replies ?? []) if (err) this.#publishErrors += 1;
       },
+      // The connection failed under the whole pipeline: none of it is known to have gone out.
+      () => { this.#publishErrors += queue.length / 2; },
     );
-  }
-
-  #publishEach(pairs: string[]): void {
-    for (let i = 0; i < pairs.length; i += 2) {
-      this.#pub.publish(pairs[i]!, pairs[i + 1]!).then(
-        () => void this.#lastHeard.set(this.#pub, performance.now()),
-        () => { this.#publishErrors += 1; },
-      );
-    }
   }
 
   /** Failpoint redis.unsubscribe: drop every subscription at Redis while the worker still counts its rooms. */

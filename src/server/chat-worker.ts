@@ -47,7 +47,9 @@ export interface Session extends TokenBucket {
 
 /** A new connection's session: in no room, no join pending. */
 export function newSession(user: string, rate: BucketRate): Session {
-  return { user, rooms: undefined, closed: false, ...fullBucket(rate), reads: 0, joining: undefined, refusedFrames: 0, refusedSince: 0 };
+  // Every field written out (a spread would put the last ones out of line, 32 bytes more a session).
+  const bucket = fullBucket(rate);
+  return { user, rooms: undefined, closed: false, tokens: bucket.tokens, tokensAt: bucket.tokensAt, reads: 0, joining: undefined, refusedFrames: 0, refusedSince: 0 };
 }
 
 /** The rooms a connection is in, made on first use. */

@@ -181,15 +181,31 @@ describe('receiveBusMessage', () => {
 });
 
 describe('the bus MAC', () => {
-  it('is HMAC-SHA256 as createHmac computes it, for any key length, room, origin and frame (short, non-ASCII, past the reused buffer)', async () => {
+  it('is HMAC-SHA256 as createHmac computes it, for any key length and any sequence of messages signed with one key', async () => {
     const fc = (await import('fast-check')).default;
     const key = fc.integer({ min: 32, max: 512 }).chain((n) => fc.uint8Array({ minLength: n, maxLength: n })).map((b) => Buffer.from(b).toString('hex'));
-    const frame = fc.oneof(fc.string({ unit: 'grapheme', maxLength: 300 }), fc.string({ maxLength: 40 }).map((s) => s + 'é𝄞'.repeat(12_000)));
-    fc.assert(fc.property(key, fc.string({ maxLength: 64 }), fc.string({ maxLength: 20 }), frame, (k, room, origin, f) => {
+    // Any UTF-16 (lone surrogates too), non-ASCII past the reused buffer, and short ones after long ones.
+    const frame = fc.oneof(fc.string({ unit: 'binary', maxLength: 300 }), fc.string({ maxLength: 40 }).map((s) => s + 'é𝄞'.repeat(12_000)), fc.constant(''));
+    const message = fc.tuple(fc.string({ maxLength: 64 }), fc.string({ maxLength: 20 }), frame);
+    fc.assert(fc.property(key, fc.array(message, { minLength: 1, maxLength: 8 }), (k, messages) => {
       const m = createBusMac(k);
-      const sig = m.sign(room, origin, f);
-      expect(sig).toBe(referenceBusMac(k, room, origin, f));
-      expect(m.verify(room, origin, f, sig)).toBe(true);
+      for (const [room, origin, f] of messages) {
+        const sig = m.sign(room, origin, f);
+        expect(sig).toBe(referenceBusMac(k, room, origin, f));
+        expect(m.verify(room, origin, f, sig)).toBe(true);
+      }
     }), { seed: 20261130, numRuns: 200 });
+  });
+
+  it('signs inputs on both sides of the reused buffer\'s bound as createHmac does (3 bytes of UTF-8 per UTF-16 unit at most)', () => {
+    const m = createBusMac(KEY);
+    const header = 'dl-bus-v1\n5:lobby\nw0:1\n'.length;
+    // 65,536 bytes of buffer: inputs up to 21,845 units are hashed from it, longer ones go to createHmac.
+    for (const units of [21_844, 21_845, 21_846]) {
+      for (const fill of ['€', '\uD800', 'a']) {
+        const f = fill.repeat(units - header);
+        expect(m.sign('lobby', 'w0:1', f), `${units} × ${JSON.stringify(fill)}`).toBe(referenceBusMac(KEY, 'lobby', 'w0:1', f));
+      }
+    }
   });
 });
