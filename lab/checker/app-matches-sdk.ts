@@ -15,6 +15,8 @@ export function appMatchesSdk({ history }: CheckInput): InvariantResult {
   const tally = new Tally('app-matches-sdk');
   // Per client, then room (nested maps: a string key made for every delivery was most of this checker's time).
   const byStream = new Map<string, Map<string, { app: Delivery[]; sdk: Delivery[] }>>();
+  /** The same streams in the order their first delivery came (the order counterexamples are listed in). */
+  const streams: { app: Delivery[]; sdk: Delivery[] }[] = [];
   // The msgs each client got on the wire, gathered only once a counterexample needs them.
   let wire: Set<string> | undefined;
   const onWireAt = (e: Delivery) => (wire ??= msgsOnWire(history)).has(`${e.client}\n${e.room}\n${e.id}`);
@@ -22,10 +24,13 @@ export function appMatchesSdk({ history }: CheckInput): InvariantResult {
     let rooms = byStream.get(e.client);
     if (rooms === undefined) byStream.set(e.client, (rooms = new Map()));
     let s = rooms.get(e.room);
-    if (s === undefined) rooms.set(e.room, (s = { app: [], sdk: [] }));
+    if (s === undefined) {
+      rooms.set(e.room, (s = { app: [], sdk: [] }));
+      streams.push(s);
+    }
     (e.type === 'deliver' ? s.app : s.sdk).push(e);
   }
-  for (const { app, sdk } of [...byStream.values()].flatMap((rooms) => [...rooms.values()])) {
+  for (const { app, sdk } of streams) {
     const n = Math.max(app.length, sdk.length);
     for (let i = 0; i < n; i++) {
       tally.checked++;
