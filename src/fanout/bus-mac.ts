@@ -1,4 +1,4 @@
-import { createHmac, createSecretKey, hash, randomBytes, timingSafeEqual, type KeyObject } from 'node:crypto';
+import { createHmac, createSecretKey, randomBytes, timingSafeEqual, type KeyObject } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import { BusKey, busMacHeader, type BusMac } from '../protocol/index.js';
 
@@ -37,39 +37,11 @@ export function readBusKeyFile(path: string): string {
   return key.data;
 }
 
-/** SHA-256's block size: the HMAC key pads are one block each (RFC 2104). */
-const SHA256_BLOCK = 64;
-/** Inputs up to this many bytes are hashed from one reused buffer; longer ones go through `createHmac`. */
-const SCRATCH_BYTES = 64 * 1024;
-
-/**
- * The bus's MAC: HMAC-SHA256 with the node's key over the room, the origin and the frame, in base64url.
- * Computed as RFC 2104 lays it out, H((K ⊕ opad) ‖ H((K ⊕ ipad) ‖ m)), with Node's one-shot `hash()`
- * over buffers made once: `createHmac` makes an object and re-derives the key pads on every call, which
- * cost a worker 7.3% of its perf samples at saturation (`HmacInit`). `createHmac` is the reference the
- * unit tests hold this to, and still signs inputs too long for the buffer.
- */
+/** The bus's MAC: HMAC-SHA256 with the node's key over the room, the origin and the frame, in base64url. */
 export function createBusMac(keyHex: string): BusMac {
-  const keyBytes = Buffer.from(BusKey.parse(keyHex), 'hex');
-  const key: KeyObject = createSecretKey(keyBytes);
-  // A key longer than a block is hashed first (RFC 2104); a shorter one is padded with zeros.
-  const k = Buffer.alloc(SHA256_BLOCK);
-  (keyBytes.length > SHA256_BLOCK ? hash('sha256', keyBytes, 'buffer') : keyBytes).copy(k);
-  // Not from Node's shared pool: these hold the key's pads for the life of the bus.
-  const inner = Buffer.alloc(SHA256_BLOCK + SCRATCH_BYTES);
-  const outer = Buffer.alloc(SHA256_BLOCK + 32);
-  for (let i = 0; i < SHA256_BLOCK; i++) {
-    inner[i] = k[i]! ^ 0x36;
-    outer[i] = k[i]! ^ 0x5c;
-  }
-  const sign = (room: string, origin: string, frame: string) => {
-    const m = busMacHeader(room, origin) + frame;
-    // Written only when it surely fits (3 bytes of UTF-8 at most per UTF-16 unit).
-    if (m.length * 3 > SCRATCH_BYTES) return createHmac('sha256', key).update(m).digest('base64url');
-    const n = inner.write(m, SHA256_BLOCK, 'utf8');
-    hash('sha256', inner.subarray(0, SHA256_BLOCK + n), 'buffer').copy(outer, SHA256_BLOCK);
-    return hash('sha256', outer, 'base64url');
-  };
+  const key: KeyObject = createSecretKey(Buffer.from(BusKey.parse(keyHex), 'hex'));
+  // One update and a string digest: the cheapest shape of it on Node 20 (about 1.3 µs for a 200-byte frame).
+  const sign = (room: string, origin: string, frame: string) => createHmac('sha256', key).update(busMacHeader(room, origin) + frame).digest('base64url');
   return {
     sign,
     verify: (room, origin, frame, mac) => {
@@ -79,9 +51,4 @@ export function createBusMac(keyHex: string): BusMac {
       return timingSafeEqual(given, Buffer.from(sign(room, origin, frame)));
     },
   };
-}
-
-/** The bus's MAC as `createHmac` computes it: the reference `createBusMac` is tested against. */
-export function referenceBusMac(keyHex: string, room: string, origin: string, frame: string): string {
-  return createHmac('sha256', Buffer.from(BusKey.parse(keyHex), 'hex')).update(busMacHeader(room, origin) + frame).digest('base64url');
 }

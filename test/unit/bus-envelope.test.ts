@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { BusKey, decodeBusMessage, encodeBusMessage, redactRedisUrl, roomChannel, type MsgFrame } from '../../src/protocol/index.js';
 import { OwnPublishes, receiveBusMessage } from '../../src/fanout/bus.js';
-import { BusKeyFileError, createBusMac, generateBusKey, readBusKeyFile, referenceBusMac } from '../../src/fanout/bus-mac.js';
+import { BusKeyFileError, createBusMac, generateBusKey, readBusKeyFile } from '../../src/fanout/bus-mac.js';
 
 const KEY = generateBusKey();
 const mac = createBusMac(KEY);
@@ -177,35 +177,5 @@ describe('receiveBusMessage', () => {
     for (let i = 0; i < 16_384; i++) own.remember(`m ${ORIGIN} mac-${i}\n{}`);
     expect(own.has(macOf(first))).toBe(false);
     expect(own.has('mac-16383')).toBe(true);
-  });
-});
-
-describe('the bus MAC', () => {
-  it('is HMAC-SHA256 as createHmac computes it, for any key length and any sequence of messages signed with one key', async () => {
-    const fc = (await import('fast-check')).default;
-    const key = fc.integer({ min: 32, max: 512 }).chain((n) => fc.uint8Array({ minLength: n, maxLength: n })).map((b) => Buffer.from(b).toString('hex'));
-    // Any UTF-16 (lone surrogates too), non-ASCII past the reused buffer, and short ones after long ones.
-    const frame = fc.oneof(fc.string({ unit: 'binary', maxLength: 300 }), fc.string({ maxLength: 40 }).map((s) => s + 'é𝄞'.repeat(12_000)), fc.constant(''));
-    const message = fc.tuple(fc.string({ maxLength: 64 }), fc.string({ maxLength: 20 }), frame);
-    fc.assert(fc.property(key, fc.array(message, { minLength: 1, maxLength: 8 }), (k, messages) => {
-      const m = createBusMac(k);
-      for (const [room, origin, f] of messages) {
-        const sig = m.sign(room, origin, f);
-        expect(sig).toBe(referenceBusMac(k, room, origin, f));
-        expect(m.verify(room, origin, f, sig)).toBe(true);
-      }
-    }), { seed: 20261130, numRuns: 200 });
-  });
-
-  it('signs inputs on both sides of the reused buffer\'s bound as createHmac does (3 bytes of UTF-8 per UTF-16 unit at most)', () => {
-    const m = createBusMac(KEY);
-    const header = 'dl-bus-v1\n5:lobby\nw0:1\n'.length;
-    // 65,536 bytes of buffer: inputs up to 21,845 units are hashed from it, longer ones go to createHmac.
-    for (const units of [21_844, 21_845, 21_846]) {
-      for (const fill of ['€', '\uD800', 'a']) {
-        const f = fill.repeat(units - header);
-        expect(m.sign('lobby', 'w0:1', f), `${units} × ${JSON.stringify(fill)}`).toBe(referenceBusMac(KEY, 'lobby', 'w0:1', f));
-      }
-    }
   });
 });
