@@ -1,7 +1,7 @@
 /**
- * How the bus publishes on a real redis-server: a turn's publishes leave together in one pipeline, and
- * turns of every size (many messages, one message) arrive on each room's channel in the order they
- * were made, each exactly once; a turn lost with its connection is counted, one error per message.
+ * How the bus publishes on a real redis-server: turns of every size (many messages, one message) arrive
+ * on each room's channel in the order they were made, each exactly once, one PUBLISH each; messages lost
+ * with their connection are counted, one error per message, and nothing is thrown.
  */
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -56,7 +56,7 @@ async function twoBuses(redis: RedisServerHandle) {
   return { a, b, received, publish, admin };
 }
 
-describe('the bus publishes a turn at once', () => {
+describe('the bus publishes', () => {
   it('turns of many messages and of one arrive in the order they were made, per room, each once', async () => {
     const redis = await labRedis();
     const { a, b, received, publish, admin } = await twoBuses(redis);
@@ -64,7 +64,7 @@ describe('the bus publishes a turn at once', () => {
     let seq = 0;
     for (const size of TURNS) {
       for (let i = 0; i < size; i++) publish(++seq);
-      // The next turn starts after this one's microtasks (where its pipeline is sent) and an I/O poll.
+      // The next turn starts after this one's microtasks and an I/O poll (ioredis sends a turn's commands together).
       await new Promise((r) => setImmediate(r));
     }
     await waitFor(() => expect([...received.values()].reduce((n, l) => n + l.length, 0)).toBe(seq), ARRIVE_TIMEOUT_MS);
@@ -75,7 +75,7 @@ describe('the bus publishes a turn at once', () => {
     expect(b.status.rejected).toBe(0);
   });
 
-  it('counts each message of a pipeline whose connection dies before Redis answers as a publish error, and throws nothing', async () => {
+  it('counts each message whose connection dies before Redis answers as a publish error, and throws nothing', async () => {
     const redis = await labRedis();
     const { a, publish } = await twoBuses(redis);
     // Stopped, Redis still looks connected: the turn is written and never answered; then the connection dies.
