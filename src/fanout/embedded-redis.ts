@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { BUS_REDIS_USER, roomChannel } from '../protocol/index.js';
+import { loadPublishAll } from './publish-all.js';
 
 /** How long the embedded redis-server may take to answer. */
 const START_TIMEOUT_MS = 10_000;
@@ -12,11 +13,15 @@ const STOP_GRACE_MS = 3000;
 /** The one Redis user of the embedded server: the workers' bus. */
 export const EMBEDDED_REDIS_USER = BUS_REDIS_USER;
 /**
- * What the bus may do, and nothing more: publish and subscribe on room channels, PING (its probe),
- * INFO (ioredis's ready check) and CLIENT SETNAME (each connection names itself). No key, no CONFIG,
- * no MONITOR, no other channel. AUTH needs no permission.
+ * What the bus may do, and nothing more: publish and subscribe on room channels (a turn's messages in
+ * one FCALL of the bus's own function, loaded by the primary: the bus user may call functions, never
+ * load one, nor run a script), PING (its probe), INFO (ioredis's ready check) and CLIENT SETNAME (each
+ * connection names itself). No key but the rate counts, no CONFIG, no MONITOR, no other channel. AUTH
+ * needs no permission.
  */
-const BUS_COMMANDS = ['+publish', '+subscribe', '+unsubscribe', '+ping', '+info', '+client|setname', '+incrby', '+expire'];
+const BUS_COMMANDS = ['+publish', '+fcall', '+subscribe', '+unsubscribe', '+ping', '+info', '+client|setname', '+incrby', '+expire'];
+/** The user the primary loads the bus's function library with, once, at start: that and nothing else. */
+const LOADER_USER = 'deliverylab-loader';
 /** The keys the bus may write: the per-user send counts (`UserRateLimit`), each expiring. */
 const BUS_KEYS = 'dl:rate:*';
 
@@ -55,11 +60,14 @@ export async function startEmbeddedRedis(): Promise<EmbeddedRedis> {
   const path = join(dir, 'redis.sock');
   const password = randomBytes(32).toString('hex');
   const url = `unix://${EMBEDDED_REDIS_USER}:${password}@${path}`;
+  // Known to this process alone (never in a worker's environment).
+  const loaderPassword = randomBytes(32).toString('hex');
   const config = [
     'port 0', `unixsocket ${quote(path)}`, 'unixsocketperm 700', 'protected-mode yes', 'save ""', 'appendonly no', `dir ${quote(dir)}`,
     'client-output-buffer-limit pubsub 256mb 128mb 60', 'loglevel warning',
     'user default off',
     `user ${EMBEDDED_REDIS_USER} on #${createHash('sha256').update(password).digest('hex')} resetkeys ~${BUS_KEYS} resetchannels &${roomChannel('*')} -@all ${BUS_COMMANDS.join(' ')}`,
+    `user ${LOADER_USER} on #${createHash('sha256').update(loaderPassword).digest('hex')} resetkeys resetchannels -@all +function|load`,
   ].join('\n');
   // `redis-server -` reads its configuration from stdin until EOF, then starts.
   const child = spawn('redis-server', ['-'], { stdio: ['pipe', 'ignore', 'pipe'] });
@@ -101,6 +109,18 @@ export async function startEmbeddedRedis(): Promise<EmbeddedRedis> {
         probe.disconnect();
         await new Promise((r) => setTimeout(r, 25));
       }
+    }
+    // The bus's function, so that the workers may publish a turn's messages in one call. A server that
+    // cannot load it (Redis 6 has no functions) still serves: the workers publish one message at a time.
+    const loader = new Redis(`unix://${LOADER_USER}:${loaderPassword}@${path}`, { lazyConnect: true, maxRetriesPerRequest: 0, enableOfflineQueue: false, retryStrategy: () => null, disableClientInfo: true });
+    loader.on('error', () => undefined);
+    try {
+      await loader.connect();
+      await loadPublishAll(loader);
+    } catch {
+      // Not loaded: see above.
+    } finally {
+      loader.disconnect();
     }
   } catch (e) {
     await stop();

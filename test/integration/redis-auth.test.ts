@@ -16,6 +16,7 @@ import { startFaultProxy } from '../../lab/cluster/fault-proxy.js';
 import { loadCoreProcess, waitBusReady, type Core } from '../support/dist-core.js';
 import { RawSocket } from '../support/raw-socket.js';
 import { waitFor } from '../support/wait-for.js';
+import { PUBLISH_ALL_FUNCTION, PUBLISH_ALL_LIBRARY } from '../../src/fanout/publish-all.js';
 
 const READY_TIMEOUT_MS = 20_000;
 const DELIVERY_TIMEOUT_MS = 10_000;
@@ -128,7 +129,12 @@ describe("the core's embedded redis-server", () => {
     await expect(bus.config('GET', 'dir')).rejects.toThrow(/NOPERM/);
     await expect(bus.set('k', 'v')).rejects.toThrow(/NOPERM/);
     await expect(bus.call('MONITOR')).rejects.toThrow(/NOPERM/);
-    // No scripts: a Lua script could run forever (BUSY for every worker, and the bus user cannot SCRIPT KILL it).
+    // It may call the bus's own function, which the primary loaded (a turn's publishes in one call), under
+    // the same channel rules; it may not load a function nor run a script of its own (an endless one would
+    // block every worker, and the bus user cannot kill it).
+    expect(await bus.call('FCALL', PUBLISH_ALL_FUNCTION, '0', roomChannel('nobody-here'), 'x', roomChannel('nor-here'), 'y')).toBe(2);
+    await expect(bus.call('FCALL', PUBLISH_ALL_FUNCTION, '0', 'elsewhere', 'x')).rejects.toThrow(/NOPERM|can't|not allowed/i);
+    await expect(bus.call('FUNCTION', 'LOAD', 'REPLACE', PUBLISH_ALL_LIBRARY)).rejects.toThrow(/NOPERM/);
     await expect(bus.eval("return redis.call('PUBLISH', ARGV[1], ARGV[2])", 0, roomChannel('nobody-here'), 'x')).rejects.toThrow(/NOPERM/);
     await expect(bus.call('FUNCTION', 'LIST')).rejects.toThrow(/NOPERM/);
 

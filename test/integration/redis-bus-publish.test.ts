@@ -1,7 +1,8 @@
 /**
- * How the bus publishes on a real redis-server: turns of every size (many messages, one message) arrive
- * on each room's channel in the order they were made, each exactly once, one PUBLISH each; messages lost
- * with their connection are counted, one error per message, and nothing is thrown.
+ * How the bus publishes on a real redis-server: a turn's messages leave in one call of the bus's own
+ * function where the server has it (one PUBLISH each where it does not), turns of every size arrive on
+ * each room's channel in the order they were made, each exactly once; messages lost with their
+ * connection are counted, one error per message, and nothing is thrown.
  */
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -57,10 +58,31 @@ async function twoBuses(redis: RedisServerHandle) {
 }
 
 describe('the bus publishes', () => {
+  it('one PUBLISH a message where the server has no function of the bus\'s, in order, each once', async () => {
+    const redis = await labRedis();
+    const admin = new Redis(redis.url);
+    admin.on('error', () => undefined);
+    cleanups.push(() => void admin.disconnect());
+    // A server that refuses the library (as Redis 6 has no functions): the ACL lets no one load it.
+    await admin.call('ACL', 'SETUSER', 'default', '-function|load');
+    const { a, received, publish } = await twoBuses(redis);
+    for (let s = 1; s <= 40; s++) publish(s);
+    await waitFor(() => expect([...received.values()].reduce((n, l) => n + l.length, 0)).toBe(40), ARRIVE_TIMEOUT_MS);
+    for (const [room, seqs] of received) expect(seqs, room).toEqual([...seqs].sort((x, y) => x - y));
+    // No FCALL went through: the bus's probe is the only one, and it failed (the function is not there).
+    const fcall = /^cmdstat_fcall:calls=(\d+).*?rejected_calls=(\d+),failed_calls=(\d+)/m.exec(await admin.info('commandstats'));
+    expect(fcall === null ? 0 : Number(fcall[1]) - Number(fcall[3])).toBe(0);
+    expect(a.status.publishErrors).toBe(0);
+  });
+
+
   it('turns of many messages and of one arrive in the order they were made, per room, each once', async () => {
     const redis = await labRedis();
     const { a, b, received, publish, admin } = await twoBuses(redis);
-    const publishesBefore = Number(/^cmdstat_publish:calls=(\d+)/m.exec(await admin.info('commandstats'))?.[1] ?? 0);
+    const calls = async (command: string) => Number(new RegExp(`^cmdstat_${command}:calls=(\\d+)`, 'm').exec(await admin.info('commandstats'))?.[1] ?? 0);
+    // The bus found (loaded) its function once it was connected.
+    await waitFor(async () => expect(await calls('fcall')).toBeGreaterThanOrEqual(1), READY_TIMEOUT_MS);
+    const [publishesBefore, fcallsBefore] = [await calls('publish'), await calls('fcall')];
     let seq = 0;
     for (const size of TURNS) {
       for (let i = 0; i < size; i++) publish(++seq);
@@ -70,7 +92,9 @@ describe('the bus publishes', () => {
     await waitFor(() => expect([...received.values()].reduce((n, l) => n + l.length, 0)).toBe(seq), ARRIVE_TIMEOUT_MS);
     for (const [room, seqs] of received) expect(seqs, room).toEqual([...seqs].sort((x, y) => x - y));
     expect([...received.values()].flat().sort((x, y) => x - y)).toEqual(Array.from({ length: seq }, (_, i) => i + 1));
-    expect(Number(/^cmdstat_publish:calls=(\d+)/m.exec(await admin.info('commandstats'))?.[1] ?? 0) - publishesBefore).toBe(seq);
+    // Every message is one PUBLISH (run by the function for the big turns); each big turn one FCALL per 256.
+    expect((await calls('publish')) - publishesBefore).toBe(seq);
+    expect((await calls('fcall')) - fcallsBefore).toBe(TURNS.filter((n) => n > 1).reduce((k, n) => k + Math.ceil(n / 256), 0));
     expect(a.status.publishErrors).toBe(0);
     expect(b.status.rejected).toBe(0);
   });
