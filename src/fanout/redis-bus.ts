@@ -1,7 +1,7 @@
 import { Redis } from 'ioredis';
 import { encodeBusMessage, roomChannel, type BusMac } from '../protocol/index.js';
 import { createBusMac } from './bus-mac.js';
-import { canPublishAll, PUBLISH_ALL_FUNCTION } from './publish-all.js';
+import { canPublishAll, PUBLISH_ALL_FUNCTION, PUBLISH_ALL_MAX } from './publish-all.js';
 import { addCounts, OwnPublishes, receiveBusMessage, type Bus, type BusReceiveOptions, type BusStatus } from './bus.js';
 
 /** Options of a RedisBus. */
@@ -22,9 +22,6 @@ export interface RedisBusOptions extends BusReceiveOptions {
   probeTimeoutMs?: number;
 }
 
-
-/** The most messages one FCALL carries (a turn with more makes more calls). */
-const PUBLISH_ALL_MAX = 256;
 
 /**
  * Redis pub/sub between workers: ephemeral coordination, never truth. A publish that fails is
@@ -69,7 +66,10 @@ export class RedisBus implements Bus {
       connectTimeout: 2000,
       retryStrategy: (n: number) => Math.min(50 * 2 ** Math.min(n, 6), 1000),
     };
-    this.#pub = new Redis(opts.url, { ...common, enableAutoPipelining: true, connectionName: `${opts.origin}-pub` });
+    // No retry of a command in flight when the connection drops: ioredis would send it again on the
+    // reconnect, and a publish Redis had already run (up to PUBLISH_ALL_MAX messages a call) would go
+    // out twice, after later ones. Each is failed and counted instead, once.
+    this.#pub = new Redis(opts.url, { ...common, maxRetriesPerRequest: 0, enableAutoPipelining: true, connectionName: `${opts.origin}-pub` });
     // The set of rooms is the truth; Redis subscriptions are derived from it on every (re)connect,
     // so a room joined while the subscriber was down is subscribed as soon as it is back.
     this.#sub = new Redis(opts.url, { ...common, connectionName: `${opts.origin}-sub`, autoResubscribe: false });

@@ -136,7 +136,10 @@ describe("the core's embedded redis-server", () => {
     await expect(bus.call('FCALL', PUBLISH_ALL_FUNCTION, '0', 'elsewhere', 'x')).rejects.toThrow(/NOPERM|can't|not allowed/i);
     await expect(bus.call('FUNCTION', 'LOAD', 'REPLACE', PUBLISH_ALL_LIBRARY)).rejects.toThrow(/NOPERM/);
     await expect(bus.eval("return redis.call('PUBLISH', ARGV[1], ARGV[2])", 0, roomChannel('nobody-here'), 'x')).rejects.toThrow(/NOPERM/);
-    await expect(bus.call('FUNCTION', 'LIST')).rejects.toThrow(/NOPERM/);
+    for (const sub of [['LIST'], ['FLUSH'], ['DELETE', 'deliverylab_bus_v1'], ['RESTORE', 'x'], ['KILL']]) await expect(bus.call('FUNCTION', ...sub), sub[0]).rejects.toThrow(/NOPERM/);
+    await expect(bus.call('FCALL_RO', PUBLISH_ALL_FUNCTION, '0')).rejects.toThrow(/NOPERM/);
+    // The loader's password stays in the primary: no worker has it.
+    expect(env.join('\n')).not.toMatch(/deliverylab-loader/);
 
     // The workers' bus works under that user: a message sent on worker 0 reaches worker 1 through Redis.
     const viewer = (await RawSocket.open(`${c.slotUrl(1)}${await c.credentials('viewer')}`)).socket;

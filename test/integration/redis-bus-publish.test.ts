@@ -15,8 +15,8 @@ import { waitFor } from '../support/wait-for.js';
 const READY_TIMEOUT_MS = 10_000;
 const ARRIVE_TIMEOUT_MS = 10_000;
 const ROOMS = 7;
-/** Turns of these sizes, one after the other: a big one, single messages between, another big one. */
-const TURNS = [600, 1, 1, 37, 1, 250];
+/** Turns of these sizes, one after the other: big ones, single messages between, one of 256 + 1 (a call and a PUBLISH in one turn). */
+const TURNS = [600, 1, 1, 37, 1, 257, 250];
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => { for (const c of cleanups.splice(0).reverse()) await c(); });
@@ -66,8 +66,10 @@ describe('the bus publishes', () => {
     // A server that refuses the library (as Redis 6 has no functions): the ACL lets no one load it.
     await admin.call('ACL', 'SETUSER', 'default', '-function|load');
     const { a, received, publish } = await twoBuses(redis);
+    const publishesBefore = Number(/^cmdstat_publish:calls=(\d+)/m.exec(await admin.info('commandstats'))?.[1] ?? 0);
     for (let s = 1; s <= 40; s++) publish(s);
     await waitFor(() => expect([...received.values()].reduce((n, l) => n + l.length, 0)).toBe(40), ARRIVE_TIMEOUT_MS);
+    expect(Number(/^cmdstat_publish:calls=(\d+)/m.exec(await admin.info('commandstats'))?.[1] ?? 0) - publishesBefore).toBe(40);
     for (const [room, seqs] of received) expect(seqs, room).toEqual([...seqs].sort((x, y) => x - y));
     // No FCALL went through: the bus's probe is the only one, and it failed (the function is not there).
     const fcall = /^cmdstat_fcall:calls=(\d+).*?rejected_calls=(\d+),failed_calls=(\d+)/m.exec(await admin.info('commandstats'));
@@ -94,14 +96,15 @@ describe('the bus publishes', () => {
     expect([...received.values()].flat().sort((x, y) => x - y)).toEqual(Array.from({ length: seq }, (_, i) => i + 1));
     // Every message is one PUBLISH (run by the function for the big turns); each big turn one FCALL per 256.
     expect((await calls('publish')) - publishesBefore).toBe(seq);
-    expect((await calls('fcall')) - fcallsBefore).toBe(TURNS.filter((n) => n > 1).reduce((k, n) => k + Math.ceil(n / 256), 0));
+    expect((await calls('fcall')) - fcallsBefore).toBe(TURNS.reduce((k, n) => k + Math.floor(n / 256) + (n % 256 > 1 ? 1 : 0), 0));
     expect(a.status.publishErrors).toBe(0);
     expect(b.status.rejected).toBe(0);
   });
 
   it('counts each message whose connection dies before Redis answers as a publish error, and throws nothing', async () => {
     const redis = await labRedis();
-    const { a, publish } = await twoBuses(redis);
+    const { a, publish, admin } = await twoBuses(redis);
+    await waitFor(async () => expect(Number(/^cmdstat_fcall:calls=(\d+)/m.exec(await admin.info('commandstats'))?.[1] ?? 0)).toBeGreaterThanOrEqual(1), READY_TIMEOUT_MS);
     // Stopped, Redis still looks connected: the turn is written and never answered; then the connection dies.
     process.kill(redis.pid, 'SIGSTOP');
     for (let s = 1; s <= 5; s++) publish(s);
@@ -109,5 +112,24 @@ describe('the bus publishes', () => {
     expect(a.status.publishErrors).toBe(0);
     await redis.kill('SIGKILL');
     await waitFor(() => expect(a.status.publishErrors).toBe(5), READY_TIMEOUT_MS);
+  });
+
+  it('a call that fails (the function flushed) is counted per message and never resent; the next turns go one by one, in order', async () => {
+    const redis = await labRedis();
+    const { a, received, publish, admin } = await twoBuses(redis);
+    const fcalls = async () => Number(/^cmdstat_fcall:calls=(\d+)/m.exec(await admin.info('commandstats'))?.[1] ?? 0);
+    await waitFor(async () => expect(await fcalls()).toBeGreaterThanOrEqual(1), READY_TIMEOUT_MS);
+    const total = () => [...received.values()].reduce((n, l) => n + l.length, 0);
+    for (let s = 1; s <= 10; s++) publish(s);
+    await waitFor(() => expect(total()).toBe(10), ARRIVE_TIMEOUT_MS);
+    await admin.call('FUNCTION', 'FLUSH');
+    for (let s = 11; s <= 20; s++) publish(s);
+    await waitFor(() => expect(a.status.publishErrors).toBe(10), ARRIVE_TIMEOUT_MS);
+    for (let s = 21; s <= 30; s++) publish(s);
+    await waitFor(() => expect(total()).toBe(20), ARRIVE_TIMEOUT_MS);
+    const all = [...received.values()].flat().sort((x, y) => x - y);
+    expect(all).toEqual([...Array.from({ length: 10 }, (_, i) => i + 1), ...Array.from({ length: 10 }, (_, i) => i + 21)]);
+    for (const [room, seqs] of received) expect(seqs, room).toEqual([...seqs].sort((x, y) => x - y));
+    expect(a.status.publishErrors).toBe(10);
   });
 });
