@@ -33,7 +33,7 @@ export const CLUSTER_BUS_USER = BUS_REDIS_USER;
 
 /**
  * What the bus user may run on a cluster. The first line is the embedded Redis's bus (see
- * src/fanout/embedded-redis.ts); then sharded pub/sub, and what ioredis's `Cluster` sends on its own:
+ * src/fanout/embedded-redis.ts) but FCALL (the sharded bus sends one SPUBLISH a message); then sharded pub/sub, and what ioredis's `Cluster` sends on its own:
  * CLUSTER INFO (its ready check), CLUSTER SLOTS (its slot map), READONLY and READWRITE (when a node it
  * knows turns replica or primary) and ASKING (before a command it follows to the importing node while
  * a slot migrates).
