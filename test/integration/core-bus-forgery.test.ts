@@ -11,12 +11,13 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { roomChannel, type CoreEvent, type MsgFrame } from '../../src/protocol/index.js';
-import { startRedisServer, type RedisServerHandle } from '../../lab/cluster/redis-server.js';
+import type { RedisServerHandle } from '../../lab/cluster/redis-server.js';
 import { DIST_CORE_MAIN_PATH, loadCoreProcess, waitBusReady, workerHealth, type Core } from '../support/dist-core.js';
 import { RawSocket } from '../support/raw-socket.js';
 import { waitFor } from '../support/wait-for.js';
+import { cleanupsAfterEach, labRedisServer } from '../support/redis.js';
 
 const ROOM = 'lobby';
 const READY_TIMEOUT_MS = 20_000;
@@ -24,8 +25,7 @@ const SUBSCRIBED_TIMEOUT_MS = 10_000;
 const EXIT_TIMEOUT_MS = 20_000;
 
 const { startCore } = await loadCoreProcess();
-const cleanups: (() => Promise<void> | void)[] = [];
-afterEach(async () => { for (const c of cleanups.splice(0).reverse()) await c(); });
+const cleanups = cleanupsAfterEach();
 
 function tempDir(name: string): string {
   const dir = mkdtempSync(join(tmpdir(), `dl-${name}-`));
@@ -33,11 +33,7 @@ function tempDir(name: string): string {
   return dir;
 }
 
-async function labRedis(): Promise<RedisServerHandle> {
-  const redis = await startRedisServer();
-  cleanups.push(() => redis.stop());
-  return redis;
-}
+const labRedis = () => labRedisServer(cleanups);
 
 async function core(o: Parameters<typeof startCore>[0]): Promise<Core> {
   const c = await startCore(o);

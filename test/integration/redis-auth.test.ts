@@ -9,27 +9,22 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis, type RedisOptions } from 'ioredis';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { roomChannel } from '../../src/protocol/index.js';
-import { startRedisServer, type RedisServerHandle } from '../../lab/cluster/redis-server.js';
 import { startFaultProxy } from '../../lab/cluster/fault-proxy.js';
 import { loadCoreProcess, waitBusReady, type Core } from '../support/dist-core.js';
 import { RawSocket } from '../support/raw-socket.js';
 import { waitFor } from '../support/wait-for.js';
 import { PUBLISH_ALL_FUNCTION, PUBLISH_ALL_LIBRARY } from '../../src/fanout/publish-all.js';
+import { cleanupsAfterEach, labRedisServer } from '../support/redis.js';
 
 const READY_TIMEOUT_MS = 20_000;
 const DELIVERY_TIMEOUT_MS = 10_000;
 
 const { startCore } = await loadCoreProcess();
-const cleanups: (() => Promise<void> | void)[] = [];
-afterEach(async () => { for (const c of cleanups.splice(0).reverse()) await c(); });
+const cleanups = cleanupsAfterEach();
 
-async function labRedis(): Promise<RedisServerHandle> {
-  const redis = await startRedisServer();
-  cleanups.push(() => redis.stop());
-  return redis;
-}
+const labRedis = () => labRedisServer(cleanups);
 
 function client(url: string, options: RedisOptions = {}): Redis {
   const r = new Redis(url, { maxRetriesPerRequest: 1, retryStrategy: () => null, ...options });

@@ -5,12 +5,13 @@
  * connection are counted, one error per message, and nothing is thrown.
  */
 import { Redis } from 'ioredis';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { roomChannel } from '../../src/protocol/index.js';
 import { RedisBus } from '../../src/fanout/redis-bus.js';
 import { generateBusKey } from '../../src/fanout/bus-mac.js';
-import { startRedisServer, type RedisServerHandle } from '../../lab/cluster/redis-server.js';
+import type { RedisServerHandle } from '../../lab/cluster/redis-server.js';
 import { waitFor } from '../support/wait-for.js';
+import { cleanupsAfterEach, labRedisServer } from '../support/redis.js';
 
 const READY_TIMEOUT_MS = 10_000;
 const ARRIVE_TIMEOUT_MS = 10_000;
@@ -18,14 +19,9 @@ const ROOMS = 7;
 /** Turns of these sizes, one after the other: big ones, single messages between, one of 256 + 1 (a call and a PUBLISH in one turn). */
 const TURNS = [600, 1, 1, 37, 1, 257, 250];
 
-const cleanups: (() => Promise<void> | void)[] = [];
-afterEach(async () => { for (const c of cleanups.splice(0).reverse()) await c(); });
+const cleanups = cleanupsAfterEach();
 
-async function labRedis(): Promise<RedisServerHandle> {
-  const redis = await startRedisServer();
-  cleanups.push(() => redis.stop());
-  return redis;
-}
+const labRedis = () => labRedisServer(cleanups);
 
 /** A publishing bus `a` and a subscribed bus `b` on every room; `received` collects b's seqs per room. */
 async function twoBuses(redis: RedisServerHandle) {

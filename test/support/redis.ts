@@ -4,7 +4,8 @@
  */
 import { RedisContainer } from '@testcontainers/redis';
 import { getContainerRuntimeClient } from 'testcontainers';
-import { startRedisServer } from '../../lab/cluster/redis-server.js';
+import { afterEach } from 'vitest';
+import { startRedisServer, type RedisServerHandle } from '../../lab/cluster/redis-server.js';
 
 /** A Redis URL and the function that releases it. */
 export type RedisProvider = [url: string, cleanup: () => Promise<void>];
@@ -46,4 +47,21 @@ export async function startContainerRedis(): Promise<RedisProvider | { skipped: 
   if (problem !== null) return { skipped: `no container engine reachable: ${problem}` };
   const container = await new RedisContainer(REDIS_IMAGE).start();
   return [container.getConnectionUrl(), async () => void (await container.stop())];
+}
+
+/** What a test leaves to be undone after it, last first: made by {@link cleanupsAfterEach}. */
+export type Cleanups = (() => Promise<void> | void)[];
+
+/** A list of cleanups that vitest runs, last first, after each test of the file that calls this. */
+export function cleanupsAfterEach(): Cleanups {
+  const cleanups: Cleanups = [];
+  afterEach(async () => { for (const c of cleanups.splice(0).reverse()) await c(); });
+  return cleanups;
+}
+
+/** The lab's password-protected redis-server, stopped after the test. */
+export async function labRedisServer(cleanups: Cleanups): Promise<RedisServerHandle> {
+  const redis = await startRedisServer();
+  cleanups.push(() => redis.stop());
+  return redis;
 }
