@@ -1,7 +1,7 @@
 /**
  * A token bucket, kept as two integer fields of the connection's own session: an object of its own
- * per connection, and a boxed double for each fractional field, cost every idle connection about 90
- * bytes (issue 14's bound is 2 KB of RSS per idle connection). Tokens are counted in thousandths and
+ * per connection, with a boxed double for each fractional field, cost every idle connection about 64
+ * bytes of heap (NOTES.md; issue 14's bound is 2 KB of RSS per idle connection). Tokens are counted in thousandths and
  * time in whole milliseconds, so both fields stay small integers, which V8 keeps unboxed (for the first
  * 2^31 ms, 24 days, of a worker's life; after that `tokensAt` is a boxed double, still correct).
  */
