@@ -79,7 +79,6 @@ export class RedisBus implements Bus {
       this.#publishAll = false;
       void canPublishAll(this.#pub).then((yes) => { if (this.#pub.status === 'ready') this.#publishAll = yes; });
     });
-    this.#pub.on('close', () => { this.#publishAll = false; });
     let firstReady = true;
     this.#sub.on('ready', () => {
       this.#subscribe([...this.#rooms]);
