@@ -1,27 +1,18 @@
-import type { AckEvent } from '../history/events.js';
 import { activeFaults } from './faults.js';
 import { rowIndex } from './rows.js';
 import { Tally } from './tally.js';
 import type { CheckInput, Example, InvariantResult } from './types.js';
 import { workerName } from './workers.js';
 import { faultsText, ms, quote, withWorker } from './words.js';
-import { eventsOf } from './events-of.js';
+import { settlementsOf } from './settlements.js';
 
 /** Every ack the application got names a database row with the acked room and seq and the body it sent. */
 export function ackedDurable({ history, db }: CheckInput): InvariantResult {
   const tally = new Tally('acked-durable');
   const rows = rowIndex(db.messages);
   // Each ack is paired with the send it answers: the oldest unsettled invoke of that client and id.
-  const open = new Map<string, string[]>();
-  const acks: { ack: AckEvent; body: string | undefined }[] = [];
-  for (const e of eventsOf(history, 'invoke', 'ack', 'send-fail', 'send-info')) {
-    if (e.type === 'invoke') {
-      const k = `${e.client}\n${e.id}`;
-      (open.get(k) ?? open.set(k, []).get(k)!).push(e.body);
-    } else if (e.type === 'ack') acks.push({ ack: e, body: open.get(`${e.client}\n${e.id}`)?.shift() });
-    else if (e.type === 'send-fail' || e.type === 'send-info') open.get(`${e.client}\n${e.id}`)?.shift();
-  }
-  for (const { ack, body } of acks) {
+  for (const { ack, send } of settlementsOf(history).acks) {
+    const body = send?.invoke.body;
     tally.checked++;
     const row = rows.match(ack.id, ack.room, ack.seq);
     // The row must hold what this application sent, as this sender: the body of its own invoke.

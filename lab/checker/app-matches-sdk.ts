@@ -3,7 +3,8 @@ import { activeFaults } from './faults.js';
 import { Tally } from './tally.js';
 import type { CheckInput, InvariantResult } from './types.js';
 import { clientExample, ms } from './words.js';
-import { eventsOf } from './events-of.js';
+import { eventsOf, positionsOf } from './events-of.js';
+import { deliveriesOf } from './deliveries.js';
 
 type Delivery = Extract<HistoryEvent, { type: 'deliver' | 'sdk-deliver' }>;
 
@@ -13,29 +14,64 @@ type Delivery = Extract<HistoryEvent, { type: 'deliver' | 'sdk-deliver' }>;
  */
 export function appMatchesSdk({ history }: CheckInput): InvariantResult {
   const tally = new Tally('app-matches-sdk');
-  // Per client, then room (nested maps: a string key made for every delivery was most of this checker's time).
-  const byStream = new Map<string, Map<string, { app: Delivery[]; sdk: Delivery[] }>>();
-  /** The same streams in the order their first delivery came (the order counterexamples are listed in). */
-  const streams: { app: Delivery[]; sdk: Delivery[] }[] = [];
+  const app = eventsOf(history, 'deliver');
+  // When the application's deliveries, all clients together, are the SDK's reports one for one in
+  // history order, every stream's two sequences are equal too: that is the common case, and it needs no
+  // stream of any event. Otherwise each stream is laid out and compared position by position.
+  if (sameSequence(app, history, positionsOf(history, 'sdk-deliver'))) {
+    tally.checked = app.length;
+    return tally.result();
+  }
+  const deliveries = deliveriesOf(history);
+  const { streams } = deliveries;
+  const mixed = eventsOf(history, 'deliver', 'sdk-deliver');
+  const sdk: Delivery[] = [];
+  // Each delivery's place in its stream, from one walk of both kinds in history order; streams are
+  // listed in the order their first delivery of either kind came (the order counterexamples are listed in).
+  const bound = streams.size + (mixed.length - app.length);
+  const appCount = new Int32Array(bound);
+  const sdkCount = new Int32Array(bound);
+  const appPos = new Int32Array(app.length);
+  const sdkStream: number[] = [];
+  const sdkPos: number[] = [];
+  const order: number[] = [];
+  let i = 0;
+  for (const e of mixed) {
+    let s: number;
+    if (e.type === 'deliver') {
+      s = deliveries.stream[i]!;
+      appPos[i++] = appCount[s]!++;
+    } else {
+      s = streams.of(e.client, e.room);
+      sdk.push(e);
+      sdkStream.push(s);
+      sdkPos.push(sdkCount[s]!++);
+    }
+    if (appCount[s]! + sdkCount[s]! === 1) order.push(s);
+  }
+  // Both sides laid out by stream and position: position k of stream s is at offset[s] + k.
+  const offset = new Int32Array(bound);
+  let total = 0;
+  for (const s of order) {
+    offset[s] = total;
+    total += Math.max(appCount[s]!, sdkCount[s]!);
+  }
+  const appAt = new Int32Array(total).fill(-1);
+  const sdkAt = new Int32Array(total).fill(-1);
+  for (let k = 0; k < app.length; k++) appAt[offset[deliveries.stream[k]!]! + appPos[k]!] = k;
+  for (let k = 0; k < sdk.length; k++) sdkAt[offset[sdkStream[k]!]! + sdkPos[k]!] = k;
   // The msgs each client got on the wire, gathered only once a counterexample needs them.
   let wire: Set<string> | undefined;
   const onWireAt = (e: Delivery) => (wire ??= msgsOnWire(history)).has(`${e.client}\n${e.room}\n${e.id}`);
-  for (const e of eventsOf(history, 'deliver', 'sdk-deliver')) {
-    let rooms = byStream.get(e.client);
-    if (rooms === undefined) byStream.set(e.client, (rooms = new Map()));
-    let s = rooms.get(e.room);
-    if (s === undefined) {
-      rooms.set(e.room, (s = { app: [], sdk: [] }));
-      streams.push(s);
-    }
-    (e.type === 'deliver' ? s.app : s.sdk).push(e);
-  }
-  for (const { app, sdk } of streams) {
-    const n = Math.max(app.length, sdk.length);
-    for (let i = 0; i < n; i++) {
-      tally.checked++;
-      const a = app[i];
-      const d = sdk[i];
+  tally.checked = total;
+  for (const s of order) {
+    const from = offset[s]!;
+    const n = Math.max(appCount[s]!, sdkCount[s]!);
+    for (let k = 0; k < n; k++) {
+      const ai = appAt[from + k]!;
+      const di = sdkAt[from + k]!;
+      const a = ai === -1 ? undefined : app[ai]!;
+      const d = di === -1 ? undefined : sdk[di]!;
       if (a !== undefined && d !== undefined && a.id === d.id && a.seq === d.seq) continue;
       tally.fail(() => {
         const e = (d ?? a)!;
@@ -43,12 +79,23 @@ export function appMatchesSdk({ history }: CheckInput): InvariantResult {
         let text: string;
         if (a === undefined) text = `the SDK says it delivered message ${d!.id} (room ${d!.room}, seq ${d!.seq}) to client ${d!.client}'s application at ${ms(d!.t)}, but the application never received it (${onWire}): lost inside the SDK`;
         else if (d === undefined) text = `client ${a.client}'s application received message ${a.id} (room ${a.room}, seq ${a.seq}) at ${ms(a.t)} that the SDK never reported delivering (${onWire})`;
-        else text = `in room ${a.room}, client ${a.client}'s application received message ${a.id} (seq ${a.seq}) at ${ms(a.t)} where the SDK reports message ${d.id} (seq ${d.seq}) as its delivery #${i + 1}`;
+        else text = `in room ${a.room}, client ${a.client}'s application received message ${a.id} (seq ${a.seq}) at ${ms(a.t)} where the SDK reports message ${d.id} (seq ${d.seq}) as its delivery #${k + 1}`;
         return clientExample(e, text, activeFaults(history, e.t));
       });
     }
   }
   return tally.result();
+}
+
+/** Whether the deliveries and the SDK's reports (at `reportedAt` in the history) hold the same (client, room, id, seq), one for one. */
+function sameSequence(app: readonly Delivery[], history: CheckInput['history'], reportedAt: Int32Array): boolean {
+  if (app.length !== reportedAt.length) return false;
+  for (let i = 0; i < app.length; i++) {
+    const a = app[i]!;
+    const d = history[reportedAt[i]!] as Delivery;
+    if (a.id !== d.id || a.seq !== d.seq || a.client !== d.client || a.room !== d.room) return false;
+  }
+  return true;
 }
 
 /** (client, room, id) of every msg frame a client received, as `client\nroom\nid`. */

@@ -1,49 +1,53 @@
-import type { AckEvent } from '../history/events.js';
+import type { AckEvent, HistoryEvent } from '../history/events.js';
+import { deliveriesOf } from './deliveries.js';
 import { activeFaults, endOf } from './faults.js';
-import { SeenBy } from './seen.js';
 import { Tally } from './tally.js';
 import type { CheckInput, InvariantResult } from './types.js';
 import { clientPlaces, placeText, workerName } from './workers.js';
 import { faultsText, ms, withWorker } from './words.js';
 import { eventsOf } from './events-of.js';
 
-/** A client's membership of one room: its first join's cursor and its stream in `SeenBy`. */
+/** A client's membership of one room: its first join's cursor and its stream in `Deliveries`. */
 interface Member {
   client: string;
   cursor: number;
   stream: number;
 }
 
+/** The first ack of each id (what a counterexample says about when its message was committed). */
+function firstAcks(history: readonly HistoryEvent[]): Map<string, AckEvent> {
+  const acks = new Map<string, AckEvent>();
+  for (const e of eventsOf(history, 'ack')) if (!acks.has(e.id)) acks.set(e.id, e);
+  return acks;
+}
+
 /** Every database message of a room with seq above a client's first-join cursor reached that client by the end. */
 export function atLeastOnce({ history, db }: CheckInput): InvariantResult {
   const tally = new Tally('at-least-once');
-  const seen = new SeenBy();
+  const deliveries = deliveriesOf(history);
   const members = new Map<string, Map<string, Member>>();
-  const acks = new Map<string, AckEvent>();
-  for (const e of eventsOf(history, 'join', 'deliver', 'ack')) {
-    if (e.type === 'join') {
-      let byClient = members.get(e.room);
-      if (byClient === undefined) members.set(e.room, (byClient = new Map()));
-      if (!byClient.has(e.client)) byClient.set(e.client, { client: e.client, cursor: e.after, stream: seen.stream(e.client, e.room) });
-    } else if (e.type === 'deliver') {
-      seen.add(e.id, seen.stream(e.client, e.room));
-    } else if (e.type === 'ack') {
-      if (!acks.has(e.id)) acks.set(e.id, e);
-    }
+  for (const e of eventsOf(history, 'join')) {
+    let byClient = members.get(e.room);
+    if (byClient === undefined) members.set(e.room, (byClient = new Map()));
+    if (!byClient.has(e.client)) byClient.set(e.client, { client: e.client, cursor: e.after, stream: deliveries.streams.of(e.client, e.room) });
   }
   const lists = new Map<string, Member[]>();
   for (const [room, byClient] of members) lists.set(room, [...byClient.values()]);
   let places: ReturnType<typeof clientPlaces> | undefined;
+  let acks: Map<string, AckEvent> | undefined;
   let end: number | undefined;
   for (const row of db.messages) {
     const list = lists.get(row.room);
     if (list === undefined) continue;
+    // A message no client was handed has no integer: every member it was owed to missed it.
+    const msg = deliveries.ids.get(row.id) ?? -1;
     for (const m of list) {
       if (row.seq <= m.cursor) continue;
       tally.checked++;
-      if (seen.has(row.id, m.stream)) continue;
+      if (msg !== -1 && deliveries.handed(msg, m.stream)) continue;
       tally.fail(() => {
         places ??= clientPlaces(history);
+        acks ??= firstAcks(history);
         end ??= endOf(history);
         const ack = acks.get(row.id);
         const t = ack?.t ?? end;

@@ -1,4 +1,5 @@
 import type { HistoryEvent } from '../history/events.js';
+import { eventsOf } from './events-of.js';
 
 /** When one fault was active: from its start to its heal (`healedAt` null: active till the end). */
 export interface FaultWindow {
@@ -17,7 +18,7 @@ export function faultWindows(history: readonly HistoryEvent[]): FaultWindow[] {
   if (hit !== undefined && hit.length === history.length) return hit.windows;
   const windows: FaultWindow[] = [];
   const open = new Map<string, FaultWindow[]>();
-  for (const e of history) {
+  for (const e of eventsOf(history, 'fault-start', 'fault-heal')) {
     if (e.type === 'fault-start') {
       const w: FaultWindow = { fault: e.fault, kind: e.kind, target: e.target, at: e.t, healedAt: null };
       windows.push(w);

@@ -5,6 +5,17 @@ import type { CheckInput, InvariantResult } from './types.js';
 import { faultsText, ms, quote } from './words.js';
 import { eventsOf } from './events-of.js';
 
+/** Every ack and definite refusal, by `client\nid`, in history order. */
+function outcomes(history: CheckInput['history']): Map<string, { kind: string; t: number; seq?: number; code?: string }[]> {
+  const outcome = new Map<string, { kind: string; t: number; seq?: number; code?: string }[]>();
+  for (const e of eventsOf(history, 'ack', 'send-fail')) {
+    const k = `${e.client}\n${e.id}`;
+    const o = e.type === 'ack' ? { kind: 'ack', t: e.t, seq: e.seq } : { kind: 'fail', t: e.t, code: e.code };
+    (outcome.get(k) ?? outcome.set(k, []).get(k)!).push(o);
+  }
+  return outcome;
+}
+
 /**
  * A send whose id was already committed with other content (another room, sender or body) is refused
  * with `id_conflict`, never acked: an ack would tell the application its new message is safe when
@@ -13,16 +24,13 @@ import { eventsOf } from './events-of.js';
 export function idConflict({ history, db }: CheckInput): InvariantResult {
   const tally = new Tally('id-conflict');
   const rows = rowIndex(db.messages);
-  const outcome = new Map<string, { kind: string; t: number; seq?: number; code?: string }[]>();
-  for (const e of eventsOf(history, 'ack', 'send-fail')) {
-    const k = `${e.client}\n${e.id}`;
-    const o = e.type === 'ack' ? { kind: 'ack', t: e.t, seq: e.seq } : { kind: 'fail', t: e.t, code: e.code };
-    (outcome.get(k) ?? outcome.set(k, []).get(k)!).push(o);
-  }
+  // How each client's sends of each id settled, gathered only once a conflicting send needs it.
+  let outcome: Map<string, { kind: string; t: number; seq?: number; code?: string }[]> | undefined;
   for (const e of eventsOf(history, 'invoke')) {
     const row = rows.all(e.id)[0];
     if (row === undefined || (row.room === e.room && row.body === e.body && row.sender === e.client)) continue;
     tally.checked++;
+    outcome ??= outcomes(history);
     // The first settlement of this client's send of this id after the invoke.
     const o = outcome.get(`${e.client}\n${e.id}`)?.find((x) => x.t >= e.t);
     if (o === undefined || (o.kind === 'fail' && o.code === 'id_conflict')) continue;

@@ -146,7 +146,7 @@ export type { CheckInput, Checker, Example, InvariantResult } from './types.js';
 export { MAX_EXAMPLES } from './types.js';
 export { activeFaults, faultLabel, faultWindows, faultsOfRun, type FaultWindow } from './faults.js';
 export { clientPlaces, placeText, workerName, type ClientPlace } from './workers.js';
-export { computeStats, percentile, type LatencySummary, type Recovery, type Stats } from './stats.js';
+export { computeStats, latencySummary, percentile, type LatencySummary, type Recovery, type Stats } from './stats.js';
 export { ackedDurable } from './acked-durable.js';
 export { uniqueIds } from './unique-ids.js';
 export { noPhantoms } from './no-phantoms.js';

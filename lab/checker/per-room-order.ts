@@ -4,13 +4,13 @@ import { Tally } from './tally.js';
 import type { CheckInput, InvariantResult } from './types.js';
 import { workerName } from './workers.js';
 import { faultsText, ms, withWorker } from './words.js';
-import { eventsOf } from './events-of.js';
+import { eventsOf, positionsOf } from './events-of.js';
+import { deliveriesOf } from './deliveries.js';
 
-/** One client's stream in one room: its first-join cursor, the highest seq so far, whether it broke. */
+/** One client's stream in one room: its first-join cursor and the highest seq so far. */
 interface Stream {
   cursor: number | undefined;
   high: number | undefined;
-  broken: boolean;
 }
 
 /** Why a delivered seq breaks the stream, as a phrase. */
@@ -33,40 +33,48 @@ function breakText(e: DeliverEvent, s: Stream): string {
 /** Per client per room, delivered seqs start at the first join's cursor + 1 and each next is exactly one more. */
 export function perRoomOrder({ history }: CheckInput): InvariantResult {
   const tally = new Tally('per-room-order');
-  const streams = new Map<string, Map<string, Stream>>();
-  const stream = (client: string, room: string): Stream => {
-    let rooms = streams.get(client);
-    if (rooms === undefined) streams.set(client, (rooms = new Map()));
-    let s = rooms.get(room);
-    if (s === undefined) rooms.set(room, (s = { cursor: undefined, high: undefined, broken: false }));
-    return s;
-  };
-  for (const e of eventsOf(history, 'join', 'deliver')) {
-    if (e.type === 'join') {
-      const s = stream(e.client, e.room);
-      if (s.cursor === undefined && s.high === undefined) s.cursor = e.after;
-      continue;
+  const deliveries = deliveriesOf(history);
+  const { events, stream, seq, streams } = deliveries;
+  const joins = eventsOf(history, 'join');
+  const joinAt = positionsOf(history, 'join');
+  const deliveredAt = positionsOf(history, 'deliver');
+  // Per stream (joins may add streams that were handed nothing): NaN where not known yet.
+  const size = streams.size + joins.length;
+  const cursor = new Float64Array(size).fill(NaN);
+  const high = new Float64Array(size).fill(NaN);
+  const broken = new Uint8Array(size);
+  tally.checked = events.length;
+  let j = 0;
+  for (let i = 0; i < events.length; i++) {
+    // The joins that came before this delivery, in history order.
+    for (; j < joins.length && joinAt[j]! < deliveredAt[i]!; j++) {
+      const e = joins[j]!;
+      const s = streams.of(e.client, e.room);
+      if (Number.isNaN(cursor[s]!) && Number.isNaN(high[s]!)) cursor[s] = e.after;
     }
-    if (e.type !== 'deliver') continue;
-    tally.checked++;
-    const s = stream(e.client, e.room);
+    // The next delivery, read from the columns.
+    const s = stream[i]!;
+    const got = seq[i]!;
+    const h = high[s]!;
+    const c = cursor[s]!;
     // Without a join we cannot know where the stream should start: judge from its first message on.
-    const expected = s.high !== undefined ? s.high + 1 : s.cursor !== undefined ? s.cursor + 1 : e.seq;
-    if (e.seq !== expected) {
-      if (s.broken) tally.violations++;
+    const expected = !Number.isNaN(h) ? h + 1 : !Number.isNaN(c) ? c + 1 : got;
+    if (got !== expected) {
+      if (broken[s] === 1) tally.violations++;
       else {
-        const text = breakText(e, s);
+        const d = events[i]!;
+        const text = breakText(d, { cursor: Number.isNaN(c) ? undefined : c, high: Number.isNaN(h) ? undefined : h });
         tally.fail(() => {
-          const faults = activeFaults(history, e.t);
+          const faults = activeFaults(history, d.t);
           return withWorker(
-            { text: `${text}; active faults then: ${faultsText(faults)}`, id: e.id, room: e.room, seq: e.seq, client: e.client, faults },
-            e.worker,
+            { text: `${text}; active faults then: ${faultsText(faults)}`, id: d.id, room: d.room, seq: d.seq, client: d.client, faults },
+            d.worker,
           );
         });
-        s.broken = true;
+        broken[s] = 1;
       }
     }
-    if (s.high === undefined || e.seq > s.high) s.high = e.seq;
+    if (Number.isNaN(h) || got > h) high[s] = got;
   }
   return tally.result();
 }

@@ -5,30 +5,7 @@ import type { CheckInput, InvariantResult } from './types.js';
 import { workerName } from './workers.js';
 import { faultsText, ms } from './words.js';
 import { eventsOf } from './events-of.js';
-
-/** How one `send()` ended, from the application's view. */
-type Settlement = { kind: 'ack' | 'fail' | 'info'; t: number; reason?: string };
-
-/** The application's sends paired with how each settled, in order, per (client, id). */
-function settlements(history: readonly HistoryEvent[]): { invoke: InvokeEvent; settled: Settlement | undefined }[] {
-  const open = new Map<string, { invoke: InvokeEvent; settled: Settlement | undefined }[]>();
-  const all: { invoke: InvokeEvent; settled: Settlement | undefined }[] = [];
-  for (const e of eventsOf(history, 'invoke', 'ack', 'send-fail', 'send-info')) {
-    if (e.type === 'invoke') {
-      const op = { invoke: e, settled: undefined };
-      all.push(op);
-      const k = `${e.client}\n${e.id}`;
-      const q = open.get(k);
-      if (q === undefined) open.set(k, [op]);
-      else q.push(op);
-    } else if (e.type === 'ack' || e.type === 'send-fail' || e.type === 'send-info') {
-      const op = open.get(`${e.client}\n${e.id}`)?.find((o) => o.settled === undefined);
-      if (op === undefined) continue;
-      op.settled = e.type === 'ack' ? { kind: 'ack', t: e.t } : e.type === 'send-fail' ? { kind: 'fail', t: e.t, reason: e.code } : { kind: 'info', t: e.t, reason: e.reason };
-    }
-  }
-  return all;
-}
+import { settlementsOf } from './settlements.js';
 
 /** Each attempt of a send as a phrase: `#2 on worker 1 at 2147 ms (faults: none)`. */
 function attemptsText(history: readonly HistoryEvent[], attempts: readonly SendEvent[]): string {
@@ -44,25 +21,26 @@ function attemptsText(history: readonly HistoryEvent[], attempts: readonly SendE
  */
 export function sendsSettled({ history, db }: CheckInput): InvariantResult {
   const tally = new Tally('sends-settled');
-  const ops = settlements(history);
   let attemptsById: Map<string, SendEvent[]> | undefined;
   let stored: Set<string> | undefined;
   let end: number | undefined;
   let pending = 0;
   let unknown = 0;
-  // A definite refusal promises "not committed": a row with this send's own content says otherwise.
-  const sameContent = new Set(db.messages.map((m) => `${m.id}\n${m.room}\n${m.sender}\n${m.body}`));
+  // A definite refusal promises "not committed": a row with this send's own content says otherwise
+  // (the rows' contents are gathered at the first refusal).
+  let sameContent: Set<string> | undefined;
   let falseRefusals = 0;
-  for (const { invoke, settled } of ops) {
+  for (const { invoke, settled } of settlementsOf(history).sends) {
     tally.checked++;
-    if (settled?.kind === 'ack') continue;
-    if (settled?.kind === 'fail') {
+    if (settled?.type === 'ack') continue;
+    if (settled?.type === 'send-fail') {
+      sameContent ??= new Set(db.messages.map((m) => `${m.id}\n${m.room}\n${m.sender}\n${m.body}`));
       if (!sameContent.has(`${invoke.id}\n${invoke.room}\n${invoke.client}\n${invoke.body}`)) continue;
       falseRefusals++;
       tally.fail(() => {
         const faults = activeFaults(history, settled.t);
         return {
-          text: `client ${invoke.client}'s send of message ${invoke.id} (room ${invoke.room}) made at ${ms(invoke.t)} was refused at ${ms(settled.t)} with ${settled.reason ?? 'a definite error'}, which promises it had no effect, yet the database holds it with this very content; active faults then: ${faultsText(faults)}`,
+          text: `client ${invoke.client}'s send of message ${invoke.id} (room ${invoke.room}) made at ${ms(invoke.t)} was refused at ${ms(settled.t)} with ${settled.code}, which promises it had no effect, yet the database holds it with this very content; active faults then: ${faultsText(faults)}`,
           id: invoke.id,
           room: invoke.room,
           client: invoke.client,
@@ -81,7 +59,7 @@ export function sendsSettled({ history, db }: CheckInput): InvariantResult {
       stored ??= new Set(db.messages.map((m) => m.id));
       end ??= endOf(history);
       const attempts = (attemptsById.get(invoke.id) ?? []).filter((a) => a.client === invoke.client && a.t >= invoke.t);
-      const how = settled === undefined ? `was still pending at the end (${ms(end)})` : `was given up at ${ms(settled.t)} with its outcome unknown (${settled.reason ?? 'no reason'})`;
+      const how = settled === undefined ? `was still pending at the end (${ms(end)})` : `was given up at ${ms(settled.t)} with its outcome unknown (${settled.reason})`;
       const where = stored!.has(invoke.id) ? 'the id IS in the database, so the message was committed but the application was never told' : 'the id is NOT in the database: the message is lost and the application was never told';
       const faults = activeFaults(history, attempts.at(-1)?.t ?? invoke.t);
       return {

@@ -31,4 +31,19 @@ describe('app-matches-sdk', () => {
       .appOnly('c2', 'r1', 'm2', 2, 'b').appOnly('c2', 'r1', 'm1', 1, 'a');
     expect(appMatchesSdk(h.input())).toMatchObject({ ok: false, checked: 2, violations: 2 });
   });
+
+  it("clients' deliveries interleaved otherwise than the SDK's reports are judged stream by stream", () => {
+    // Each client's application got what its SDK reported, but the two clients' events interleave
+    // differently on the two sides: not the same sequence overall, the same in every stream.
+    const h = happy()
+      .commit('m3', 'r1', 3, 'three')
+      .sdkDeliver('c1', 'r1', 'm3', 3, 'three')
+      .sdkDeliver('c2', 'r1', 'm3', 3, 'three')
+      .appOnly('c2', 'r1', 'm3', 3, 'three')
+      .appOnly('c1', 'r1', 'm3', 3, 'three');
+    expect(appMatchesSdk(h.input())).toMatchObject({ ok: true, checked: 6, violations: 0 });
+    // And a difference inside one stream is still found when the overall sequences differ.
+    const bad = happy().commit('m3', 'r1', 3, 'three').sdkDeliver('c1', 'r1', 'm3', 3, 'three').sdkDeliver('c2', 'r1', 'm3', 3, 'three').appOnly('c2', 'r1', 'm3', 3, 'three');
+    expect(appMatchesSdk(bad.input())).toMatchObject({ ok: false, checked: 6, violations: 1 });
+  });
 });

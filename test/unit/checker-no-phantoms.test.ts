@@ -39,4 +39,17 @@ describe('no-phantoms', () => {
     const h = happy().deliver('c2', 'r1', 'm2', 2, 'w0rld');
     expect(noPhantoms(h.input()).examples[0]?.text).toContain('has another body in the database (got "w0rld", stored "world")');
   });
+
+  it('judges every delivery of a message by its own body and room, not by the first delivery of it', () => {
+    // Deliveries of one message that disagree with each other: the one that differs from the row is
+    // the phantom, whichever came first.
+    const later = happy().deliver('c1', 'r1', 'm2', 2, 'w0rld');
+    expect(noPhantoms(later.input())).toMatchObject({ ok: false, violations: 1 });
+    const first = lab().commit('m1', 'r1', 1, 'hello').deliver('c1', 'r1', 'm1', 1, 'h3llo').deliver('c2', 'r1', 'm1', 1, 'hello');
+    const r = noPhantoms(first.input());
+    expect(r).toMatchObject({ ok: false, checked: 2, violations: 1 });
+    expect(r.examples[0]).toMatchObject({ client: 'c1' });
+    const room = lab().commit('m1', 'r1', 1, 'hello').deliver('c1', 'r1', 'm1', 1, 'hello').deliver('c2', 'r2', 'm1', 1, 'hello');
+    expect(noPhantoms(room.input()).examples[0]?.text).toContain('message m1 (room r2, seq 1) delivered to the application of client c2');
+  });
 });

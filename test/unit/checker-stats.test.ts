@@ -1,5 +1,6 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { computeStats, percentile } from '../../lab/checker/index.js';
+import { computeStats, latencySummary, percentile } from '../../lab/checker/index.js';
 import { happy, lab } from './support/history-builder.js';
 
 describe('stats', () => {
@@ -103,5 +104,17 @@ describe('stats', () => {
     const v = Float64Array.from({ length: 100 }, (_, i) => i + 1);
     expect([percentile(v, 50), percentile(v, 99), percentile(v, 100)]).toEqual([50, 99, 100]);
     expect(percentile(new Float64Array(0), 50)).toBe(0);
+  });
+
+  it('finds by selection the p50, p99 and max a sort would give', () => {
+    fc.assert(
+      fc.property(fc.array(fc.double({ noNaN: true, min: -1e6, max: 1e6 }), { maxLength: 400 }), fc.integer({ min: 1, max: 4 }), (values, spread) => {
+        // Repeated values too: ties are where a selection can go wrong (+ 0: no negative zero, which toEqual tells apart).
+        const v = Float64Array.from(values.map((x) => Math.round(x / spread) + 0));
+        const sorted = v.slice().sort();
+        const want = { p50: percentile(sorted, 50), p99: percentile(sorted, 99), max: v.length === 0 ? 0 : sorted[v.length - 1]! };
+        expect(latencySummary(v)).toEqual(want);
+      }),
+    );
   });
 });
