@@ -318,7 +318,7 @@ function lostBefore(
   delivered: Deliveries,
   at: number,
 ): number {
-  const handed = new HandedTo(delivered.ids.size);
+  const handed = new HandedTo(delivered.ids.size, delivered.t.length);
   for (let i = 0; i < delivered.t.length; i++) if (delivered.t[i]! < at) handed.add(delivered.msg[i]!, delivered.stream[i]!);
   const lists = new Map<string, Member[]>();
   for (const [room, byClient] of members) lists.set(room, [...byClient.values()].filter((m) => m.joinedAt < at));
