@@ -11,8 +11,11 @@ export function ackedDurable({ history, db }: CheckInput): InvariantResult {
   const tally = new Tally('acked-durable');
   const rows = rowIndex(db.messages);
   // Each ack is paired with the send it answers: the oldest unsettled invoke of that client and id.
-  for (const { ack, send } of settlementsOf(history).acks) {
-    const body = send?.invoke.body;
+  const { invokes, acks, ackOf } = settlementsOf(history);
+  for (let i = 0; i < acks.length; i++) {
+    const ack = acks[i]!;
+    const k = ackOf[i]!;
+    const body = k === -1 ? undefined : invokes[k]!.body;
     tally.checked++;
     const row = rows.match(ack.id, ack.room, ack.seq);
     // The row must hold what this application sent, as this sender: the body of its own invoke.

@@ -6,17 +6,24 @@ const SET_AT = 16;
 
 /** Each (client, room) a history names, as a small integer: a client's stream of one room. */
 export class Streams {
-  readonly #byClient = new Map<string, Map<string, number>>();
+  /** Per client: its streams by room, and the last one asked for (most clients are in one room). */
+  readonly #byClient = new Map<string, { rooms: Map<string, number>; room: string; stream: number }>();
   readonly #rooms: string[] = [];
 
   /** The integer of the stream of `client` in `room`, made on first use. */
   of(client: string, room: string): number {
-    let rooms = this.#byClient.get(client);
-    if (rooms === undefined) this.#byClient.set(client, (rooms = new Map()));
+    const c = this.#byClient.get(client);
+    if (c !== undefined && c.room === room) return c.stream;
+    const rooms = c?.rooms ?? new Map<string, number>();
     let s = rooms.get(room);
     if (s === undefined) {
       rooms.set(room, (s = this.#rooms.length));
       this.#rooms.push(room);
+    }
+    if (c === undefined) this.#byClient.set(client, { rooms, room, stream: s });
+    else {
+      c.room = room;
+      c.stream = s;
     }
     return s;
   }

@@ -30,7 +30,10 @@ export function sendsSettled({ history, db }: CheckInput): InvariantResult {
   // (the rows' contents are gathered at the first refusal).
   let sameContent: Set<string> | undefined;
   let falseRefusals = 0;
-  for (const { invoke, settled } of settlementsOf(history).sends) {
+  const { invokes, settledBy } = settlementsOf(history);
+  for (let i = 0; i < invokes.length; i++) {
+    const invoke = invokes[i]!;
+    const settled = settledBy[i];
     tally.checked++;
     if (settled?.type === 'ack') continue;
     if (settled?.type === 'send-fail') {

@@ -1,18 +1,19 @@
 import type { AckEvent, HistoryEvent, InvokeEvent, SendFailEvent, SendInfoEvent } from '../history/events.js';
 import { eventsOf } from './events-of.js';
 
-/** One `send()` of the application and the event that settled it, if any. */
-export interface SettledSend {
-  invoke: InvokeEvent;
-  settled: AckEvent | SendFailEvent | SendInfoEvent | undefined;
-}
+/** What settled a send: an ack, a definite refusal, or an unknown outcome. */
+export type Settlement = AckEvent | SendFailEvent | SendInfoEvent;
 
-/** The application's sends paired with how each settled. */
+/** The application's sends paired with how each settled, as parallel arrays (no object per send). */
 export interface Settlements {
-  /** Every send, in the order the application made them. */
-  sends: readonly SettledSend[];
-  /** Every ack, with the send it settled (undefined: none of that client and id was open). */
-  acks: readonly { ack: AckEvent; send: SettledSend | undefined }[];
+  /** Every send, in the order the application made them (`eventsOf(history, 'invoke')`). */
+  invokes: readonly InvokeEvent[];
+  /** The event that settled invoke i (undefined: none did). */
+  settledBy: readonly (Settlement | undefined)[];
+  /** Every ack, in order (`eventsOf(history, 'ack')`). */
+  acks: readonly AckEvent[];
+  /** The invoke that ack i settled (-1: none of that client and id was open). */
+  ackOf: Int32Array;
 }
 
 const cache = new WeakMap<readonly HistoryEvent[], { length: number; settlements: Settlements }>();
@@ -25,26 +26,38 @@ const cache = new WeakMap<readonly HistoryEvent[], { length: number; settlements
 export function settlementsOf(history: readonly HistoryEvent[]): Settlements {
   const hit = cache.get(history);
   if (hit !== undefined && hit.length === history.length) return hit.settlements;
-  // Per client, then id (nested: a key string made per event was most of this pairing's time).
-  const open = new Map<string, Map<string, SettledSend[]>>();
-  const sends: SettledSend[] = [];
-  const acks: { ack: AckEvent; send: SettledSend | undefined }[] = [];
+  const invokes = eventsOf(history, 'invoke');
+  const acks = eventsOf(history, 'ack');
+  const settledBy = new Array<Settlement | undefined>(invokes.length).fill(undefined);
+  const ackOf = new Int32Array(acks.length).fill(-1);
+  // Per client, then id: its oldest open invoke; the rest of its queue is chained through `later`.
+  const open = new Map<string, Map<string, number>>();
+  const later = new Int32Array(invokes.length).fill(-1);
+  let i = 0;
+  let a = 0;
   for (const e of eventsOf(history, 'invoke', 'ack', 'send-fail', 'send-info')) {
     let ids = open.get(e.client);
     if (ids === undefined) open.set(e.client, (ids = new Map()));
-    const queue = ids.get(e.id);
+    const head = ids.get(e.id);
     if (e.type === 'invoke') {
-      const send: SettledSend = { invoke: e, settled: undefined };
-      sends.push(send);
-      if (queue === undefined) ids.set(e.id, [send]);
-      else queue.push(send);
+      const k = i++;
+      if (head === undefined) ids.set(e.id, k);
+      else {
+        let tail = head;
+        while (later[tail] !== -1) tail = later[tail]!;
+        later[tail] = k;
+      }
       continue;
     }
-    const send = queue?.shift();
-    if (send !== undefined) send.settled = e;
-    if (e.type === 'ack') acks.push({ ack: e, send });
+    if (head !== undefined) {
+      settledBy[head] = e;
+      const next = later[head]!;
+      if (next === -1) ids.delete(e.id);
+      else ids.set(e.id, next);
+    }
+    if (e.type === 'ack') ackOf[a++] = head ?? -1;
   }
-  const settlements = { sends, acks };
+  const settlements = { invokes, settledBy, acks, ackOf };
   cache.set(history, { length: history.length, settlements });
   return settlements;
 }

@@ -93,26 +93,18 @@ export function latencySummary(values: Float64Array): LatencySummary {
   return { p50: values[i50]!, p99: values[i99]!, max };
 }
 
-/** What the stats track per message id (NaN: not seen). */
-interface Msg {
-  /** Its integer among the delivered ids (-1: never delivered). */
-  delivered: number;
-  sentAt: number;
-  ackedAt: number;
-  /** The sends of the first client to name this id, and of any other. */
-  sender: SendState | undefined;
-  others: Map<string, SendState> | undefined;
-}
-
-/** One client's sends of one id, for the settled counts. */
+/** One client's sends of one id, for the settled counts (for a client other than the id's first). */
 interface SendState {
-  client: string;
   /** Invokes not yet settled by an ack or a definite refusal. */
   open: number;
   /** Counted once each: a client's id acked, refused. */
   acked: boolean;
   refused: boolean;
 }
+
+/** How a client's id was settled, as bits of `counted`. */
+const ACKED = 1;
+const REFUSED = 2;
 
 /** A client's membership of a room, for lostBeforeRecovery. */
 interface Member {
@@ -125,26 +117,60 @@ interface Member {
 export function computeStats({ history, db }: CheckInput): Stats {
   const delivered = deliveriesOf(history);
   const { ids } = delivered;
-  // One record per id, found once per event (a map of half a hundred thousand ids is slow to ask, and
-  // the sends of one message come together: the last id is asked first).
-  const msgs = new Map<string, Msg>();
+  // Each id named by a send has a slot, found once per event, and what the stats track of it in
+  // columns by slot (a record per id was most of the stats' garbage). The sends of one message come
+  // together: the last id is asked first.
+  const slots = new Map<string, number>();
+  const names: string[] = [];
+  /** Its integer among the delivered ids (-1: never delivered). */
+  const deliveredAs: number[] = [];
+  const sentAt: number[] = [];
+  const ackedAt: number[] = [];
+  /** The first client to name the id, its open invokes, and whether it was counted as acked (1), refused (2). */
+  const sender: string[] = [];
+  const open: number[] = [];
+  const counted: number[] = [];
+  /** Any other client's sends of an id, by `slot client`. */
+  const others = new Map<string, SendState>();
   let lastId: string | undefined;
-  let last: Msg | undefined;
-  const msg = (id: string): Msg => {
-    if (id === lastId) return last!;
-    let m = msgs.get(id);
-    if (m === undefined) msgs.set(id, (m = { delivered: ids.get(id) ?? -1, sentAt: NaN, ackedAt: NaN, sender: undefined, others: undefined }));
+  let last = -1;
+  const slotOf = (id: string): number => {
+    if (id === lastId) return last;
+    let k = slots.get(id);
+    if (k === undefined) {
+      slots.set(id, (k = names.length));
+      names.push(id);
+      deliveredAs.push(ids.get(id) ?? -1);
+      sentAt.push(NaN);
+      ackedAt.push(NaN);
+      sender.push('');
+      open.push(0);
+      counted.push(0);
+    }
     lastId = id;
-    last = m;
-    return m;
+    last = k;
+    return k;
   };
-  // A client's sends of an id: the first client to name it keeps them in the id's record, any other in `others`.
-  const sendOf = (m: Msg, client: string): SendState => {
-    if (m.sender === undefined) m.sender = { client, open: 0, acked: false, refused: false };
-    if (m.sender.client === client) return m.sender;
-    m.others ??= new Map();
-    let o = m.others.get(client);
-    if (o === undefined) m.others.set(client, (o = { client, open: 0, acked: false, refused: false }));
+  // Settles one open invoke of the client's id; true the first time this client's id is settled this way (ACKED, REFUSED).
+  const settle = (k: number, client: string, way: number): boolean => {
+    if (sender[k] === '' || sender[k] === client) {
+      sender[k] = client;
+      if (open[k]! > 0) open[k]!--;
+      if ((counted[k]! & way) !== 0) return false;
+      counted[k]! |= way;
+      return true;
+    }
+    const o = otherOf(k, client);
+    if (o.open > 0) o.open--;
+    const seen = way === ACKED ? o.acked : o.refused;
+    if (way === ACKED) o.acked = true;
+    else o.refused = true;
+    return !seen;
+  };
+  const otherOf = (k: number, client: string): SendState => {
+    const key = `${k} ${client}`;
+    let o = others.get(key);
+    if (o === undefined) others.set(key, (o = { open: 0, acked: false, refused: false }));
     return o;
   };
   let sent = 0;
@@ -159,38 +185,30 @@ export function computeStats({ history, db }: CheckInput): Stats {
     switch (e.type) {
       case 'invoke': {
         sent++;
-        const m = msg(e.id);
-        if (!(m.sentAt <= e.t)) m.sentAt = e.t;
-        sendOf(m, e.client).open++;
+        const k = slotOf(e.id);
+        if (!(sentAt[k]! <= e.t)) sentAt[k] = e.t;
+        if (sender[k] === '' || sender[k] === e.client) {
+          sender[k] = e.client;
+          open[k]!++;
+        } else otherOf(k, e.client).open++;
         break;
       }
       case 'send': {
         // Histories without invokes (older runs) measure latency from the first attempt.
-        const m = msg(e.id);
-        if (Number.isNaN(m.sentAt)) m.sentAt = e.t;
+        const k = slotOf(e.id);
+        if (Number.isNaN(sentAt[k]!)) sentAt[k] = e.t;
         if (e.attempt > 1) retries++;
         break;
       }
       case 'ack': {
-        const m = msg(e.id);
-        const o = sendOf(m, e.client);
-        if (o.open > 0) o.open--;
-        if (!o.acked) {
-          o.acked = true;
-          acked++;
-        }
-        if (Number.isNaN(m.ackedAt)) m.ackedAt = e.t;
+        const k = slotOf(e.id);
+        if (settle(k, e.client, ACKED)) acked++;
+        if (Number.isNaN(ackedAt[k]!)) ackedAt[k] = e.t;
         break;
       }
-      case 'send-fail': {
-        const o = sendOf(msg(e.id), e.client);
-        if (o.open > 0) o.open--;
-        if (!o.refused) {
-          o.refused = true;
-          refused++;
-        }
+      case 'send-fail':
+        if (settle(slotOf(e.id), e.client, REFUSED)) refused++;
         break;
-      }
       case 'duplicate-dropped':
         duplicatesDropped++;
         break;
@@ -214,19 +232,19 @@ export function computeStats({ history, db }: CheckInput): Stats {
   let inDb: Set<string> | undefined;
   let unsettled = 0;
   let unsettledNotInDb = 0;
-  // Per delivered message (by its integer): when it was sent.
-  const sentAt = new Float64Array(ids.size).fill(NaN);
-  const countOpen = (id: string, o: SendState | undefined) => {
-    if (o === undefined || o.open === 0) return;
-    unsettled += o.open;
+  const countOpen = (k: number, n: number) => {
+    if (n === 0) return;
+    unsettled += n;
     inDb ??= new Set(db.messages.map((r) => r.id));
-    if (!inDb.has(id)) unsettledNotInDb += o.open;
+    if (!inDb.has(names[k]!)) unsettledNotInDb += n;
   };
-  for (const [id, m] of msgs) {
-    if (m.delivered !== -1) sentAt[m.delivered] = m.sentAt;
-    countOpen(id, m.sender);
-    if (m.others !== undefined) for (const o of m.others.values()) countOpen(id, o);
+  // Per delivered message (by its integer): when it was sent.
+  const sentAtDelivered = new Float64Array(ids.size).fill(NaN);
+  for (let k = 0; k < names.length; k++) {
+    if (deliveredAs[k] !== -1) sentAtDelivered[deliveredAs[k]!] = sentAt[k]!;
+    countOpen(k, open[k]!);
   }
+  for (const [key, o] of others) countOpen(Number(key.slice(0, key.indexOf(' '))), o.open);
   // Per delivered message: its last delivery; and each delivery's latency.
   const { msg: msgOf, t: deliveredAt } = delivered;
   const deliveries = msgOf.length;
@@ -236,7 +254,7 @@ export function computeStats({ history, db }: CheckInput): Stats {
   for (let i = 0; i < deliveries; i++) {
     const k = msgOf[i]!;
     const t = deliveredAt[i]!;
-    const from = sentAt[k]!;
+    const from = sentAtDelivered[k]!;
     if (!Number.isNaN(from)) latencies[n++] = t - from;
     if (t > lastDeliver[k]!) lastDeliver[k] = t;
   }
@@ -252,7 +270,7 @@ export function computeStats({ history, db }: CheckInput): Stats {
     unsettled,
     unsettledNotInDb,
     latencyMs: latencySummary(latencies.subarray(0, n)),
-    recoveryMs: recoveries(msgs, lastDeliver, recoveryPoints(history)),
+    recoveryMs: recoveries(ackedAt, deliveredAs, lastDeliver, recoveryPoints(history)),
   };
   if (recoveryAt !== undefined) stats.lostBeforeRecovery = lostBefore(db.messages, members, delivered, recoveryAt);
   return stats;
@@ -294,15 +312,15 @@ export function recoveryPoints(history: readonly HistoryEvent[]): RecoveryPoint[
 }
 
 /** For each recovery point: the latest delivery after it of any message acked before it. */
-function recoveries(msgs: Map<string, Msg>, lastDeliver: Float64Array, points: RecoveryPoint[]): Recovery[] {
+function recoveries(ackedAtBySlot: readonly number[], deliveredAs: readonly number[], lastDeliver: Float64Array, points: RecoveryPoint[]): Recovery[] {
   if (points.length === 0) return [];
   // A scan of the acked messages per point: a run has a few faults, and sorting every message by its ack was slower.
   const ackedAt: number[] = [];
   const last: number[] = [];
-  for (const m of msgs.values()) {
-    if (Number.isNaN(m.ackedAt)) continue;
-    ackedAt.push(m.ackedAt);
-    last.push(m.delivered === -1 ? -Infinity : lastDeliver[m.delivered]!);
+  for (let k = 0; k < ackedAtBySlot.length; k++) {
+    if (Number.isNaN(ackedAtBySlot[k]!)) continue;
+    ackedAt.push(ackedAtBySlot[k]!);
+    last.push(deliveredAs[k] === -1 ? -Infinity : lastDeliver[deliveredAs[k]!]!);
   }
   return points.map(({ w, from, at }) => {
     let latest = -Infinity;
