@@ -5,13 +5,17 @@ import type { CheckInput, InvariantResult } from './types.js';
 import { faultsText, ms, quote } from './words.js';
 import { eventsOf } from './events-of.js';
 
-/** Every ack and definite refusal, by `client\nid`, in history order. */
-function outcomes(history: CheckInput['history']): Map<string, { kind: string; t: number; seq?: number; code?: string }[]> {
-  const outcome = new Map<string, { kind: string; t: number; seq?: number; code?: string }[]>();
+/** An ack or definite refusal of a client's send. */
+interface Outcome { kind: string; t: number; seq?: number; code?: string }
+
+/** Every ack and definite refusal, by client and then id, in history order. */
+function outcomes(history: CheckInput['history']): Map<string, Map<string, Outcome[]>> {
+  const outcome = new Map<string, Map<string, Outcome[]>>();
   for (const e of eventsOf(history, 'ack', 'send-fail')) {
-    const k = `${e.client}\n${e.id}`;
+    let ids = outcome.get(e.client);
+    if (ids === undefined) outcome.set(e.client, (ids = new Map()));
     const o = e.type === 'ack' ? { kind: 'ack', t: e.t, seq: e.seq } : { kind: 'fail', t: e.t, code: e.code };
-    (outcome.get(k) ?? outcome.set(k, []).get(k)!).push(o);
+    (ids.get(e.id) ?? ids.set(e.id, []).get(e.id)!).push(o);
   }
   return outcome;
 }
@@ -25,14 +29,14 @@ export function idConflict({ history, db }: CheckInput): InvariantResult {
   const tally = new Tally('id-conflict');
   const rows = rowIndex(db.messages);
   // How each client's sends of each id settled, gathered only once a conflicting send needs it.
-  let outcome: Map<string, { kind: string; t: number; seq?: number; code?: string }[]> | undefined;
+  let outcome: Map<string, Map<string, Outcome[]>> | undefined;
   for (const e of eventsOf(history, 'invoke')) {
     const row = rows.all(e.id)[0];
     if (row === undefined || (row.room === e.room && row.body === e.body && row.sender === e.client)) continue;
     tally.checked++;
     outcome ??= outcomes(history);
     // The first settlement of this client's send of this id after the invoke.
-    const o = outcome.get(`${e.client}\n${e.id}`)?.find((x) => x.t >= e.t);
+    const o = outcome.get(e.client)?.get(e.id)?.find((x) => x.t >= e.t);
     if (o === undefined || (o.kind === 'fail' && o.code === 'id_conflict')) continue;
     tally.fail(() => {
       const faults = activeFaults(history, o.t);

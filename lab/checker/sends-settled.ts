@@ -43,7 +43,7 @@ export function sendsSettled({ history, db }: CheckInput): InvariantResult {
       tally.fail(() => {
         const faults = activeFaults(history, settled.t);
         return {
-          text: `client ${invoke.client}'s send of message ${invoke.id} (room ${invoke.room}) made at ${ms(invoke.t)} was refused at ${ms(settled.t)} with ${settled.code}, which promises it had no effect, yet the database holds it with this very content; active faults then: ${faultsText(faults)}`,
+          text: `client ${invoke.client}'s send of message ${invoke.id} (room ${invoke.room}) made at ${ms(invoke.t)} was refused at ${ms(settled.t)} with ${settled.code ?? 'a definite error'}, which promises it had no effect, yet the database holds it with this very content; active faults then: ${faultsText(faults)}`,
           id: invoke.id,
           room: invoke.room,
           client: invoke.client,
@@ -62,7 +62,7 @@ export function sendsSettled({ history, db }: CheckInput): InvariantResult {
       stored ??= new Set(db.messages.map((m) => m.id));
       end ??= endOf(history);
       const attempts = (attemptsById.get(invoke.id) ?? []).filter((a) => a.client === invoke.client && a.t >= invoke.t);
-      const how = settled === undefined ? `was still pending at the end (${ms(end)})` : `was given up at ${ms(settled.t)} with its outcome unknown (${settled.reason})`;
+      const how = settled === undefined ? `was still pending at the end (${ms(end)})` : `was given up at ${ms(settled.t)} with its outcome unknown (${settled.reason ?? 'no reason'})`;
       const where = stored!.has(invoke.id) ? 'the id IS in the database, so the message was committed but the application was never told' : 'the id is NOT in the database: the message is lost and the application was never told';
       const faults = activeFaults(history, attempts.at(-1)?.t ?? invoke.t);
       return {

@@ -127,7 +127,7 @@ export function computeStats({ history, db }: CheckInput): Stats {
   const sentAt: number[] = [];
   const ackedAt: number[] = [];
   /** The first client to name the id, its open invokes, and whether it was counted as acked (1), refused (2). */
-  const sender: string[] = [];
+  const sender: (string | undefined)[] = [];
   const open: number[] = [];
   const counted: number[] = [];
   /** Any other client's sends of an id, by `slot client`. */
@@ -143,7 +143,7 @@ export function computeStats({ history, db }: CheckInput): Stats {
       deliveredAs.push(ids.get(id) ?? -1);
       sentAt.push(NaN);
       ackedAt.push(NaN);
-      sender.push('');
+      sender.push(undefined);
       open.push(0);
       counted.push(0);
     }
@@ -153,7 +153,7 @@ export function computeStats({ history, db }: CheckInput): Stats {
   };
   // Settles one open invoke of the client's id; true the first time this client's id is settled this way (ACKED, REFUSED).
   const settle = (k: number, client: string, way: number): boolean => {
-    if (sender[k] === '' || sender[k] === client) {
+    if (sender[k] === undefined || sender[k] === client) {
       sender[k] = client;
       if (open[k]! > 0) open[k]!--;
       if ((counted[k]! & way) !== 0) return false;
@@ -187,7 +187,7 @@ export function computeStats({ history, db }: CheckInput): Stats {
         sent++;
         const k = slotOf(e.id);
         if (!(sentAt[k]! <= e.t)) sentAt[k] = e.t;
-        if (sender[k] === '' || sender[k] === e.client) {
+        if (sender[k] === undefined || sender[k] === e.client) {
           sender[k] = e.client;
           open[k]!++;
         } else otherOf(k, e.client).open++;

@@ -32,4 +32,18 @@ describe('id-conflict', () => {
     const h = happy().send('c1', 'r2', 'm1', 'hello').sendFail('c1', 'r2', 'm1', 'bad_room');
     expect(idConflict(h.input())).toMatchObject({ ok: false, violations: 1 });
   });
+
+  it("never takes one client's answer for another's, whatever their names hold", () => {
+    // Client "a" sends id "b\nc" (committed by z with another body) and is refused with id_conflict; client
+    // "a\nb" sends id "c" and is acked. Keys joined with a newline would make the two one.
+    const h = lab()
+      .commit('b\nc', 'r', 1, 'old', 'z')
+      .invoke('a', 'r', 'b\nc', 'new')
+      .invoke('a\nb', 'r', 'c', 'hi')
+      .commit('c', 'r', 2, 'hi', 'a\nb')
+      .ack('a\nb', 'r', 'c', 2)
+      .sendFail('a', 'r', 'b\nc', 'id_conflict');
+    expect(idConflict(h.input())).toMatchObject({ ok: true, checked: 1, violations: 0 });
+  });
 });
+

@@ -35,6 +35,14 @@ describe('stats', () => {
     expect(computeStats(h.input())).toMatchObject({ sent: 5, acked: 2, refused: 1, unsettled: 2, unsettledNotInDb: 1 });
   });
 
+  it("keeps each client's sends of an id apart, whatever the clients are called", () => {
+    // Two clients send the same id: each is acked once, and one client's refusal settles none of the other's sends.
+    const both = lab().invoke('', 'r', 'm1', 'a').ack('', 'r', 'm1', 1).invoke('c1', 'r', 'm1', 'a').ack('c1', 'r', 'm1', 1, true).commit('m1', 'r', 1, 'a', '');
+    expect(computeStats(both.input())).toMatchObject({ sent: 2, acked: 2, unsettled: 0 });
+    const other = lab().invoke('', 'r', 'm1', 'a').sendFail('c4', 'r', 'm1', 'x');
+    expect(computeStats(other.input())).toMatchObject({ sent: 1, refused: 1, unsettled: 1, unsettledNotInDb: 1 });
+  });
+
   it('counts sends by id, retries, drops and gap fetches', () => {
     const h = happy().send('c1', 'r1', 'm2', 'world', 2).ack('c1', 'r1', 'm2', 2, true).dropped('c2', 'r1', 'm1', 1).gapFetch('c2', 'r1', 1, 2);
     expect(computeStats(h.input())).toMatchObject({ sent: 2, acked: 2, dbMessages: 2, deliveries: 4, duplicatesDropped: 1, gapsFilled: 1, retries: 1 });
