@@ -5,7 +5,18 @@ import { Tally } from './tally.js';
 import type { CheckInput, InvariantResult } from './types.js';
 import { workerName } from './workers.js';
 import { faultsText, ms, withWorker } from './words.js';
-import { eventsOf } from './events-of.js';
+import { eventsOf, positionsOf } from './events-of.js';
+
+/** The first send and the first retry (attempt > 1) of each id. */
+function firstSends(history: CheckInput['history']): { send: Map<string, SendEvent>; retry: Map<string, SendEvent> } {
+  const send = new Map<string, SendEvent>();
+  const retry = new Map<string, SendEvent>();
+  for (const e of eventsOf(history, 'send')) {
+    if (!send.has(e.id)) send.set(e.id, e);
+    if (e.attempt > 1 && !retry.has(e.id)) retry.set(e.id, e);
+  }
+  return { send, retry };
+}
 
 /** Each message id is exactly one database row; retries and duplicate publishes were absorbed (counted in notes). */
 export function uniqueIds({ history, db }: CheckInput): InvariantResult {
@@ -13,24 +24,16 @@ export function uniqueIds({ history, db }: CheckInput): InvariantResult {
   const rows = rowIndex(db.messages);
   let absorbed = 0;
   let retries = 0;
-  let dropped = 0;
-  const firstSend = new Map<string, SendEvent>();
-  const firstRetry = new Map<string, SendEvent>();
-  for (const e of eventsOf(history, 'ack', 'send', 'duplicate-dropped')) {
-    if (e.type === 'ack') {
-      if (e.duplicate) absorbed++;
-    } else if (e.type === 'send') {
-      if (!firstSend.has(e.id)) firstSend.set(e.id, e);
-      if (e.attempt > 1) {
-        retries++;
-        if (!firstRetry.has(e.id)) firstRetry.set(e.id, e);
-      }
-    } else if (e.type === 'duplicate-dropped') dropped++;
-  }
+  for (const e of eventsOf(history, 'ack')) if (e.duplicate) absorbed++;
+  for (const e of eventsOf(history, 'send')) if (e.attempt > 1) retries++;
+  const dropped = positionsOf(history, 'duplicate-dropped').length;
+  // The first send and the first retry of each id, gathered only once an id with two rows needs them.
+  let firsts: { send: Map<string, SendEvent>; retry: Map<string, SendEvent> } | undefined;
   tally.checked = rows.size;
   for (const [id, dups] of rows.duplicates()) {
     tally.fail(() => {
-      const send = firstRetry.get(id) ?? firstSend.get(id);
+      firsts ??= firstSends(history);
+      const send = firsts.retry.get(id) ?? firsts.send.get(id);
       const t = send?.t ?? endOf(history);
       const faults = activeFaults(history, t);
       const first = dups[0];
