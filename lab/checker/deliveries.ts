@@ -43,9 +43,9 @@ export class Streams {
  * The application's deliveries of a history (its `deliver` events, in order), read once into columns
  * that every checker shares: each delivery's message as an integer (its id interned), its stream, seq
  * and time, and whether it was the first of that message to that stream. Three checkers and the stats
- * each walked the deliveries and built their own map of who got what, keyed by id string; reading the
- * events' fields once (they come in a score of shapes, so every read is a slow lookup) and keeping
- * one such map is most of what makes the checker cheap per event.
+ * each walked the deliveries and built their own map of who got what, keyed by id string. Reading each
+ * event's fields once (a read of an event far from the last is a cache miss, and that is the cost) and
+ * keeping one such map, by integers, is most of what makes the checker cheap per event.
  */
 export interface Deliveries {
   readonly events: readonly DeliverEvent[];
@@ -71,7 +71,7 @@ export interface Deliveries {
 /**
  * Which streams were handed each message (both as integers). A message's streams are a chain of
  * entries in typed arrays, newest first, until it has `SET_AT` of them; then a Set. A chain allocates
- * nothing per message: the arrays it replaced were a tenth of the garbage of a check.
+ * nothing per message, where the form before it kept an array for each.
  */
 export class HandedTo {
   /** Per message: its newest entry (-1: none), and how many streams it has. */

@@ -314,7 +314,7 @@ export function recoveryPoints(history: readonly HistoryEvent[]): RecoveryPoint[
 /** For each recovery point: the latest delivery after it of any message acked before it. */
 function recoveries(ackedAtBySlot: readonly number[], deliveredAs: readonly number[], lastDeliver: Float64Array, points: RecoveryPoint[]): Recovery[] {
   if (points.length === 0) return [];
-  // A scan of the acked messages per point: a run has a few faults, and sorting every message by its ack was slower.
+  // A scan of the acked messages per point (a run has a few faults): no sort of every message by its ack.
   const ackedAt: number[] = [];
   const last: number[] = [];
   for (let k = 0; k < ackedAtBySlot.length; k++) {
