@@ -1,4 +1,4 @@
-import { ERROR_CODES, SendFrame, type ClientFrame, type ErrorFrame, type MsgFrame, type ServerFrame } from '../protocol/index.js';
+import { ERROR_CODES, SendFrame, type AckFrame, type ClientFrame, type ErrorFrame, type MsgFrame, type ServerFrame } from '../protocol/index.js';
 import { backoffDelayMs } from './backoff.js';
 import { CaughtUpWaiters } from './caught-up.js';
 import { Connection } from './connection.js';
@@ -27,6 +27,9 @@ export class DeliveryClient {
   #urlIndex = 0;
   #connects = 0;
   #failures = 0;
+  #nonces = 0;
+  /** The core of this connection echoes send nonces (it answered a send with one): an error without one is then never about a send. */
+  #echoes = false;
   #tickTimer: TimerHandle | null = null;
   #gapTimers = new Map<RoomState, TimerHandle>();
   #reconnectTimer: TimerHandle | null = null;
@@ -85,7 +88,7 @@ export class DeliveryClient {
       return Promise.reject(new SendError(id, room, 'bad_frame', message));
     }
     return new Promise<Ack>((resolve, reject) => {
-      const entry: OutboxEntry = { id, room, body, attempts: 0, lastSentAt: 0, resolve, reject };
+      const entry: OutboxEntry = { id, nonce: ++this.#nonces, room, body, attempts: 0, lastSentAt: 0, resolve, reject };
       this.#outbox.add(entry);
       if (this.#worker !== null) this.#transmit(entry);
     });
@@ -166,7 +169,7 @@ export class DeliveryClient {
   #onFrame(f: ServerFrame): void {
     if (f.type === 'welcome') return this.#worker === null ? this.#onWelcome(f.worker, f.pid) : undefined;
     if (this.#worker === null) return; // before the welcome nothing else is expected
-    if (f.type === 'ack') return this.#onAck(f.id, f.seq, f.duplicate);
+    if (f.type === 'ack') return this.#onAck(f);
     if (f.type === 'error') return this.#onError(f);
     const room = 'room' in f ? this.#rooms.get(f.room) : undefined;
     if (room === undefined) return;
@@ -191,6 +194,7 @@ export class DeliveryClient {
 
   #onWelcome(worker: number, pid: number): void {
     this.#worker = worker;
+    this.#echoes = false;
     this.#failures = 0;
     this.#emit({ type: 'connect', worker, pid });
     for (const room of this.#rooms.values()) this.#join(room);
@@ -223,22 +227,40 @@ export class DeliveryClient {
     entry.lastSentAt = this.#o.now();
     if (entry.attempts === 1) this.#stats.sent++;
     else this.#stats.retries++;
-    const { id, room, body, attempts: attempt } = entry;
+    const { id, nonce, room, body, attempts: attempt } = entry;
     this.#emit({ type: 'send', room, id, body, attempt, worker: this.#worker });
-    this.#write({ type: 'send', id, room, body });
+    this.#write(this.#o.semantics.nonce ? { type: 'send', id, room, body, nonce } : { type: 'send', id, room, body });
   }
 
-  #onAck(id: string, seq: number, duplicate: boolean): void {
-    const entry = this.#outbox.take(id);
-    if (entry === undefined) return; // the ack of another attempt already settled it
+  /**
+   * The waiting send an answer (ack, or error about a message id) is for. None when another attempt's
+   * answer already settled it; none either when the answer carries another nonce: it answers an earlier
+   * send whose id this one reuses (a duplicate ack of its retry, still on the wire), not this send.
+   */
+  #answered(id: string, nonce: number | undefined): OutboxEntry | undefined {
+    if (nonce !== undefined) this.#echoes = true;
+    const entry = this.#outbox.get(id);
+    if (entry === undefined || nonce === undefined || nonce === entry.nonce) return entry;
+    this.#stats.staleAnswers++;
+    return undefined;
+  }
+
+  #onAck(f: AckFrame): void {
+    const { id, seq, duplicate } = f;
+    const entry = this.#answered(id, f.nonce);
+    if (entry === undefined) return;
+    this.#outbox.take(id);
     this.#stats.acks++;
     this.#emit({ type: 'ack', room: entry.room, id, seq, duplicate, worker: this.#worker });
     entry.resolve({ id, room: entry.room, seq, duplicate });
   }
 
   #onError(f: ErrorFrame): void {
-    const entry = f.ref === undefined ? undefined : this.#outbox.get(f.ref);
+    // A core that echoes nonces sends none with an error about a room (whose name may be a message id too).
+    const aboutSend = f.ref !== undefined && (f.nonce !== undefined || !this.#echoes);
+    const entry = aboutSend ? this.#answered(f.ref!, f.nonce) : undefined;
     if (entry === undefined) {
+      if (f.nonce !== undefined) return; // about a send, settled or stale
       // About a room: a refused fetch (if joined) lets the next head or msg fetch again; a refused join is repeated by #tick.
       const room = f.ref === undefined ? undefined : this.#rooms.get(f.ref);
       if (room?.joined) room.onFetched();

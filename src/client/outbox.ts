@@ -14,6 +14,8 @@ export interface Ack {
 export interface OutboxEntry {
   /** The client-made message id, the same on every attempt. */
   readonly id: string;
+  /** This send's nonce, the same on every attempt and echoed in its answers: it tells them from a late answer to an earlier send of the same id. */
+  readonly nonce: number;
   /** The room. */
   readonly room: string;
   /** The message body. */

@@ -22,12 +22,14 @@ export interface ClientStats {
   delivered: number;
   /** Server frames that were not valid JSON or failed the `ServerFrame` schema. */
   badFrames: number;
+  /** Acks and errors of an earlier send whose id a new send reuses (told apart by their nonce), dropped. */
+  staleAnswers: number;
 }
 
 /** A fresh set of counters at zero. */
 export function emptyStats(): ClientStats {
   return {
     sent: 0, retries: 0, acks: 0, duplicatesDropped: 0, duplicatesDelivered: 0, gapsFilled: 0,
-    fetches: 0, replays: 0, reconnects: 0, delivered: 0, badFrames: 0,
+    fetches: 0, replays: 0, reconnects: 0, delivered: 0, badFrames: 0, staleAnswers: 0,
   };
 }

@@ -18,9 +18,15 @@ export const Seq = z.number().int().nonnegative();
 
 /** `join`: subscribe to a room; the server replays every committed message with seq > after (unless replay is false). */
 export const JoinFrame = z.object({ type: z.literal('join'), room: RoomName, after: Seq.default(0), replay: z.boolean().default(true) });
-/** `send`: commit a message; the id is reused on every retry. */
+/**
+ * A number the client picks per `send()` and repeats on each of its retries; the server echoes it in that
+ * send's `ack` or `error`. An id reused for a new send gets a new nonce, so a late answer to the earlier
+ * send (a duplicate ack still on the wire) is told apart from the new send's own answer.
+ */
+export const SendNonce = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
+/** `send`: commit a message; the id (and the nonce, if any) is reused on every retry. */
 export const SendFrame = z.object({
-  type: z.literal('send'), id: MessageId, room: RoomName,
+  type: z.literal('send'), id: MessageId, room: RoomName, nonce: SendNonce.optional(),
   // Well-formed Unicode only: a lone surrogate would be stored as something else than was sent, and the
   // same send retried would no longer match itself.
   body: z.string().max(4 * MAX_BODY_CHARS).refine((s) => isWellFormedText(s), 'body must be well-formed Unicode (no lone surrogate)')
@@ -45,8 +51,8 @@ export const CLIENT_FRAME_TYPES = ['join', 'send', 'fetch', 'leave', 'ping'] as 
 export const WelcomeFrame = z.object({ type: z.literal('welcome'), worker: z.number().int(), pid: z.number().int(), user: z.string() });
 /** `joined`: the join's replay is complete; head is the room's committed head when the replay was read. */
 export const JoinedFrame = z.object({ type: z.literal('joined'), room: RoomName, head: Seq });
-/** `ack`: the send is committed with this seq; duplicate is true when the id was already committed. */
-export const AckFrame = z.object({ type: z.literal('ack'), id: MessageId, room: RoomName, seq: Seq, duplicate: z.boolean() });
+/** `ack`: the send is committed with this seq; duplicate is true when the id was already committed; nonce is the send's. */
+export const AckFrame = z.object({ type: z.literal('ack'), id: MessageId, room: RoomName, seq: Seq, duplicate: z.boolean(), nonce: SendNonce.optional() });
 /** `msg`: a committed message (live, replayed or fetched). */
 export const MsgFrame = z.object({ type: z.literal('msg'), id: MessageId, room: RoomName, seq: Seq, sender: z.string(), body: z.string(), ts: z.number() });
 /** `head`: the room's committed head, read from the database. */
@@ -57,12 +63,13 @@ export const FetchedFrame = z.object({ type: z.literal('fetched'), room: RoomNam
 export const LeftFrame = z.object({ type: z.literal('left'), room: RoomName });
 /** `pong`: answer to ping. */
 export const PongFrame = z.object({ type: z.literal('pong'), nonce: z.number().int().optional() });
-/** `error`: a bad frame or a failed operation; ref is the message id or room it concerns. */
+/** `error`: a bad frame or a failed operation; ref is the message id or room it concerns, nonce the send's if it refuses one. */
 export const ErrorFrame = z.object({
   type: z.literal('error'),
   code: z.enum(ERROR_CODE_NAMES as [ErrorCode, ...ErrorCode[]]),
   message: z.string(),
   ref: z.string().optional(),
+  nonce: SendNonce.optional(),
 });
 
 /** Every frame a server may send, discriminated by `type`. */

@@ -60,6 +60,12 @@ export const SEMANTICS = {
     server: {},
     client: { dedup: false },
   },
+  'no-send-nonce': {
+    kind: 'ablation',
+    doc: 'The client sends no nonce and pairs an ack or error with the waiting send of its id alone: a late duplicate ack of an earlier send settles a new send that reuses the id, and the new send\'s id_conflict is lost.',
+    server: {},
+    client: { nonce: false },
+  },
   // Teaching variants: weaker delivery modes, for comparison.
   'at-least-once': {
     kind: 'teaching',
@@ -126,6 +132,7 @@ export interface ClientSemanticsFlags {
   /** @default true */ fetch?: boolean;
   /** @default true */ retry?: boolean;
   /** Hold messages beyond a gap until it is filled; false hands them on at once and gives the gap up. @default true */ reorder?: boolean;
+  /** Each send carries a nonce its answers echo, and an answer settles only the send it names; false pairs answers with sends by id alone. @default true */ nonce?: boolean;
 }
 
 /** A semantics variant name. */
@@ -151,7 +158,7 @@ export function serverFlags(name: SemanticsName): Required<ServerSemanticsFlags>
 }
 /** Resolved client flags of a variant. */
 export function clientFlags(name: SemanticsName): Required<ClientSemanticsFlags> {
-  return { dedup: true, replay: true, fetch: true, retry: true, reorder: true, ...SEMANTICS[name].client };
+  return { dedup: true, replay: true, fetch: true, retry: true, reorder: true, nonce: true, ...SEMANTICS[name].client };
 }
 
 /** SQLite's `synchronous` setting: `FULL` makes an ack mean "on disk". */

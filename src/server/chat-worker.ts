@@ -135,12 +135,12 @@ export class ChatWorker {
     }
     if (isBinary) return this.#error(ws, 'bad_frame', 'frames are JSON text, not binary');
     const p = parseFrame(data);
-    if (!p.ok) return this.#error(ws, p.code, p.message, p.ref);
+    if (!p.ok) return this.#error(ws, p.code, p.message, p.ref, p.nonce);
     const f = p.frame;
     this.#metrics.framesReceived.inc({ type: f.type });
     switch (f.type) {
       case 'join': return void this.#join(ws, f).catch((e) => this.#error(ws, 'internal', String(e), f.room));
-      case 'send': return void this.#send(ws, f).catch((e) => this.#error(ws, 'unavailable', `commit failed: ${String(e)}`, f.id));
+      case 'send': return void this.#send(ws, f).catch((e) => this.#error(ws, 'unavailable', `commit failed: ${String(e)}`, f.id, f.nonce));
       case 'fetch': return void this.#fetch(ws, f).catch((e) => this.#error(ws, 'internal', String(e), f.room));
       case 'leave': return this.#leave(ws, f.room);
       case 'ping': return this.#reply(ws, { type: 'pong', ...(f.nonce === undefined ? {} : { nonce: f.nonce }) });
@@ -294,16 +294,16 @@ export class ChatWorker {
 
   async #send(ws: Socket, f: SendFrame): Promise<void> {
     const s = ws.getUserData();
-    if (!s.rooms?.has(f.room) && !(await this.#member(s, f.room))) return this.#error(ws, 'not_joined', `join ${f.room} before sending to it`, f.id);
+    if (!s.rooms?.has(f.room) && !(await this.#member(s, f.room))) return this.#error(ws, 'not_joined', `join ${f.room} before sending to it`, f.id, f.nonce);
     // Sends per second per user, across connections and workers (the retry of a send counts too).
-    if (!this.#userRate.take(s.user)) return this.#error(ws, 'rate_limited', `${s.user} sent more than ${MAX_SENDS_PER_USER_PER_SEC} messages this second (all connections and workers together); slow down`, f.id);
+    if (!this.#userRate.take(s.user)) return this.#error(ws, 'rate_limited', `${s.user} sent more than ${MAX_SENDS_PER_USER_PER_SEC} messages this second (all connections and workers together); slow down`, f.id, f.nonce);
     const sender = s.user;
     const what = `id ${f.id} room ${f.room}`;
     if (this.flags.order !== 'commit-ack-publish') return this.#sendSeededBug(ws, f, sender, what);
     this.#fp.reach('before-commit', what);
     const r = await this.batcher.submit({ id: f.id, room: f.room, sender, body: f.body });
     // Where the id lives is not said: the room may be one this user may not see.
-    if (r.kind === 'conflict') return this.#error(ws, 'id_conflict', `id ${f.id} is already taken by another message: make a new id for a new message`, f.id);
+    if (r.kind === 'conflict') return this.#error(ws, 'id_conflict', `id ${f.id} is already taken by another message: make a new id for a new message`, f.id, f.nonce);
     this.#fp.reach('after-commit-before-ack', what);
     this.#ack(ws, f, r.seq, r.duplicate);
     if (this.#fp.isArmed('after-ack-before-publish')) await this.#flushBeforeCrash(ws);
@@ -326,7 +326,7 @@ export class ChatWorker {
     }
     this.#fp.reach('before-commit', what);
     const r = await this.batcher.submit({ id: f.id, room: f.room, sender, body: f.body });
-    if (r.kind === 'conflict') return this.#error(ws, 'id_conflict', `id ${f.id} conflicts`, f.id);
+    if (r.kind === 'conflict') return this.#error(ws, 'id_conflict', `id ${f.id} conflicts`, f.id, f.nonce);
     if (this.flags.order === 'publish-commit-ack') this.#ack(ws, f, r.seq, r.duplicate);
     else this.#publish(msgFrame({ id: f.id, room: f.room, seq: r.seq, sender, body: f.body, created_at: r.createdAt }), f.room, f.id, r.seq, r.duplicate);
   }
@@ -336,7 +336,7 @@ export class ChatWorker {
     else this.#metrics.committed.inc();
     // The sends of one group commit resume in one microtask checkpoint: their acks are collected and
     // written with one corked write per socket (an ack sent outside a uWS handler is a write() each).
-    const frame = JSON.stringify({ type: 'ack', id: f.id, room: f.room, seq, duplicate } satisfies ServerFrame);
+    const frame = JSON.stringify((f.nonce === undefined ? { type: 'ack', id: f.id, room: f.room, seq, duplicate } : { type: 'ack', id: f.id, room: f.room, seq, duplicate, nonce: f.nonce }) satisfies ServerFrame);
     if (this.#trace.on) this.#traceAck(ws, { what: 'ack', at: 0, worker: this.#slot, id: f.id, room: f.room, seq, duplicate });
     const list = this.#pendingAcks.get(ws);
     if (list) return void list.push(frame);
@@ -409,8 +409,9 @@ export class ChatWorker {
     if (!ws.getUserData().closed) ws.send(JSON.stringify(f), false);
   }
 
-  #error(ws: Socket, code: ErrorCode, message: string, ref?: string): void {
+  /** Sends an error frame; `ref` is the id or room it concerns, `nonce` the refused send's (echoed so a reused id's answers are told apart). */
+  #error(ws: Socket, code: ErrorCode, message: string, ref?: string, nonce?: number): void {
     this.#metrics.errorsSent.inc({ code });
-    this.#reply(ws, { type: 'error', code, message, ...(ref === undefined ? {} : { ref }) });
+    this.#reply(ws, { type: 'error', code, message, ...(ref === undefined ? {} : { ref }), ...(nonce === undefined ? {} : { nonce }) });
   }
 }

@@ -137,6 +137,21 @@ describe('core answers bad frames with a coded error and keeps the connection', 
     await expect(ws.take('error', () => true, 0)).rejects.toThrow(/no matching error frame/);
   });
 
+  it("a send's nonce comes back in its ack and in its refusal; without one, none comes back", async () => {
+    const ws = await open('noncer');
+    ws.send({ type: 'send', id: 'nonced', room: ROOM, body: 'a', nonce: 7 });
+    expect(await ws.take('ack', (a) => a.id === 'nonced')).toEqual({ type: 'ack', id: 'nonced', room: ROOM, seq: expect.any(Number), duplicate: false, nonce: 7 });
+    ws.send({ type: 'send', id: 'nonced', room: ROOM, body: 'a', nonce: 8 });
+    expect(await ws.take('ack', (a) => a.id === 'nonced')).toMatchObject({ duplicate: true, nonce: 8 });
+    ws.send({ type: 'send', id: 'nonced', room: ROOM, body: 'b', nonce: 9 });
+    expect(await ws.take('error')).toMatchObject({ code: 'id_conflict', ref: 'nonced', nonce: 9 });
+    ws.send({ type: 'send', id: 'nonced-bad', room: ROOM, nonce: 10 });
+    expect(await ws.take('error')).toMatchObject({ code: 'bad_frame', ref: 'nonced-bad', nonce: 10 });
+    ws.send({ type: 'send', id: 'un-nonced', room: ROOM, body: 'c' });
+    expect(await ws.take('ack', (a) => a.id === 'un-nonced')).not.toHaveProperty('nonce');
+    expect(ws.invalid).toEqual([]);
+  });
+
   it('/health is JSON with worker, pid, connections, redis and db', async () => {
     const ws = await open('healthy');
     const url = core!.adminUrl(0, '/health');

@@ -13,7 +13,7 @@ describe('client outbox', () => {
     const h = startClient();
     const s = h.socket().accept(3);
     const ack = h.client.send('r', 'hello');
-    expect(s.sentOf('send')).toEqual([{ type: 'send', id: 'id-1', room: 'r', body: 'hello' }]);
+    expect(s.sentOf('send')).toEqual([{ type: 'send', id: 'id-1', room: 'r', body: 'hello', nonce: 1 }]);
     expect(h.eventsOf('send')).toEqual([{ type: 'send', room: 'r', id: 'id-1', body: 'hello', attempt: 1, worker: 3 }]);
     expect(h.client.pendingCount).toBe(1);
     s.push({ type: 'ack', id: 'id-1', room: 'r', seq: 7, duplicate: false });
@@ -71,6 +71,52 @@ describe('client outbox', () => {
     expect(h.client.pendingCount).toBe(0);
     await vi.advanceTimersByTimeAsync(500);
     expect(s.sentOf('send')).toHaveLength(1);
+  });
+
+  it("a late answer to an earlier send does not settle a new send that reuses its id: the nonce tells them apart", async () => {
+    const h = startClient({ retryIntervalMs: 100 });
+    const s = h.socket().accept();
+    const first = h.client.send('r', 'first', { id: 'X' });
+    await vi.advanceTimersByTimeAsync(100);
+    const [attempt1, attempt2] = s.sentOf('send');
+    expect(attempt1?.nonce).toEqual(expect.any(Number));
+    expect(attempt2?.nonce, 'a retry repeats its send\'s nonce').toBe(attempt1?.nonce);
+    // The retry raced the first attempt's ack: the server answers both, the second with duplicate: true.
+    s.push({ type: 'ack', id: 'X', room: 'r', seq: 1, duplicate: false, nonce: attempt1!.nonce });
+    await expect(first).resolves.toMatchObject({ seq: 1, duplicate: false });
+    // The application reuses the id with an edited body before the retry's duplicate ack arrives.
+    const edited = h.client.send('r', 'edited', { id: 'X' });
+    const reuse = s.sentOf('send')[2]!;
+    expect(reuse.nonce).not.toBe(attempt1!.nonce);
+    s.push({ type: 'ack', id: 'X', room: 'r', seq: 1, duplicate: true, nonce: attempt1!.nonce });
+    s.push({ type: 'error', code: 'id_conflict', message: 'id taken', ref: 'X', nonce: reuse.nonce! });
+    await expect(edited).rejects.toMatchObject({ code: 'id_conflict', id: 'X' });
+    expect(h.eventsOf('ack')).toHaveLength(1);
+    expect(h.client.stats).toMatchObject({ acks: 1, staleAnswers: 1 });
+  });
+
+  it('once the core has echoed a nonce, an error without one is about a room, even one named like a waiting send', async () => {
+    const h = startClient({ retryIntervalMs: 100 });
+    const s = h.socket().accept();
+    const first = h.client.send('r', 'x', { id: 'one' });
+    s.push({ type: 'ack', id: 'one', room: 'r', seq: 1, duplicate: false, nonce: s.sentOf('send')[0]!.nonce! });
+    await first;
+    let settled = false;
+    const named = h.client.send('r', 'y', { id: 'r' });
+    void named.then(() => (settled = true), () => (settled = true));
+    s.push({ type: 'error', code: 'too_many_reads', message: 'wait for the answers', ref: 'r' });
+    await vi.advanceTimersByTimeAsync(0);
+    expect(settled).toBe(false);
+    s.push({ type: 'ack', id: 'r', room: 'r', seq: 2, duplicate: false, nonce: s.sentOf('send')[1]!.nonce! });
+    await expect(named).resolves.toMatchObject({ id: 'r', seq: 2 });
+  });
+
+  it('answers without a nonce (a core that does not echo it) settle the waiting send of their id', async () => {
+    const h = startClient();
+    const s = h.socket().accept();
+    const ack = h.client.send('r', 'x', { id: 'Y' });
+    s.push({ type: 'ack', id: 'Y', room: 'r', seq: 2, duplicate: false });
+    await expect(ack).resolves.toMatchObject({ id: 'Y', seq: 2 });
   });
 
   it('indefinite error keeps retrying with the same id until acked', async () => {
