@@ -84,7 +84,7 @@ export function renderBenchHtml(res: BenchResult): string {
 <table><tr><th></th><th>cluster</th><th>one process</th><th>peer</th></tr>
 <tr><td>at saturation</td><td class="num">${num(c.cluster, 1)}</td><td class="num">${num(c.oneProcess, 1)}</td><td class="num">${num(c.peer, 1)}</td></tr>
 <tr><td>at half of it</td><td class="num">${num(c.atHalf.cluster, 1)}</td><td class="num">${num(c.atHalf.oneProcess, 1)}</td><td class="num">${num(c.atHalf.peer, 1)}</td></tr></table>
-<p>costVsPeer ${res.ratios.costVsPeer.toFixed(3)}, costVsOneProcess ${res.ratios.costVsOneProcess.toFixed(3)}; at the peer's half-saturation rate (${num(sr.rate)}/s) p99 deliverylab ${num(sr.deliverylab.p99, 2)} ms, peer ${num(sr.peer.p99, 2)} ms; idle ${num(res.idle.rssPerConnectionBytes)} B per connection; checker ${num(res.checker.eventsPerSec)} events/s.</p>
+<p>costVsPeer ${res.ratios.costVsPeer.toFixed(3)}, costVsOneProcess ${res.ratios.costVsOneProcess.toFixed(3)}; at the peer's half-saturation rate (${num(sr.rate)}/s) p99 deliverylab ${num(sr.deliverylab.p99, 2)} ms, peer ${num(sr.peer.p99, 2)} ms; idle ${num(res.idle.rssPerConnectionBytes)} B per connection; checker ${num(res.checker.eventsPerSec)} events/s (the first call of the process, which compiles it: ${num(res.checker.firstCallEventsPerSec)}).</p>
 <h2>Targets</h2><table>${targets}</table>
 <h2>How cost and latency grow with the work</h2>
 <div class="charts">${charts.map((ch) => `<div id="${ch.id}"></div>`).join('')}</div>

@@ -3,6 +3,7 @@ import type { IdleResult } from './idle-connections.js';
 import type { Growth } from './growth.js';
 import type { RoundResult } from './load-session.js';
 import type { MicroResult } from './micro/micro-result.js';
+import type { CheckerThroughput } from './micro/micro-suite.js';
 import type { RedisCeiling } from './ceilings/redis-publish.js';
 import type { SqliteCeiling } from './ceilings/sqlite-inserts.js';
 import type { WakeupCeiling } from './ceilings/wakeup.js';
@@ -71,7 +72,7 @@ export interface BenchResult {
   idle: IdleResult;
   /** How deliverylab's cost per message (and per delivery) and p99 grow with room size and with connections held. */
   growth: Growth;
-  checker: { events: number; eventsPerSec: number };
+  checker: CheckerThroughput;
   /** Acked messages missing from the database or from a recipient, over every deliverylab round. */
   lost: number;
   /** The same count for every system whose deliveries were verified. */

@@ -89,7 +89,7 @@ export function formatBenchTable(res: BenchResult): string {
   const srd = res.latencyMs.sameRateDeliverylabHalf;
   out.push(`Same offered rate, rooms of 2 (p50/p99/max ms): at the peer's half saturation, ${n(sr.rate)}/s: deliverylab ${ms(sr.deliverylab.p50)}/${ms(sr.deliverylab.p99)}/${ms(sr.deliverylab.max)}, peer ${ms(sr.peer.p50)}/${ms(sr.peer.p99)}/${ms(sr.peer.max)}; ` +
     `at deliverylab's, ${n(srd.rate)}/s: deliverylab ${ms(srd.deliverylab.p50)}/${ms(srd.deliverylab.p99)}/${ms(srd.deliverylab.max)}, peer ${ms(srd.peer.p50)}/${ms(srd.peer.p99)}/${ms(srd.peer.max)}`);
-  out.push(`Headline: vsPeer ${r3(res.ratios.vsPeer)}, vsOneProcess ${r3(res.ratios.vsOneProcess)}, latency at half saturation p50/p99/max ${ms(res.latencyMs.p50)}/${ms(res.latencyMs.p99)}/${ms(res.latencyMs.max)} ms, idle ${n(i.rssPerConnectionBytes)} B/conn, checker ${n(res.checker.eventsPerSec)} events/s, lost ${res.lost}`);
+  out.push(`Headline: vsPeer ${r3(res.ratios.vsPeer)}, vsOneProcess ${r3(res.ratios.vsOneProcess)}, latency at half saturation p50/p99/max ${ms(res.latencyMs.p50)}/${ms(res.latencyMs.p99)}/${ms(res.latencyMs.max)} ms, idle ${n(i.rssPerConnectionBytes)} B/conn, checker ${n(res.checker.eventsPerSec)} events/s (first call ${n(res.checker.firstCallEventsPerSec)}), lost ${res.lost}`);
   out.push('Targets');
   for (const t of res.targets) out.push(`  ${t.met ? '✔' : '✘'} ${t.name}: ${t.target}, measured ${Number.isInteger(t.measured) ? n(t.measured) : t.measured.toFixed(3)}`);
   return out.join('\n');

@@ -89,6 +89,7 @@ describe('deliverylab bench --quick', () => {
     expect(res.latencyMs.count).toBeGreaterThan(0);
     expect(res.idle.opened).toBeGreaterThan(0);
     expect(res.checker.eventsPerSec).toBeGreaterThan(0);
+    expect(res.checker.firstCallEventsPerSec).toBeGreaterThan(0);
     expect(res.lost).toBe(0);
     const w = res.ceilings.wakeup;
     expect(w.roundTrips).toBeGreaterThan(0);
