@@ -128,7 +128,7 @@ export function checkTargets(f: { costVsPeer: number; costVsOneProcess: number; 
     { name: "cost per message: the cluster's CPU µs ÷ the core's in one process (costVsOneProcess)", target: '≤ 1.5', measured: f.costVsOneProcess, met: f.costVsOneProcess > 0 && f.costVsOneProcess <= 1.5 },
     { name: "p99 at the peer's half-saturation rate: deliverylab's ÷ the peer's (rooms of 2)", target: '≤ 0.5', measured: p99Ratio, met: dl.count > 0 && peer.count > 0 && p99Ratio <= 0.5 },
     { name: 'RSS per idle connection on a worker', target: '≤ 2048 B', measured: f.idle.rssPerConnectionBytes, met: f.idle.opened > 0 && f.idle.rssPerConnectionBytes <= 2048 },
-    { name: 'checker throughput', target: '≥ 2,000,000 events/s', measured: f.checkerEventsPerSec, met: f.checkerEventsPerSec >= 2_000_000 },
+    { name: 'checker throughput (the calls after the first of the process)', target: '≥ 2,000,000 events/s', measured: f.checkerEventsPerSec, met: f.checkerEventsPerSec >= 2_000_000 },
     { name: 'acked messages lost (deliverylab rounds)', target: '= 0', measured: f.lost, met: f.lost === 0 },
   ];
 }

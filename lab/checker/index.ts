@@ -96,7 +96,9 @@ export const INVARIANTS = {
       'original seq, duplicate: true); the same id with other content is a different message, and the database holds ' +
       'the first. The checker takes every send whose id the database holds with another room, sender or body, and ' +
       'requires that it was refused with id_conflict. A core that answered such a send as a duplicate would tell the ' +
-      'application its new message is in the room when the room holds the old one.',
+      'application its new message is in the room when the room holds the old one (the no-id-conflict seeded bug, in ' +
+      'id-reuse). So would an SDK that took a late duplicate ack of an earlier send of the id as the new send\'s answer ' +
+      '(the no-send-nonce ablation, in id-reuse-racing).',
   },
   'exactly-once-effect': {
     check: exactlyOnceEffect,

@@ -10,7 +10,8 @@ import { defineFault } from './fault.js';
  * - `racing`: send a new message, resend it `retryAfterMs` later (before its ack can arrive on a
  *   slow link), and reuse its id with another body the moment its first ack arrives, while the
  *   resend's duplicate ack is still on the way. That late ack answers the first send; the edited
- *   send must still get its own id_conflict.
+ *   send must still get its own id_conflict. The resend is the SDK's `retryUnacked()`: every other
+ *   unacked send of that client is resent too (same ids, absorbed by the core).
  */
 export const idReuse = defineFault({
   doc: 'Senders reuse ids they saw acked: `acked` sends count edited copies of old messages (must get id_conflict) and count unchanged (must get duplicate: true); `racing` reuses a fresh id with another body the moment it is acked while a resend\'s duplicate ack is still on the way (the edited send must still get id_conflict).',
@@ -18,7 +19,7 @@ export const idReuse = defineFault({
   params: z.object({
     count: z.number().int().min(1).default(3),
     mode: z.enum(['acked', 'racing']).default('acked'),
-    /** racing: the sender that does it. @default the senders in turn */
+    /** The sender that reuses ids (racing: whose link must be slow). @default every sender (racing: in turn) */
     client: z.string().regex(/^c\d+$/, 'a sender is c<i>').optional(),
     /** racing: how long after a send its resend goes (shorter than the link's round trip, longer than a batch). @default 30 */
     retryAfterMs: z.number().int().min(1).max(10_000).default(30),
@@ -36,7 +37,8 @@ export const idReuse = defineFault({
       return async () => {
         let timer: NodeJS.Timeout | undefined;
         try {
-          await Promise.race([races, new Promise((r) => (timer = setTimeout(r, RACES_WAIT_MS)))]);
+          const ended = await Promise.race([races.then(() => true), new Promise<false>((r) => (timer = setTimeout(() => r(false), RACES_WAIT_MS)))]);
+          if (!ended) throw new Error(`id-reuse racing: the races had not ended ${RACES_WAIT_MS} ms into the heal (a send never settled)`);
         } finally {
           clearTimeout(timer);
           stopped = true;
@@ -60,7 +62,7 @@ const RACES_WAIT_MS = 15_000;
 
 /**
  * One racing reuse: send, resend before the ack, and on the first ack reuse the id with another body.
- * Throws when the ack came back before the resend went: no race is possible then (the link is too fast).
+ * Throws when the send settled before the resend went, or the client could not resend: no race happened.
  */
 async function race(c: SimClient, id: string, retryAfterMs: number, stopped: () => boolean): Promise<void> {
   const room = c.rooms[0]!;
@@ -69,8 +71,11 @@ async function race(c: SimClient, id: string, retryAfterMs: number, stopped: () 
   const first = c.send(room, body, id).finally(() => (settled = true));
   await new Promise((r) => setTimeout(r, retryAfterMs));
   if (stopped()) return;
-  if (settled) throw new Error(`id-reuse racing: ${c.name}'s send of ${id} settled within retryAfterMs ${retryAfterMs}, before its resend: slow the client's link (client-link mode slow) so that no race is missed`);
-  c.client.retryUnacked();
+  if (settled) {
+    const how = c.acked.some((a) => a.id === id) ? 'was acked' : 'was refused or given up';
+    throw new Error(`id-reuse racing: ${c.name}'s send of ${id} ${how} within retryAfterMs ${retryAfterMs}, before its resend: no race; slow the client's link (client-link mode slow) so that its ack cannot come back that soon`);
+  }
+  if (c.client.retryUnacked() === 0) throw new Error(`id-reuse racing: ${c.name} could not resend ${id} (not connected): no race`);
   await first;
   // At once, and only over an acked id: the resend's duplicate ack is still on the way.
   if (stopped() || !c.acked.some((a) => a.id === id)) return;

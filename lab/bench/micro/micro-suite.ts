@@ -13,8 +13,9 @@ export interface MicroSuiteResult {
 
 /** The checker's throughput over one history, warm, and on the first call of the process apart. */
 export interface CheckerThroughput {
+  /** Events in the synthetic history checked. */
   events: number;
-  /** Events per second, the mean over the calls after the first (each on a fresh copy of the history). */
+  /** Events per second, the mean over the calls after the first (3, or 2 with `--quick`; each on a fresh copy of the history). */
   eventsPerSec: number;
   /** Events per second of the first call alone, which also compiles the checkers (once per process). */
   firstCallEventsPerSec: number;
