@@ -28,7 +28,7 @@ export class DeliveryClient {
   #connects = 0;
   #failures = 0;
   #nonces = 0;
-  /** The core of this connection echoes send nonces (it answered a send with one): an error without one is then never about a send. */
+  /** The core of this connection echoes send nonces (its welcome said so, or it answered a send with one): an error without one is then never about a send. */
   #echoes = false;
   #tickTimer: TimerHandle | null = null;
   #gapTimers = new Map<RoomState, TimerHandle>();
@@ -167,7 +167,7 @@ export class DeliveryClient {
   }
 
   #onFrame(f: ServerFrame): void {
-    if (f.type === 'welcome') return this.#worker === null ? this.#onWelcome(f.worker, f.pid) : undefined;
+    if (f.type === 'welcome') return this.#worker === null ? this.#onWelcome(f.worker, f.pid, f.nonces === true) : undefined;
     if (this.#worker === null) return; // before the welcome nothing else is expected
     if (f.type === 'ack') return this.#onAck(f);
     if (f.type === 'error') return this.#onError(f);
@@ -192,9 +192,9 @@ export class DeliveryClient {
     }
   }
 
-  #onWelcome(worker: number, pid: number): void {
+  #onWelcome(worker: number, pid: number, nonces: boolean): void {
     this.#worker = worker;
-    this.#echoes = false;
+    this.#echoes = nonces;
     this.#failures = 0;
     this.#emit({ type: 'connect', worker, pid });
     for (const room of this.#rooms.values()) this.#join(room);

@@ -47,8 +47,8 @@ export type ClientFrame = z.infer<typeof ClientFrame>;
 /** The client frame types. */
 export const CLIENT_FRAME_TYPES = ['join', 'send', 'fetch', 'leave', 'ping'] as const;
 
-/** `welcome`: sent once on connect. */
-export const WelcomeFrame = z.object({ type: z.literal('welcome'), worker: z.number().int(), pid: z.number().int(), user: z.string() });
+/** `welcome`: sent once on connect; `nonces: true` says the core echoes a send's nonce in every answer that names the send. */
+export const WelcomeFrame = z.object({ type: z.literal('welcome'), worker: z.number().int(), pid: z.number().int(), user: z.string(), nonces: z.literal(true).optional() });
 /** `joined`: the join's replay is complete; head is the room's committed head when the replay was read. */
 export const JoinedFrame = z.object({ type: z.literal('joined'), room: RoomName, head: Seq });
 /** `ack`: the send is committed with this seq; duplicate is true when the id was already committed; nonce is the send's. */

@@ -109,7 +109,7 @@ export async function runWorker(opts: WorkerOptions, channel: WorkerChannel, hoo
       gate.opened(ws.getUserData().user);
       sockets.add(ws);
       metrics.connections.set(sockets.size);
-      ws.send(JSON.stringify({ type: 'welcome', worker: slot, pid: process.pid, user: ws.getUserData().user } satisfies ServerFrame), false);
+      ws.send(JSON.stringify({ type: 'welcome', worker: slot, pid: process.pid, user: ws.getUserData().user, nonces: true } satisfies ServerFrame), false);
     },
     message: (ws, data, isBinary) => {
       if (data.byteLength > HARD_FRAME_BYTES) return void ws.end(CLOSE_CODES.tooBig, `frame of ${data.byteLength} bytes is over the hard limit of ${HARD_FRAME_BYTES}`);

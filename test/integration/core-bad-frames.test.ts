@@ -101,7 +101,7 @@ afterAll(async () => {
 async function open(user: string): Promise<RawSocket> {
   const { socket, welcome } = await RawSocket.open(`${core!.slotUrl(0)}${await core!.credentials(user)}`);
   sockets.push(socket);
-  expect(welcome).toMatchObject({ worker: 0, user, pid: core!.pid(0) });
+  expect(welcome).toMatchObject({ worker: 0, user, pid: core!.pid(0), nonces: true });
   for (const room of [ROOM, 'elsewhere']) {
     socket.send({ type: 'join', room });
     await socket.take('joined', (j) => j.room === room);

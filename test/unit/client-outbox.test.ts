@@ -111,6 +111,19 @@ describe('client outbox', () => {
     await expect(named).resolves.toMatchObject({ id: 'r', seq: 2 });
   });
 
+  it('after a welcome that says the core echoes nonces, an error without one is about a room from the start', async () => {
+    const h = startClient();
+    const s = h.socket().accept(0, 1000, true);
+    let settled = false;
+    const named = h.client.send('r', 'y', { id: 'r' });
+    void named.then(() => (settled = true), () => (settled = true));
+    s.push({ type: 'error', code: 'too_many_reads', message: 'wait for the answers', ref: 'r' });
+    await vi.advanceTimersByTimeAsync(0);
+    expect(settled).toBe(false);
+    s.push({ type: 'error', code: 'id_conflict', message: 'id taken', ref: 'r', nonce: s.sentOf('send')[0]!.nonce! });
+    await expect(named).rejects.toMatchObject({ code: 'id_conflict' });
+  });
+
   it('answers without a nonce (a core that does not echo it) settle the waiting send of their id', async () => {
     const h = startClient();
     const s = h.socket().accept();

@@ -39,11 +39,11 @@ export class FakeSocket {
     if (this.readyState < 2) this.readyState = 2;
   }
 
-  /** Server side: accept the connection and send `welcome`. */
-  accept(worker = 0, pid = 1000 + worker): this {
+  /** Server side: accept the connection and send `welcome` (with `nonces: true` when the server is to say it echoes send nonces). */
+  accept(worker = 0, pid = 1000 + worker, nonces = false): this {
     this.readyState = 1;
     this.onopen?.({});
-    return this.push({ type: 'welcome', worker, pid, user: 'alice' });
+    return this.push({ type: 'welcome', worker, pid, user: 'alice', ...(nonces ? { nonces } : {}) });
   }
 
   /** Server side: send frames. */
