@@ -4,7 +4,7 @@ import { Tally } from './tally.js';
 import type { CheckInput, InvariantResult } from './types.js';
 import { clientExample, ms } from './words.js';
 import { eventsOf, positionsOf } from './events-of.js';
-import { deliveriesOf } from './deliveries.js';
+import { Streams } from './deliveries.js';
 
 type Delivery = Extract<HistoryEvent, { type: 'deliver' | 'sdk-deliver' }>;
 
@@ -17,61 +17,30 @@ export function appMatchesSdk({ history }: CheckInput): InvariantResult {
   const app = eventsOf(history, 'deliver');
   // When the application's deliveries, all clients together, are the SDK's reports one for one in
   // history order, every stream's two sequences are equal too: that is the common case, and it needs no
-  // stream of any event. Otherwise each stream is laid out and compared position by position.
+  // stream of any event. Otherwise each stream's two sequences are compared position by position.
   if (sameSequence(app, history, positionsOf(history, 'sdk-deliver'))) {
     tally.checked = app.length;
     return tally.result();
   }
-  const deliveries = deliveriesOf(history);
-  const { streams } = deliveries;
-  const mixed = eventsOf(history, 'deliver', 'sdk-deliver');
-  const sdk: Delivery[] = [];
-  // Each delivery's place in its stream, from one walk of both kinds in history order; streams are
-  // listed in the order their first delivery of either kind came (the order counterexamples are listed in).
-  const bound = streams.size + (mixed.length - app.length);
-  const appCount = new Int32Array(bound);
-  const sdkCount = new Int32Array(bound);
-  const appPos = new Int32Array(app.length);
-  const sdkStream: number[] = [];
-  const sdkPos: number[] = [];
-  const order: number[] = [];
-  let i = 0;
-  for (const e of mixed) {
-    let s: number;
-    if (e.type === 'deliver') {
-      s = deliveries.stream[i]!;
-      appPos[i++] = appCount[s]!++;
-    } else {
-      s = streams.of(e.client, e.room);
-      sdk.push(e);
-      sdkStream.push(s);
-      sdkPos.push(sdkCount[s]!++);
-    }
-    if (appCount[s]! + sdkCount[s]! === 1) order.push(s);
+  // Each stream's two sequences, listed in the order its first delivery of either kind came (the order
+  // counterexamples are listed in).
+  const streams = new Streams();
+  const byStream = new Map<number, { app: Delivery[]; sdk: Delivery[] }>();
+  for (const e of eventsOf(history, 'deliver', 'sdk-deliver')) {
+    const s = streams.of(e.client, e.room);
+    let pair = byStream.get(s);
+    if (pair === undefined) byStream.set(s, (pair = { app: [], sdk: [] }));
+    (e.type === 'deliver' ? pair.app : pair.sdk).push(e);
   }
-  // Both sides laid out by stream and position: position k of stream s is at offset[s] + k.
-  const offset = new Int32Array(bound);
-  let total = 0;
-  for (const s of order) {
-    offset[s] = total;
-    total += Math.max(appCount[s]!, sdkCount[s]!);
-  }
-  const appAt = new Int32Array(total).fill(-1);
-  const sdkAt = new Int32Array(total).fill(-1);
-  for (let k = 0; k < app.length; k++) appAt[offset[deliveries.stream[k]!]! + appPos[k]!] = k;
-  for (let k = 0; k < sdk.length; k++) sdkAt[offset[sdkStream[k]!]! + sdkPos[k]!] = k;
   // The msgs each client got on the wire, gathered only once a counterexample needs them.
   let wire: Set<string> | undefined;
   const onWireAt = (e: Delivery) => (wire ??= msgsOnWire(history)).has(`${e.client}\n${e.room}\n${e.id}`);
-  tally.checked = total;
-  for (const s of order) {
-    const from = offset[s]!;
-    const n = Math.max(appCount[s]!, sdkCount[s]!);
+  for (const pair of byStream.values()) {
+    const n = Math.max(pair.app.length, pair.sdk.length);
+    tally.checked += n;
     for (let k = 0; k < n; k++) {
-      const ai = appAt[from + k]!;
-      const di = sdkAt[from + k]!;
-      const a = ai === -1 ? undefined : app[ai]!;
-      const d = di === -1 ? undefined : sdk[di]!;
+      const a = pair.app[k];
+      const d = pair.sdk[k];
       if (a !== undefined && d !== undefined && a.id === d.id && a.seq === d.seq) continue;
       tally.fail(() => {
         const e = (d ?? a)!;
