@@ -36,12 +36,15 @@ export function atLeastOnce({ history, db }: CheckInput): InvariantResult {
   let places: ReturnType<typeof clientPlaces> | undefined;
   let acks: Map<string, AckEvent> | undefined;
   let end: number | undefined;
-  for (const row of db.messages) {
+  // Indexed loops: a for-of allocates an iterator result per element until the loop is optimized.
+  for (let r = 0; r < db.messages.length; r++) {
+    const row = db.messages[r]!;
     const list = lists.get(row.room);
     if (list === undefined) continue;
     // A message no client was handed has no integer: every member it was owed to missed it.
     const msg = deliveries.ids.get(row.id) ?? -1;
-    for (const m of list) {
+    for (let j = 0; j < list.length; j++) {
+      const m = list[j]!;
       if (row.seq <= m.cursor) continue;
       tally.checked++;
       if (msg !== -1 && deliveries.handed(msg, m.stream)) continue;

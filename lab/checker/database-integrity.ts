@@ -54,7 +54,8 @@ export function databaseIntegrity({ history, db }: CheckInput): InvariantResult 
     fail(`PRAGMA integrity_check returned ${rows}${db.integrity.length > 3 ? ` and ${db.integrity.length - 3} more rows` : ''} instead of "ok"`);
   }
   const byRoom = new Map<string, number[]>();
-  for (const m of db.messages) {
+  for (let r = 0; r < db.messages.length; r++) {
+    const m = db.messages[r]!;
     const list = byRoom.get(m.room);
     if (list === undefined) byRoom.set(m.room, [m.seq]);
     else list.push(m.seq);

@@ -30,7 +30,9 @@ export function idConflict({ history, db }: CheckInput): InvariantResult {
   const rows = rowIndex(db.messages);
   // How each client's sends of each id settled, gathered only once a conflicting send needs it.
   let outcome: Map<string, Map<string, Outcome[]>> | undefined;
-  for (const e of eventsOf(history, 'invoke')) {
+  const invokes = eventsOf(history, 'invoke');
+  for (let i = 0; i < invokes.length; i++) {
+    const e = invokes[i]!;
     const row = rows.all(e.id)[0];
     if (row === undefined || (row.room === e.room && row.body === e.body && row.sender === e.client)) continue;
     tally.checked++;

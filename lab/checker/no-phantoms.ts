@@ -20,7 +20,8 @@ export function noPhantoms({ history, db }: CheckInput): InvariantResult {
   // The row of each delivered message, by its integer, where it holds the body of the message's first
   // delivery (undefined: no row, more than one to choose from, or another body).
   const rowOf: (DbMessage | undefined)[] = new Array(deliveries.ids.size);
-  for (const row of db.messages) {
+  for (let r = 0; r < db.messages.length; r++) {
+    const row = db.messages[r]!;
     const m = deliveries.ids.get(row.id);
     if (m !== undefined) rowOf[m] = rows.all(row.id).length === 1 && row.body === deliveries.body[m] ? row : undefined;
   }

@@ -35,7 +35,10 @@ export function settlementsOf(history: readonly HistoryEvent[]): Settlements {
   const later = new Int32Array(invokes.length).fill(-1);
   let i = 0;
   let a = 0;
-  for (const e of eventsOf(history, 'invoke', 'ack', 'send-fail', 'send-info')) {
+  const events = eventsOf(history, 'invoke', 'ack', 'send-fail', 'send-info');
+  // An indexed loop: a for-of allocates an iterator result per element until the loop is optimized.
+  for (let j = 0; j < events.length; j++) {
+    const e = events[j]!;
     let ids = open.get(e.client);
     if (ids === undefined) open.set(e.client, (ids = new Map()));
     const head = ids.get(e.id);

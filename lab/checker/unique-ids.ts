@@ -24,8 +24,10 @@ export function uniqueIds({ history, db }: CheckInput): InvariantResult {
   const rows = rowIndex(db.messages);
   let absorbed = 0;
   let retries = 0;
-  for (const e of eventsOf(history, 'ack')) if (e.duplicate) absorbed++;
-  for (const e of eventsOf(history, 'send')) if (e.attempt > 1) retries++;
+  const acks = eventsOf(history, 'ack');
+  const sends = eventsOf(history, 'send');
+  for (let i = 0; i < acks.length; i++) if (acks[i]!.duplicate) absorbed++;
+  for (let i = 0; i < sends.length; i++) if (sends[i]!.attempt > 1) retries++;
   const dropped = positionsOf(history, 'duplicate-dropped').length;
   // The first send and the first retry of each id, gathered only once an id with two rows needs them.
   let firsts: { send: Map<string, SendEvent>; retry: Map<string, SendEvent> } | undefined;
