@@ -194,7 +194,8 @@ export class DeliveryClient {
 
   #onWelcome(worker: number, pid: number, nonces: boolean): void {
     this.#worker = worker;
-    this.#echoes = nonces;
+    // A client that sends no nonce (the no-send-nonce ablation) gets none back: it pairs every answer by id.
+    this.#echoes = nonces && this.#o.semantics.nonce;
     this.#failures = 0;
     this.#emit({ type: 'connect', worker, pid });
     for (const room of this.#rooms.values()) this.#join(room);

@@ -114,6 +114,15 @@ describe('client outbox', () => {
     await expect(named).rejects.toMatchObject({ code: 'id_conflict' });
   });
 
+  it('a client that sends no nonce pairs every answer by id, even with a core that says it echoes them', async () => {
+    const h = startClient({ semantics: { nonce: false } });
+    const s = h.socket().accept(0, 1000, true);
+    const refused = h.client.send('r', 'x', { id: 'Z' });
+    expect(s.sentOf('send')[0]).not.toHaveProperty('nonce');
+    s.push({ type: 'error', code: 'id_conflict', message: 'id taken', ref: 'Z' });
+    await expect(refused).rejects.toMatchObject({ code: 'id_conflict', id: 'Z' });
+  });
+
   it('answers without a nonce (a core that does not echo it) settle the waiting send of their id', async () => {
     const h = startClient();
     const s = h.socket().accept();
