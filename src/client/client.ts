@@ -28,7 +28,7 @@ export class DeliveryClient {
   #connects = 0;
   #failures = 0;
   #nonces = 0;
-  /** The core of this connection echoes send nonces (its welcome said so, or it answered a send with one): an error without one is then never about a send. */
+  /** The core of this connection echoes send nonces (its welcome says so): an error without one is then never about a send. */
   #echoes = false;
   #tickTimer: TimerHandle | null = null;
   #gapTimers = new Map<RoomState, TimerHandle>();
@@ -239,7 +239,6 @@ export class DeliveryClient {
    * send whose id this one reuses (a duplicate ack of its retry, still on the wire), not this send.
    */
   #answered(id: string, nonce: number | undefined): OutboxEntry | undefined {
-    if (nonce !== undefined) this.#echoes = true;
     const entry = this.#outbox.get(id);
     if (entry === undefined || nonce === undefined || nonce === entry.nonce) return entry;
     this.#stats.staleAnswers++;
