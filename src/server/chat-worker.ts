@@ -10,6 +10,7 @@ import type { SendBatcher } from './send-batcher.js';
 import type { WorkerOptions } from './worker-options.js';
 import { traceClock, type Tracer } from './tracer.js';
 import { UserRateLimit } from './user-rate.js';
+import { HeadTurns, headTurnsOf } from './head-turns.js';
 
 type AckTrace = Extract<CoreTrace, { what: 'ack' }>;
 /** A bus origin, `w<slot>:<pid>`. */
@@ -95,6 +96,8 @@ export class ChatWorker {
   #trace: Tracer;
   #slot: number;
   #members = new Map<string, number>();
+  /** The local rooms in parts, one part's heads a turn (`broadcastHeadsTurn`). */
+  readonly #headTurns: HeadTurns;
   readonly #userRate: UserRateLimit;
   /** heads-from-live only: the highest seq seen live per room. */
   #liveHeads = new Map<string, number>();
@@ -114,6 +117,12 @@ export class ChatWorker {
     this.flags = serverFlags(deps.options.DL_SEMANTICS);
     this.batcher = deps.batcher;
     this.#userRate = new UserRateLimit({ shared: deps.bus });
+    this.#headTurns = new HeadTurns(headTurnsOf(deps.options.DL_HEAD_INTERVAL_MS));
+  }
+
+  /** How many turns a head interval is cut into: the head timer fires every interval ÷ this. */
+  get headTurns(): number {
+    return this.#headTurns.turns;
   }
 
   /** Rooms with at least one member on this worker. */
@@ -172,9 +181,18 @@ export class ChatWorker {
     this.#trace.emit({ what: 'fanout', at: traceClock(), worker: this.#slot, id: m.id, room, seq: m.seq, source: 'bus', members: this.#members.get(room) ?? 0 });
   }
 
-  /** Sends every local room its committed head, read from the database (never from Redis; the heads-from-live ablation excepted). */
-  async broadcastHeads(): Promise<void> {
-    const rooms = this.localRooms;
+  /** Sends every local room its committed head at once (after the bus's subscriber reconnected: anything may have been missed meanwhile). */
+  broadcastHeads(): Promise<void> {
+    return this.#sendHeads(this.localRooms);
+  }
+
+  /** One turn of the head timer: the heads of the next part of the local rooms (every room gets its head once every `headTurns` turns). */
+  broadcastHeadsTurn(): Promise<void> {
+    return this.#sendHeads(this.#headTurns.nextTurn());
+  }
+
+  /** Sends each room its committed head, read from the database (never from Redis; the heads-from-live ablation excepted). */
+  async #sendHeads(rooms: string[]): Promise<void> {
     if (rooms.length === 0) return;
     const heads = this.flags.headsFrom === 'live' ? new Map(rooms.flatMap((r) => (this.#liveHeads.has(r) ? [[r, this.#liveHeads.get(r)!] as const] : []))) : await readHeads(this.#store, rooms);
     for (const [room, seq] of heads) {
@@ -235,7 +253,10 @@ export class ChatWorker {
       ws.subscribe(roomTopic(f.room));
       const n = (this.#members.get(f.room) ?? 0) + 1;
       this.#members.set(f.room, n);
-      if (n === 1) this.#bus?.join(f.room);
+      if (n === 1) {
+        this.#bus?.join(f.room);
+        this.#headTurns.add(f.room);
+      }
     }
     // Subscribed before the replay is read: a message committed meanwhile arrives live or in the replay, or both.
     // At most MAX_ANSWER_BYTES of replay (read no further): the client fetches the rest up to the joined head.
@@ -261,6 +282,7 @@ export class ChatWorker {
     const n = (this.#members.get(room) ?? 1) - 1;
     if (n > 0) return void this.#members.set(room, n);
     this.#members.delete(room);
+    this.#headTurns.delete(room);
     this.#bus?.leave(room);
   }
 
