@@ -36,6 +36,17 @@ async function inBatches<T>(items: readonly T[], size: number, each: (t: T) => P
   for (let i = 0; i < items.length; i += size) await Promise.all(items.slice(i, i + size).map(each));
 }
 
+/**
+ * How many sends of an open loop at `ratePerSec` are due `elapsedMs` after it started: send k (from 0) is
+ * due at k / rate, and its deliveries are timed from then. Counting only the sends whose due time had
+ * passed a whole interval ago (`floor(elapsed × rate)`) held every send back one interval: 125 ms at the
+ * 8 msgs/s of the rooms of 1,000, all of it counted as latency (NOTES.md).
+ */
+export function sendsDue(elapsedMs: number, ratePerSec: number): number {
+  if (!(elapsedMs >= 0) || !(ratePerSec > 0)) return 0;
+  return Math.floor((elapsedMs * ratePerSec) / 1000) + 1;
+}
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, Math.max(0, ms)));
 
 /**
@@ -202,7 +213,7 @@ export class LoadDriver implements ConnectionHandlers {
     let k = 0;
     const tick = () => {
       if (!this.#sending) return;
-      const due = Math.floor((performance.now() - t0) * perMs);
+      const due = sendsDue(performance.now() - t0, ratePerSec);
       for (; k < due; k++) this.#sendOne(this.#conns[k % this.#conns.length]!, t0 + k / perMs);
       setTimeout(tick, TICK_MS);
     };
