@@ -10,7 +10,7 @@ import type { SendBatcher } from './send-batcher.js';
 import type { WorkerOptions } from './worker-options.js';
 import { traceClock, type Tracer } from './tracer.js';
 import { UserRateLimit } from './user-rate.js';
-import { HeadTurns, headTurnsOf } from './head-turns.js';
+import { HeadTurns } from './head-turns.js';
 
 type AckTrace = Extract<CoreTrace, { what: 'ack' }>;
 /** A bus origin, `w<slot>:<pid>`. */
@@ -98,6 +98,9 @@ export class ChatWorker {
   #members = new Map<string, number>();
   /** The local rooms in parts, one part's heads a turn (`broadcastHeadsTurn`). */
   readonly #headTurns: HeadTurns;
+  /** Whether a turn's heads are being read: one read at a time; turns that come meanwhile wait in #headsWaiting. */
+  #headsBusy = false;
+  #headsWaiting = new Set<string>();
   readonly #userRate: UserRateLimit;
   /** heads-from-live only: the highest seq seen live per room. */
   #liveHeads = new Map<string, number>();
@@ -117,7 +120,7 @@ export class ChatWorker {
     this.flags = serverFlags(deps.options.DL_SEMANTICS);
     this.batcher = deps.batcher;
     this.#userRate = new UserRateLimit({ shared: deps.bus });
-    this.#headTurns = new HeadTurns(headTurnsOf(deps.options.DL_HEAD_INTERVAL_MS));
+    this.#headTurns = new HeadTurns(deps.options.DL_HEAD_INTERVAL_MS);
   }
 
   /** How many turns a head interval is cut into: the head timer fires every interval ÷ this. */
@@ -186,9 +189,23 @@ export class ChatWorker {
     return this.#sendHeads(this.localRooms);
   }
 
-  /** One turn of the head timer: the heads of the next part of the local rooms (every room gets its head once every `headTurns` turns). */
-  broadcastHeadsTurn(): Promise<void> {
-    return this.#sendHeads(this.#headTurns.nextTurn());
+  /**
+   * One firing of the head timer: the heads of the rooms whose turn has come (every room gets its head once an
+   * interval). One read at a time: rooms whose turn comes while one is in flight (a slow database) go in the next.
+   */
+  async broadcastHeadsTurn(now = performance.now()): Promise<void> {
+    for (const r of this.#headTurns.due(now)) this.#headsWaiting.add(r);
+    if (this.#headsBusy) return;
+    this.#headsBusy = true;
+    try {
+      while (this.#headsWaiting.size > 0) {
+        const rooms = [...this.#headsWaiting];
+        this.#headsWaiting.clear();
+        await this.#sendHeads(rooms);
+      }
+    } finally {
+      this.#headsBusy = false;
+    }
   }
 
   /** Sends each room its committed head, read from the database (never from Redis; the heads-from-live ablation excepted). */

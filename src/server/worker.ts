@@ -229,8 +229,8 @@ export async function runWorker(opts: WorkerOptions, channel: WorkerChannel, hoo
   }
   if (stopping) return { stop };
   bufferTimer = setInterval(() => shedBufferedBytes(sockets, MAX_BUFFERED_PER_CONNECTION, MAX_BUFFERED_PER_WORKER), BUFFER_CHECK_MS);
-  // Every room its head once an interval, a part of the rooms a turn: never every room's head in one burst.
-  if (worker.flags.heads) headTimer = setInterval(() => void worker.broadcastHeadsTurn().catch((e) => log.warn({ err: String(e) }, 'head broadcast failed')), Math.max(1, Math.round(opts.DL_HEAD_INTERVAL_MS / worker.headTurns)));
+  // Every room its head once an interval, a part of the rooms a turn (the turns are counted on the clock: a late firing catches up).
+  if (worker.flags.heads) headTimer = setInterval(() => void worker.broadcastHeadsTurn().catch((e) => log.warn({ err: String(e) }, 'head broadcast failed')), Math.max(1, Math.floor(opts.DL_HEAD_INTERVAL_MS / worker.headTurns)));
   channel.send({ type: 'listening', slot, pid: process.pid, port: opts.DL_PORT, slotPort: opts.DL_SLOT_PORT });
   listeningAt = performance.now();
   // The cluster's view of this worker is what it reports: a worker that stops (paused, wedged) goes stale there.
