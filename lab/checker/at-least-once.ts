@@ -21,12 +21,35 @@ function firstAcks(history: readonly HistoryEvent[]): Map<string, AckEvent> {
   return acks;
 }
 
-/** Every database message of a room with seq above a client's first-join cursor reached that client by the end. */
+/**
+ * The (client, room) pairs, as `client\nroom`, whose joins the core refused with `forbidden` (a members-only
+ * room the client's user is not a member of) and that the client never joined; undefined when there are none.
+ * The SDK asks again and again, and every answer is the same: such a client is no member of the room.
+ */
+function refusedRooms(history: readonly HistoryEvent[]): Set<string> | undefined {
+  let refused: Set<string> | undefined;
+  const frames = eventsOf(history, 'frame');
+  for (let i = 0; i < frames.length; i++) {
+    const f = frames[i]!;
+    if (f.frame === 'error' && f.code === 'forbidden' && f.id !== undefined) (refused ??= new Set()).add(`${f.client}\n${f.id}`);
+  }
+  if (refused === undefined) return undefined;
+  for (let i = 0; i < frames.length; i++) {
+    const f = frames[i]!;
+    if (f.frame === 'joined' && f.room !== undefined) refused.delete(`${f.client}\n${f.room}`);
+  }
+  return refused;
+}
+
+/** Every database message of a room with seq above a client's first-join cursor reached that client by the end (a room whose every join was refused excepted). */
 export function atLeastOnce({ history, db }: CheckInput): InvariantResult {
   const tally = new Tally('at-least-once');
   const deliveries = deliveriesOf(history);
   const members = new Map<string, Map<string, Member>>();
+  const refused = refusedRooms(history);
   for (const e of eventsOf(history, 'join')) {
+    // A members-only room the client may not enter is owed to it by no join: each was refused.
+    if (refused?.has(`${e.client}\n${e.room}`)) continue;
     let byClient = members.get(e.room);
     if (byClient === undefined) members.set(e.room, (byClient = new Map()));
     if (!byClient.has(e.client)) byClient.set(e.client, { client: e.client, cursor: e.after, stream: deliveries.streams.of(e.client, e.room) });

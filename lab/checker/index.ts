@@ -66,7 +66,8 @@ export const INVARIANTS = {
       'through the others until it happens to rejoin). Each repair mechanism is shown necessary by an ablation: ' +
       'no-heads and heads-from-live in cut-off-listeners (listeners on a worker silently cut from Redis to the end of the ' +
       'workload learn what they missed only from a database head), no-fetch in crash-after-ack-before-publish and ' +
-      'cut-off-listeners, no-replay in reconnect-quiet (clients returning to a quiet room catch up only on join).',
+      'cut-off-listeners, no-replay in reconnect-quiet (clients returning to a quiet room catch up only on join). A ' +
+      'members-only room whose every join by a client was refused (forbidden) and never joined owes that client nothing.',
   },
   'sends-settled': {
     check: sendsSettled,
@@ -77,7 +78,11 @@ export const INVARIANTS = {
       'invoke the application recorded with how the promise settled; one still pending at the end, or given up with ' +
       'its outcome unknown, is a violation, with each attempt (worker, time, faults then) and whether the id is in the ' +
       'database. The no-retry ablation and the at-most-once variant break it: a send in flight when its worker dies is ' +
-      'never written again, so it stays unsettled, and if the crash came before the commit the message is simply gone.',
+      'never written again, so it stays unsettled, and if the crash came before the commit the message is simply gone. ' +
+      'A definite refusal promises the message had no effect, so a refused send whose very content the database holds ' +
+      'breaks it too. The errors-by-ref ablation does that in room-named-send: an SDK that takes a refused join of a ' +
+      'room as the answer to the waiting send whose id is that room\'s name tells the application "forbidden" for a ' +
+      'message the core then commits.',
   },
   'app-matches-sdk': {
     check: appMatchesSdk,

@@ -2,6 +2,7 @@ import type { FaultKind } from './fault.js';
 import { clientDisconnect } from './client-disconnect.js';
 import { clientOffline } from './client-offline.js';
 import { idReuse } from './id-reuse.js';
+import { roomNamedSend } from './room-named-send.js';
 import { lateRetry } from './late-retry.js';
 import { crashPoint } from './crash-point.js';
 import { duplicatePublish } from './duplicate-publish.js';
@@ -49,6 +50,7 @@ export const FAULTS: Record<string, FaultKind> = {
   'client-offline': clientOffline,
   'late-retry': lateRetry,
   'id-reuse': idReuse,
+  'room-named-send': roomNamedSend,
   'power-loss': powerLoss,
   'primary-kill': primaryKill,
   'disk-full': diskFull,

@@ -1,5 +1,7 @@
+import { fork } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { clientFlags, mulberry32, serverFlags, slotPort, wsUrl, type SemanticsName, type Synchronous, type WriterName } from '../../src/protocol/index.js';
 import { powerLossEnv } from '../cluster/power-loss.js';
 import { startRedisServer, type RedisServerHandle } from '../cluster/redis-server.js';
@@ -22,6 +24,8 @@ export interface LabSystemOptions {
   /** The bus: one redis-server, or a Redis Cluster. @default { mode: 'single' } */
   redis?: Scenario['redis'];
   clients: Scenario['clients'];
+  /** Rooms made members-only before the clients start, with the clients who may join each. @default none */
+  membersOnly?: Scenario['membersOnly'];
   semantics: SemanticsName;
   headIntervalMs: number;
   writer?: WriterName;
@@ -62,6 +66,19 @@ export interface LabSystem {
   stop(): Promise<void>;
   /** Stops everything (as `stop`), closes the truth and drops the run's PostgreSQL database; never throws. */
   release(): Promise<void>;
+}
+
+/** The core's room administration (`deliverylab room`): the lab makes a scenario's members-only rooms with it, as an operator would. */
+const ROOM_ADMIN = fileURLToPath(new URL('../../src/server/room-admin.js', import.meta.url));
+
+/** Makes `room` members-only with these members, through the core's own room administration; throws with its output when it fails. */
+async function makeMembersOnly(db: string, room: string, members: readonly string[]): Promise<void> {
+  const child = fork(ROOM_ADMIN, [room, '--db', db, '--members', members.join(',')], { stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
+  let output = '';
+  child.stdout?.on('data', (d: Buffer) => { output += d.toString(); });
+  child.stderr?.on('data', (d: Buffer) => { output += d.toString(); });
+  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+  if (code !== 0) throw new Error(`making room ${room} members-only failed (exit ${code}): ${output.trim()}`);
 }
 
 const JOIN_TIMEOUT_MS = 20_000;
@@ -145,6 +162,9 @@ export async function startLabSystem(o: LabSystemOptions): Promise<LabSystem> {
       core = await startCore({ ...common, db, redisUrls, redisCluster: redisCluster !== undefined, logFile: join(o.outDir, 'core.log'), env: powerLossEnv(`${o.outDir}/`, diskFaultFile) });
     }
     const liveCore = core;
+    // Members-only rooms exist before any client asks to join them (the core has migrated the database by now).
+    const membersOnly = Object.entries(o.membersOnly ?? {});
+    for (const [room, members] of membersOnly) await makeMembersOnly(db, room, members);
     const flags = clientFlags(o.semantics);
     const workers = o.cluster.workers * o.cluster.nodes;
     const place = (i: number, placement: 'spread' | number[]) => (placement === 'spread' ? i % workers : placement[i % placement.length]! % workers);
@@ -166,7 +186,8 @@ export async function startLabSystem(o: LabSystemOptions): Promise<LabSystem> {
         urls = order.map((k) => wsUrl('127.0.0.1', links[k]!.port));
       }
       const credentials = await liveCore.credentials(name);
-      clients.push(startSimClient({ name, home, role, urls, credentials, rooms: o.clients.rooms, semantics: flags, history, random: mulberry32(o.seed + 1000 + i) }));
+      const refused = membersOnly.filter(([, members]) => !members.includes(name)).map(([room]) => room);
+      clients.push(startSimClient({ name, home, role, urls, credentials, rooms: o.clients.rooms, refused, semantics: flags, history, random: mulberry32(o.seed + 1000 + i) }));
     }
     await waitUntil(() => clients.every((c) => joinedAll(history, c)), JOIN_TIMEOUT_MS, 'every client to join its rooms', o.signal);
   } catch (err) {

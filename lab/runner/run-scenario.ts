@@ -63,7 +63,7 @@ export async function runScenario(sc: Scenario, o: RunOptions): Promise<RunRepor
   try {
     phase('start');
     const clientLinks = plan.some((f) => f.fires && FAULTS[f.step.kind]?.needsClientLinks === true);
-    system = await startLabSystem({ cluster: sc.cluster, redis: sc.redis, clients: sc.clients, semantics, clientLinks, headIntervalMs: sc.headIntervalMs, ...(o.writer ? { writer: o.writer } : {}), ...(o.synchronous ? { synchronous: o.synchronous } : {}), seed, outDir, history, ...(o.signal ? { signal: o.signal } : {}) });
+    system = await startLabSystem({ cluster: sc.cluster, redis: sc.redis, clients: sc.clients, membersOnly: sc.membersOnly, semantics, clientLinks, headIntervalMs: sc.headIntervalMs, ...(o.writer ? { writer: o.writer } : {}), ...(o.synchronous ? { synchronous: o.synchronous } : {}), seed, outDir, history, ...(o.signal ? { signal: o.signal } : {}) });
     const { clients, truth } = system;
     const liveSystem = system;
 

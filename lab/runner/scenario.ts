@@ -85,6 +85,12 @@ export const Scenario = z.object({
       placement: z.union([z.literal('spread'), z.array(z.number().int().nonnegative()).min(1)]).default('spread'),
     }).strict().optional(),
   }).strict().default({ count: 4, rooms: ['lobby'], placement: 'spread' }),
+  /**
+   * Rooms of `clients.rooms` made members-only before the clients start (what `deliverylab room R --members …`
+   * does), each with the clients whose users may join it. Every other client's SDK asks to join it too and is
+   * refused (`forbidden`), over and over; its application never sends there, and is owed nothing there. @default none
+   */
+  membersOnly: z.record(z.string().regex(/^[A-Za-z0-9_.:-]{1,64}$/), z.array(z.string().regex(/^[cl]\d+$/, 'a member is a client, c<i> or l<i>')).min(1)).default({}),
   workload: z.object({
     /** Sends per second over all clients (open loop); 0 for none but the script's. @default 50 */
     ratePerSec: z.number().nonnegative().max(20_000).default(50),
@@ -117,9 +123,19 @@ export const Scenario = z.object({
     if (f.kind === 'redis-shard-failover' && (sc.redis.mode !== 'cluster' || sc.redis.replicas === 0)) ctx.addIssue({ code: 'custom', path: ['faults', i, 'kind'], message: 'redis-shard-failover promotes a replica: it needs redis: { mode: \'cluster\', replicas: 1 or more }' });
   });
   if (sc.cluster.nodes > 1 && sc.cluster.db !== 'postgres') ctx.addIssue({ code: 'custom', path: ['cluster', 'db'], message: 'nodes share one database: a run of several nodes needs db: postgres' });
+  for (const [room, members] of Object.entries(sc.membersOnly)) {
+    if (!sc.clients.rooms.includes(room)) ctx.addIssue({ code: 'custom', path: ['membersOnly', room], message: `${room} is not one of the clients' rooms (${sc.clients.rooms.join(', ')})` });
+    members.forEach((m, i) => {
+      const n = Number(m.slice(1));
+      const count = m[0] === 'c' ? sc.clients.count : (sc.clients.listeners?.count ?? 0);
+      if (n >= count) ctx.addIssue({ code: 'custom', path: ['membersOnly', room, i], message: `${m} is not a client of the scenario` });
+    });
+  }
   sc.workload.script.forEach((send, i) => {
     if (Number(send.client.slice(1)) >= sc.clients.count) ctx.addIssue({ code: 'custom', path: ['workload', 'script', i, 'client'], message: `${send.client} is not a sending client (the scenario has c0…c${sc.clients.count - 1})` });
     if (!sc.clients.rooms.includes(send.room)) ctx.addIssue({ code: 'custom', path: ['workload', 'script', i, 'room'], message: `${send.room} is not one of the clients' rooms (${sc.clients.rooms.join(', ')})` });
+    const members = sc.membersOnly[send.room];
+    if (members !== undefined && !members.includes(send.client)) ctx.addIssue({ code: 'custom', path: ['workload', 'script', i, 'room'], message: `${send.room} is members-only and ${send.client} is not a member` });
   });
 });
 

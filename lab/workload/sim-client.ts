@@ -15,7 +15,10 @@ export interface SimClient {
   readonly name: string;
   /** The worker slot it was placed on first. */
   readonly home: number;
+  /** The rooms the application uses: it sends to them and catches up in them (every room it joins but those it is refused). */
   readonly rooms: string[];
+  /** Rooms its SDK joins that the core refuses it (members-only rooms its user is not a member of): never used. */
+  readonly refused: readonly string[];
   /** `listener` clients never send. */
   readonly role: 'sender' | 'listener';
   readonly client: DeliveryClient;
@@ -41,7 +44,10 @@ export interface SimClientOptions {
   urls: string[];
   /** What says who the client is, appended to each URL: `?token=…` (or `?user=…` for a core with insecure dev users). */
   credentials: string;
+  /** Every room its SDK joins. */
   rooms: string[];
+  /** Of those, the members-only rooms its user is not a member of: the SDK asks, the core refuses, the application never uses them. @default none */
+  refused?: readonly string[];
   semantics: ClientSemanticsFlags;
   history: HistoryRecorder;
   random: () => number;
@@ -122,10 +128,12 @@ export function startSimClient(o: SimClientOptions): SimClient {
   const newId = monotonicFactory(o.random);
   const acked: { id: string; room: string; body: string }[] = [];
   let unsettled = 0;
+  const refused = o.refused ?? [];
   return {
     name,
     home: o.home,
-    rooms: o.rooms,
+    rooms: o.rooms.filter((r) => !refused.includes(r)),
+    refused,
     role: o.role ?? 'sender',
     client,
     acked,

@@ -257,7 +257,8 @@ export class DeliveryClient {
 
   #onError(f: ErrorFrame): void {
     // A core that echoes nonces sends none with an error about a room (whose name may be a message id too).
-    const aboutSend = f.ref !== undefined && (f.nonce !== undefined || !this.#echoes);
+    // The errors-by-ref ablation takes it as being about the send of that id all the same.
+    const aboutSend = f.ref !== undefined && (f.nonce !== undefined || !this.#echoes || !this.#o.semantics.roomErrors);
     const entry = aboutSend ? this.#answered(f.ref!, f.nonce) : undefined;
     if (entry === undefined) {
       if (f.nonce !== undefined) return; // about a send, settled or stale

@@ -72,7 +72,7 @@ export function resolveOptions(options: ClientOptions): ResolvedOptions {
     user: options.user,
     rooms: [...new Set(options.rooms ?? [])],
     cursors: { ...options.cursors },
-    semantics: { dedup: true, replay: true, fetch: true, retry: true, reorder: true, nonce: true, ...options.semantics },
+    semantics: { dedup: true, replay: true, fetch: true, retry: true, reorder: true, nonce: true, roomErrors: true, ...options.semantics },
     retryIntervalMs: options.retryIntervalMs ?? 1000,
     heartbeatIntervalMs: options.heartbeatIntervalMs ?? 1000,
     heartbeatTimeoutMs: options.heartbeatTimeoutMs ?? 3000,

@@ -66,6 +66,12 @@ export const SEMANTICS = {
     server: {},
     client: { nonce: false },
   },
+  'errors-by-ref': {
+    kind: 'ablation',
+    doc: "The client takes every error that names something as an answer to the waiting send of that id, even one without a nonce from a core that echoes them (an error about a room): a refused join of a room settles a waiting send whose id is the room's name, and that send is then committed although the application was told it was refused.",
+    server: {},
+    client: { roomErrors: false },
+  },
   // Teaching variants: weaker delivery modes, for comparison.
   'at-least-once': {
     kind: 'teaching',
@@ -133,6 +139,7 @@ export interface ClientSemanticsFlags {
   /** @default true */ retry?: boolean;
   /** Hold messages beyond a gap until it is filled; false hands them on at once and gives the gap up. @default true */ reorder?: boolean;
   /** Each send carries a nonce its answers echo, and an answer settles only the send it names; false pairs answers with sends by id alone. @default true */ nonce?: boolean;
+  /** From a core that echoes nonces, an error without one is about a room (its `ref` is a room's name) and settles no send; false pairs it with the waiting send whose id is its `ref`. @default true */ roomErrors?: boolean;
 }
 
 /** A semantics variant name. */
@@ -158,7 +165,7 @@ export function serverFlags(name: SemanticsName): Required<ServerSemanticsFlags>
 }
 /** Resolved client flags of a variant. */
 export function clientFlags(name: SemanticsName): Required<ClientSemanticsFlags> {
-  return { dedup: true, replay: true, fetch: true, retry: true, reorder: true, nonce: true, ...SEMANTICS[name].client };
+  return { dedup: true, replay: true, fetch: true, retry: true, reorder: true, nonce: true, roomErrors: true, ...SEMANTICS[name].client };
 }
 
 /** SQLite's `synchronous` setting: `FULL` makes an ack mean "on disk". */

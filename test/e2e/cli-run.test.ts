@@ -36,6 +36,8 @@ describe('deliverylab run', () => {
     { name: 'an unknown fault kind', patch: { faults: [{ kind: 'meteor', atMs: 0 }] }, field: 'faults.0.kind' },
     { name: 'a bad fault parameter', patch: { faults: [{ kind: 'redis-partition', atMs: 0, target: 'worker:0', params: { mode: 'sideways' } }] }, field: 'faults.0.params.mode' },
     { name: 'a worker that does not exist', patch: { faults: [{ kind: 'worker-kill', atMs: 0, target: 'worker:7' }] }, field: 'faults.0.target' },
+    { name: 'a members-only room the clients do not join', patch: { membersOnly: { vip: ['c1'] } }, field: 'membersOnly.vip' },
+    { name: 'a members-only room whose member is no client', patch: { clients: { count: 4, rooms: ['lobby', 'vip'] }, membersOnly: { vip: ['c9'] } }, field: 'membersOnly.vip.0' },
   ])('a scenario file with $name exits 2 naming $field', async ({ patch, field }) => {
     const dir = mkdtempSync(join(tmpdir(), 'dl-cli-'));
     const file = join(dir, 'bad.json');

@@ -16,6 +16,18 @@ describe('at-least-once', () => {
     expect(atLeastOnce(h.input())).toMatchObject({ ok: true, checked: 5, violations: 0 });
   });
 
+  it("a room whose every join by a client was refused (forbidden) owes it nothing; one it was let into after all still does", () => {
+    // c3 asks to join r1 twice and is refused both times: it is no member, and r1's two messages are not its due.
+    const refused = happy().connect('c3', 0).join('c3', 'r1').frame('c3', 'error', { code: 'forbidden', id: 'r1' }).join('c3', 'r1').frame('c3', 'error', { code: 'forbidden', id: 'r1' });
+    expect(atLeastOnce(refused.input())).toMatchObject({ ok: true, checked: 4, violations: 0 });
+    // A refusal that a later join undid (the room opened, or the user was made a member): owed from its first join.
+    const admitted = refused.frame('c3', 'joined', { room: 'r1', seq: 2 });
+    expect(atLeastOnce(admitted.input())).toMatchObject({ ok: false, checked: 6, violations: 2 });
+    // Another code with the room as its ref (too_many_reads) is no refusal of membership.
+    const busy = happy().connect('c3', 0).join('c3', 'r1').frame('c3', 'error', { code: 'too_many_reads', id: 'r1' });
+    expect(atLeastOnce(busy.input())).toMatchObject({ ok: false, checked: 6, violations: 2 });
+  });
+
   it('only the first join sets the cursor', () => {
     const h = happy().connect('c3', 0).join('c3', 'r1', 0).fanout('m2', 'c3').disconnect('c3').connect('c3', 1).join('c3', 'r1', 2);
     const r = atLeastOnce(h.input());

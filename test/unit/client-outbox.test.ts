@@ -108,6 +108,14 @@ describe('client outbox', () => {
     await expect(named).rejects.toMatchObject({ code: 'id_conflict' });
   });
 
+  it('the errors-by-ref ablation takes that room error as the answer to the send named like the room', async () => {
+    const h = startClient({ semantics: { roomErrors: false } });
+    const s = h.socket().accept(0, 1000, true);
+    const named = h.client.send('lobby', 'y', { id: 'vip' });
+    s.push({ type: 'error', code: 'forbidden', message: 'members only', ref: 'vip' });
+    await expect(named).rejects.toMatchObject({ code: 'forbidden', id: 'vip' });
+  });
+
   it('a client that sends no nonce pairs every answer by id, even with a core that says it echoes them', async () => {
     const h = startClient({ semantics: { nonce: false } });
     const s = h.socket().accept(0, 1000, true);
