@@ -6,6 +6,7 @@ import type { CheckInput, InvariantResult } from './types.js';
 import { clientPlaces, placeText, workerName } from './workers.js';
 import { faultsText, ms, withWorker } from './words.js';
 import { eventsOf } from './events-of.js';
+import { refusedRooms, wasRefused } from './refused-rooms.js';
 
 /** A client's membership of one room: its first join's cursor and its stream in `Deliveries`. */
 interface Member {
@@ -21,26 +22,6 @@ function firstAcks(history: readonly HistoryEvent[]): Map<string, AckEvent> {
   return acks;
 }
 
-/**
- * The (client, room) pairs, as `client\nroom`, whose joins the core refused with `forbidden` (a members-only
- * room the client's user is not a member of) and that the client never joined; undefined when there are none.
- * The SDK asks again and again, and every answer is the same: such a client is no member of the room.
- */
-function refusedRooms(history: readonly HistoryEvent[]): Set<string> | undefined {
-  let refused: Set<string> | undefined;
-  const frames = eventsOf(history, 'frame');
-  for (let i = 0; i < frames.length; i++) {
-    const f = frames[i]!;
-    if (f.frame === 'error' && f.code === 'forbidden' && f.id !== undefined) (refused ??= new Set()).add(`${f.client}\n${f.id}`);
-  }
-  if (refused === undefined) return undefined;
-  for (let i = 0; i < frames.length; i++) {
-    const f = frames[i]!;
-    if (f.frame === 'joined' && f.room !== undefined) refused.delete(`${f.client}\n${f.room}`);
-  }
-  return refused;
-}
-
 /** Every database message of a room with seq above a client's first-join cursor reached that client by the end (a room whose every join was refused excepted). */
 export function atLeastOnce({ history, db }: CheckInput): InvariantResult {
   const tally = new Tally('at-least-once');
@@ -49,7 +30,7 @@ export function atLeastOnce({ history, db }: CheckInput): InvariantResult {
   const refused = refusedRooms(history);
   for (const e of eventsOf(history, 'join')) {
     // A members-only room the client may not enter is owed to it by no join: each was refused.
-    if (refused?.has(`${e.client}\n${e.room}`)) continue;
+    if (wasRefused(refused, e.client, e.room)) continue;
     let byClient = members.get(e.room);
     if (byClient === undefined) members.set(e.room, (byClient = new Map()));
     if (!byClient.has(e.client)) byClient.set(e.client, { client: e.client, cursor: e.after, stream: deliveries.streams.of(e.client, e.room) });

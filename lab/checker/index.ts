@@ -152,6 +152,7 @@ export function isInvariantName(name: string): name is InvariantName {
 export type { CheckInput, Checker, Example, InvariantResult } from './types.js';
 export { MAX_EXAMPLES } from './types.js';
 export { activeFaults, faultLabel, faultWindows, faultsOfRun, type FaultWindow } from './faults.js';
+export { refusedRooms, wasRefused } from './refused-rooms.js';
 export { clientPlaces, placeText, workerName, type ClientPlace } from './workers.js';
 export { computeStats, latencySummary, percentile, type LatencySummary, type Recovery, type Stats } from './stats.js';
 export { ackedDurable } from './acked-durable.js';

@@ -4,6 +4,7 @@ import type { CheckInput } from './types.js';
 import type { HistoryEvent } from '../history/events.js';
 import { faultWindows, type FaultWindow } from './faults.js';
 import { eventsOf } from './events-of.js';
+import { refusedRooms, wasRefused } from './refused-rooms.js';
 
 /** Delivery latency summary in milliseconds (0 when nothing was delivered). */
 export interface LatencySummary {
@@ -182,6 +183,7 @@ export function computeStats({ history, db }: CheckInput): Stats {
   let retries = 0;
   let recoveryAt: number | undefined;
   const events = eventsOf(history, 'invoke', 'send', 'ack', 'send-fail', 'duplicate-dropped', 'gap-fetch', 'phase', 'join');
+  const refusedTo = refusedRooms(history);
   // Indexed loops over the history's big arrays: a for-of allocates an iterator result per element until the
   // loop is optimized: a quarter of the checker's garbage on a long history (a sampling heap profile, NOTES.md).
   for (let i = 0; i < events.length; i++) {
@@ -223,6 +225,8 @@ export function computeStats({ history, db }: CheckInput): Stats {
         if (e.phase === 'recovery' && recoveryAt === undefined) recoveryAt = e.t;
         break;
       case 'join': {
+        // A members-only room the client was refused owes it nothing (refused-rooms.ts).
+        if (wasRefused(refusedTo, e.client, e.room)) break;
         let byClient = members.get(e.room);
         if (byClient === undefined) members.set(e.room, (byClient = new Map()));
         if (!byClient.has(e.client)) byClient.set(e.client, { cursor: e.after, joinedAt: e.t, stream: delivered.streams.of(e.client, e.room) });

@@ -1,5 +1,5 @@
 import type { SemanticsName } from '../../src/protocol/index.js';
-import { faultWindows } from '../checker/index.js';
+import { faultWindows, refusedRooms, wasRefused } from '../checker/index.js';
 import { deliveryPaths } from '../history/delivery-paths.js';
 import type { DbMessage, HistoryEvent } from '../history/events.js';
 import type { ScenarioOverrides } from '../runner/overrides.js';
@@ -120,7 +120,8 @@ export function actualAnswers(history: readonly HistoryEvent[], db: readonly DbM
   const settle = history.find((e) => (e.type === 'ack' || e.type === 'send-fail' || e.type === 'send-info') && e.id === id && e.client === sender);
   const senderActual = settle?.type === 'ack' ? (settle.duplicate ? 'acked-duplicate' : 'acked') : settle?.type === 'send-fail' ? 'refused' : 'never';
   const paths = deliveryPaths(history).filter((r) => r.kind === 'delivery' && r.id === id);
-  const others = [...new Set(history.flatMap((e) => (e.type === 'join' && e.room === room && e.client !== sender ? [e.client] : [])))].sort();
+  const refused = refusedRooms(history);
+  const others = [...new Set(history.flatMap((e) => (e.type === 'join' && e.room === room && e.client !== sender && !wasRefused(refused, e.client, e.room) ? [e.client] : [])))].sort();
   const members = others.map((client) => {
     const mine = paths.filter((r) => r.client === client);
     const got = mine.length === 0 ? 'never' : mine.length > 1 ? 'twice' : mine[0]!.path === 'replay' || mine[0]!.path === 'fetch' ? 'later' : 'live';

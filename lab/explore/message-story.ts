@@ -1,5 +1,5 @@
 import type { CoreTrace } from '../../src/protocol/index.js';
-import { activeFaults } from '../checker/index.js';
+import { activeFaults, refusedRooms, wasRefused } from '../checker/index.js';
 import { deliveryPaths, type DeliveryPathRecord } from '../history/delivery-paths.js';
 import type { DbMessage, HistoryEvent } from '../history/events.js';
 
@@ -98,7 +98,8 @@ export function messageStory(history: readonly HistoryEvent[], id: string, dbRow
 
   // Every member of the room: how and when its application got the message, or that it never did.
   const paths = deliveryPaths(history).filter((r) => r.id === id);
-  const members = [...new Set(history.flatMap((e) => (e.type === 'join' && e.room === room ? [e.client] : [])))].sort();
+  const refused = refusedRooms(history);
+  const members = [...new Set(history.flatMap((e) => (e.type === 'join' && e.room === room && !wasRefused(refused, e.client, room) ? [e.client] : [])))].sort();
   const got: string[] = [];
   const never: string[] = [];
   for (const m of members) {

@@ -63,6 +63,8 @@ export interface FrameEvent extends Base {
   seq?: number;
   duplicate?: boolean;
   code?: string;
+  /** error and ack frames: the nonce of the send they answer (none: an error about a room, or a send without one). */
+  nonce?: number;
   /** msg frames: live, or inside a join's replay or a fetch answer. */
   path?: WirePath;
 }

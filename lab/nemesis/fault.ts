@@ -33,6 +33,12 @@ export interface FaultContext {
   diskFaultFile: string;
 }
 
+/** What a fault's `check` may read of its scenario. */
+export interface ScenarioShape {
+  clients: { count: number; rooms: readonly string[] };
+  membersOnly: Readonly<Record<string, readonly string[]>>;
+}
+
 /** The concrete thing a step hits, after "random-worker" and "all-workers" are resolved. */
 export type ResolvedTarget = { kind: 'workers'; slots: number[] } | { kind: 'nodes'; nodes: number[] } | { kind: 'redis' } | { kind: 'clients' } | { kind: 'core' };
 
@@ -71,6 +77,8 @@ export interface FaultKind<P extends z.ZodType = z.ZodType> {
   /** The fault acts on the core's SQLite files (through the power-loss interposer): a scenario on PostgreSQL cannot have it. @default false */
   needsSqlite?: boolean;
   params: P;
+  /** What the scenario must have for this step to be carried out, checked when it is loaded (exit 2): why not, or undefined. */
+  check?(scenario: ScenarioShape, params: z.infer<P>): string | undefined;
   start(ctx: FaultContext, target: ResolvedTarget, params: z.infer<P>): Promise<Heal>;
 }
 

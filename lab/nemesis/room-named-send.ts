@@ -22,20 +22,26 @@ export const roomNamedSend = defineFault({
   targets: 'clients',
   params: z.object({
     /** The sender; it must be refused at least `count` rooms whose names are valid message ids. */
-    client: z.string().regex(/^c\d+$/, 'a sender is c<i>'),
+    client: z.string().regex(/^c(0|[1-9]\d*)$/, 'a sender is c<i>'),
     /** Sends, one per refused room, one after the other. @default 3 */
-    count: z.number().int().min(1).max(20).default(3),
+    count: z.number().int().min(1).max(10).default(3),
   }).strict(),
+  check: (sc, p) => {
+    if (Number(p.client.slice(1)) >= sc.clients.count) return `client: ${p.client} is not a sender of the scenario (c0…c${sc.clients.count - 1})`;
+    const refused = refusedOf(sc.clients.rooms, sc.membersOnly, p.client).filter((r) => ID_LIKE.test(r));
+    if (refused.length < p.count) return `count: ${p.client} is refused ${refused.length} room(s) whose names are message ids, fewer than ${p.count}; list more in membersOnly without it`;
+    return undefined;
+  },
   start: async (ctx, _target, p) => {
     const c = ctx.clients.find((k) => k.name === p.client && k.role === 'sender');
     if (c === undefined) throw new Error(`room-named-send: no sender ${p.client} (clients: ${ctx.clients.map((k) => k.name).join(', ')})`);
     const rooms = c.refused.filter((r) => ID_LIKE.test(r));
-    if (rooms.length < p.count) throw new Error(`room-named-send: ${p.client} is refused ${rooms.length} room(s) whose names are message ids, fewer than count ${p.count}; list more in membersOnly without it`);
     const where = c.rooms[0];
-    if (where === undefined) throw new Error(`room-named-send: ${p.client} has no room it may send to`);
-    let stopped = false;
+    if (rooms.length < p.count || where === undefined) throw new Error(`room-named-send: ${p.client} is refused ${rooms.length} room(s) named like ids (count ${p.count}) and may send to ${c.rooms.length}`);
+    let stop: () => void = () => undefined;
+    const stopped = new Promise<'stopped'>((r) => { stop = () => r('stopped'); });
     const races = (async () => {
-      for (let i = 0; i < p.count && !stopped; i++) await race(ctx.history.events, c, where, rooms[i]!, `${ctx.seed}-${i}`);
+      for (let i = 0; i < p.count; i++) if ((await race(ctx.history.events, c, where, rooms[i]!, `${ctx.seed}-${i}`, stopped)) === 'stopped') return;
     })();
     races.catch(() => undefined); // its error is the heal's to report
     return async () => {
@@ -45,33 +51,48 @@ export const roomNamedSend = defineFault({
         if (!ended) throw new Error(`room-named-send: the sends had not settled ${SETTLE_WAIT_MS} ms into the heal`);
       } finally {
         clearTimeout(timer);
-        stopped = true;
+        stop();
       }
     };
   },
 });
 
+/** The rooms of `rooms` that are members-only without `client` among their members. */
+function refusedOf(rooms: readonly string[], membersOnly: Readonly<Record<string, readonly string[]>>, client: string): string[] {
+  return rooms.filter((r) => membersOnly[r] !== undefined && !membersOnly[r]!.includes(client));
+}
+
 /**
  * One send named like `room`, written right behind the joins of a reconnect; resolves once it settled and
- * its ack frame came. Throws when the join's refusal did not come back before the ack: then nothing was tested.
+ * its ack frame came (or once the heal stopped it). Throws when the join's refusal did not come back on the
+ * new connection before the ack: then nothing was tested. On SQLite the refusal is decided by a read in the
+ * worker's own turn, and the ack waits for the commit's round trip to the primary and its fsync.
  */
-async function race(history: readonly HistoryEvent[], c: SimClient, where: string, room: string, tag: string): Promise<void> {
+async function race(history: readonly HistoryEvent[], c: SimClient, where: string, room: string, tag: string, stopped: Promise<'stopped'>): Promise<'done' | 'stopped'> {
   const from = history.length;
   c.client.closeAbruptly();
-  await c.send(where, `${tag}: a message whose id is the name of room ${room}`, room);
+  if ((await Promise.race([c.send(where, `${tag}: a message whose id is the name of room ${room}`, room), stopped])) === 'stopped') return 'stopped';
   const deadline = performance.now() + SETTLE_WAIT_MS;
-  let refusedAt = -1;
-  let ackAt = -1;
+  let stop = false;
+  void stopped.then(() => { stop = true; });
   for (;;) {
+    // Frames of the new connection only: a refusal still on its way over the dropped one proves nothing.
+    let connected = -1;
+    let refusedAt = -1;
+    let ackAt = -1;
     for (let i = from; i < history.length && ackAt < 0; i++) {
       const e = history[i]!;
-      if (e.type !== 'frame' || e.client !== c.name || e.id !== room) continue;
-      if (e.frame === 'error' && e.code === 'forbidden' && refusedAt < 0) refusedAt = i;
+      if (e.type === 'connect' && e.client === c.name && connected < 0) connected = i;
+      if (connected < 0 || e.type !== 'frame' || e.client !== c.name || e.id !== room) continue;
+      if (e.frame === 'error' && e.code === 'forbidden' && e.nonce === undefined && refusedAt < 0) refusedAt = i;
       if (e.frame === 'ack') ackAt = i;
     }
-    if (ackAt >= 0) break;
+    if (ackAt >= 0) {
+      if (refusedAt < 0) throw new Error(`room-named-send: the send ${room} was acked before its room's join was refused on the new connection: no race`);
+      return 'done';
+    }
+    if (stop) return 'stopped';
     if (performance.now() > deadline) throw new Error(`room-named-send: no ack frame for ${room} within ${SETTLE_WAIT_MS} ms of its send settling`);
     await new Promise((r) => setTimeout(r, POLL_MS));
   }
-  if (refusedAt < 0 || refusedAt > ackAt) throw new Error(`room-named-send: the send ${room} was acked before its room's join was refused: no race`);
 }

@@ -35,6 +35,9 @@ export function planFaults(sc: Scenario, seed: number, hasRedis: boolean): Plann
     if (sc.cluster.nodes === 1 && kind.targets === 'nodes') throw new UsageError(`scenario ${sc.name}: faults.${i}.kind: ${step.kind} acts on one of several nodes, and cluster.nodes is 1`);
     const room = (parsed.data as { room?: unknown }).room;
     if (typeof room === 'string' && !sc.clients.rooms.includes(room)) throw new UsageError(`scenario ${sc.name}: faults.${i}.params.room: ${room} is not one of the clients' rooms (${sc.clients.rooms.join(', ')})`);
+    if (typeof room === 'string' && sc.membersOnly[room] !== undefined) throw new UsageError(`scenario ${sc.name}: faults.${i}.params.room: ${room} is members-only; a fault's room must be open to every client`);
+    const unmet = kind.check?.(sc, parsed.data);
+    if (unmet !== undefined) throw new UsageError(`scenario ${sc.name}: faults.${i}.params: ${unmet}`);
     const target = resolveTarget(step, kind.targets, sc.cluster.workers * sc.cluster.nodes, sc.cluster.nodes, random, `scenario ${sc.name}: faults.${i}.target`);
     const drawn = random() < step.probability;
     const where = targetName(target);

@@ -90,7 +90,7 @@ export const Scenario = z.object({
    * does), each with the clients whose users may join it. Every other client's SDK asks to join it too and is
    * refused (`forbidden`), over and over; its application never sends there, and is owed nothing there. @default none
    */
-  membersOnly: z.record(z.string().regex(/^[A-Za-z0-9_.:-]{1,64}$/), z.array(z.string().regex(/^[cl]\d+$/, 'a member is a client, c<i> or l<i>')).min(1)).default({}),
+  membersOnly: z.record(z.string().regex(/^[A-Za-z0-9_.:-]{1,64}$/), z.array(z.string().regex(/^[cl](0|[1-9]\d*)$/, 'a member is a client, c<i> or l<i>')).min(1)).default({}),
   workload: z.object({
     /** Sends per second over all clients (open loop); 0 for none but the script's. @default 50 */
     ratePerSec: z.number().nonnegative().max(20_000).default(50),
@@ -123,6 +123,11 @@ export const Scenario = z.object({
     if (f.kind === 'redis-shard-failover' && (sc.redis.mode !== 'cluster' || sc.redis.replicas === 0)) ctx.addIssue({ code: 'custom', path: ['faults', i, 'kind'], message: 'redis-shard-failover promotes a replica: it needs redis: { mode: \'cluster\', replicas: 1 or more }' });
   });
   if (sc.cluster.nodes > 1 && sc.cluster.db !== 'postgres') ctx.addIssue({ code: 'custom', path: ['cluster', 'db'], message: 'nodes share one database: a run of several nodes needs db: postgres' });
+  // Every client keeps a room it may join: a sender sends there, a listener listens there.
+  const roster = [...Array.from({ length: sc.clients.count }, (_, i) => `c${i}`), ...Array.from({ length: sc.clients.listeners?.count ?? 0 }, (_, i) => `l${i}`)];
+  for (const name of roster) {
+    if (sc.clients.rooms.every((r) => sc.membersOnly[r] !== undefined && !sc.membersOnly[r]!.includes(name))) ctx.addIssue({ code: 'custom', path: ['membersOnly'], message: `${name} is a member of none of its rooms (${sc.clients.rooms.join(', ')}): every client needs a room it may join` });
+  }
   for (const [room, members] of Object.entries(sc.membersOnly)) {
     if (!sc.clients.rooms.includes(room)) ctx.addIssue({ code: 'custom', path: ['membersOnly', room], message: `${room} is not one of the clients' rooms (${sc.clients.rooms.join(', ')})` });
     members.forEach((m, i) => {

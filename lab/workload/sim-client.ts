@@ -88,7 +88,7 @@ export function startSimClient(o: SimClientOptions): SimClient {
           ackWorker.set(f.id, worker);
           return void h.record({ type: 'frame', client: name, worker, frame: 'ack', room: f.room, id: f.id, seq: f.seq, duplicate: f.duplicate });
         case 'error':
-          return void h.record({ type: 'frame', client: name, worker, frame: 'error', code: f.code, ...(f.ref !== undefined ? { id: f.ref } : {}) });
+          return void h.record({ type: 'frame', client: name, worker, frame: 'error', code: f.code, ...(f.ref !== undefined ? { id: f.ref } : {}), ...(f.nonce !== undefined ? { nonce: f.nonce } : {}) });
         case 'head':
           return void h.record({ type: 'frame', client: name, worker, frame: 'head', room: f.room, seq: f.seq });
         case 'joined':

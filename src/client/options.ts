@@ -18,7 +18,7 @@ export interface ClientOptions {
   rooms?: string[];
   /** Starting cursor per room (highest seq the application already has). @default {} (0 for every room) */
   cursors?: Record<string, number>;
-  /** Which delivery mechanisms are on (see `clientFlags` in the protocol). @default { dedup: true, replay: true, fetch: true, retry: true, reorder: true, nonce: true } */
+  /** Which delivery mechanisms are on (see `clientFlags` in the protocol). @default { dedup: true, replay: true, fetch: true, retry: true, reorder: true, nonce: true, roomErrors: true } */
   semantics?: ClientSemanticsFlags;
   /** Resend unacked sends (same id) this often while connected, in milliseconds. @default 1000 */
   retryIntervalMs?: number;

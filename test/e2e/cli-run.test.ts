@@ -38,6 +38,8 @@ describe('deliverylab run', () => {
     { name: 'a worker that does not exist', patch: { faults: [{ kind: 'worker-kill', atMs: 0, target: 'worker:7' }] }, field: 'faults.0.target' },
     { name: 'a members-only room the clients do not join', patch: { membersOnly: { vip: ['c1'] } }, field: 'membersOnly.vip' },
     { name: 'a members-only room whose member is no client', patch: { clients: { count: 4, rooms: ['lobby', 'vip'] }, membersOnly: { vip: ['c9'] } }, field: 'membersOnly.vip.0' },
+    { name: 'a client that may join none of its rooms', patch: { clients: { count: 2, rooms: ['vip'] }, membersOnly: { vip: ['c1'] } }, field: 'c0 is a member of none of its rooms' },
+    { name: 'a room-named send with too few refused rooms', patch: { clients: { count: 2, rooms: ['r1', 'vip'] }, membersOnly: { vip: ['c1'] }, faults: [{ kind: 'room-named-send', atMs: 0, target: 'clients', params: { client: 'c0', count: 2 } }] }, field: 'faults.0.params: count' },
   ])('a scenario file with $name exits 2 naming $field', async ({ patch, field }) => {
     const dir = mkdtempSync(join(tmpdir(), 'dl-cli-'));
     const file = join(dir, 'bad.json');

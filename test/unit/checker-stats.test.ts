@@ -79,6 +79,15 @@ describe('stats', () => {
     expect(s.lostBeforeRecovery).toBe(1);
   });
 
+  it('counts no loss before recovery for a client in a room it was refused (members-only, every join forbidden)', () => {
+    const base = () => lab().connect('c1', 0).connect('c3', 1).join('c1', 'r1').join('c3', 'r1')
+      .at(100).post('c1', 'r1', 'm1', 'a', 1).fanout('m1', 'c1');
+    const owed = computeStats(base().at(200).phase('recovery').input());
+    expect(owed.lostBeforeRecovery).toBe(1);
+    const refused = computeStats(base().frame('c3', 'error', { code: 'forbidden', id: 'r1' }).at(200).phase('recovery').input());
+    expect(refused.lostBeforeRecovery).toBe(0);
+  });
+
   it("measures a crash point's recovery from when it fired, not from when it was armed or disarmed", () => {
     const h = lab()
       .connect('c1', 0)
