@@ -39,6 +39,11 @@ export interface ScenarioShape {
   membersOnly: Readonly<Record<string, readonly string[]>>;
 }
 
+/** The rooms of `rooms` that are members-only without `client` among their members: its SDK asks to join them and is refused. */
+export function roomsRefusedTo(rooms: readonly string[], membersOnly: Readonly<Record<string, readonly string[]>>, client: string): string[] {
+  return rooms.filter((r) => membersOnly[r] !== undefined && !membersOnly[r]!.includes(client));
+}
+
 /** The concrete thing a step hits, after "random-worker" and "all-workers" are resolved. */
 export type ResolvedTarget = { kind: 'workers'; slots: number[] } | { kind: 'nodes'; nodes: number[] } | { kind: 'redis' } | { kind: 'clients' } | { kind: 'core' };
 

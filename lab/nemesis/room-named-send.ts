@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { HistoryEvent } from '../history/events.js';
 import type { SimClient } from '../workload/sim-client.js';
-import { defineFault } from './fault.js';
+import { defineFault, roomsRefusedTo } from './fault.js';
 
 /** How long the heal waits for the sends to settle, and each race for its ack frame. */
 const SETTLE_WAIT_MS = 15_000;
@@ -28,7 +28,7 @@ export const roomNamedSend = defineFault({
   }).strict(),
   check: (sc, p) => {
     if (Number(p.client.slice(1)) >= sc.clients.count) return `client: ${p.client} is not a sender of the scenario (c0…c${sc.clients.count - 1})`;
-    const refused = refusedOf(sc.clients.rooms, sc.membersOnly, p.client).filter((r) => ID_LIKE.test(r));
+    const refused = roomsRefusedTo(sc.clients.rooms, sc.membersOnly, p.client).filter((r) => ID_LIKE.test(r));
     if (refused.length < p.count) return `count: ${p.client} is refused ${refused.length} room(s) whose names are message ids, fewer than ${p.count}; list more in membersOnly without it`;
     return undefined;
   },
@@ -56,11 +56,6 @@ export const roomNamedSend = defineFault({
     };
   },
 });
-
-/** The rooms of `rooms` that are members-only without `client` among their members. */
-function refusedOf(rooms: readonly string[], membersOnly: Readonly<Record<string, readonly string[]>>, client: string): string[] {
-  return rooms.filter((r) => membersOnly[r] !== undefined && !membersOnly[r]!.includes(client));
-}
 
 /**
  * One send named like `room`, written right behind the joins of a reconnect; resolves once it settled and

@@ -15,6 +15,7 @@ import { openTruth, type Truth } from '../history/db-snapshot.js';
 import { createPostgresDatabase, type LabPostgresDatabase } from '../cluster/postgres.js';
 import { startSimClient, type SimClient } from '../workload/sim-client.js';
 import type { FaultContext, LabNode } from '../nemesis/index.js';
+import { roomsRefusedTo } from '../nemesis/fault.js';
 import type { CoreEvent } from '../../src/protocol/index.js';
 import type { Scenario } from './scenario.js';
 
@@ -163,8 +164,7 @@ export async function startLabSystem(o: LabSystemOptions): Promise<LabSystem> {
     }
     const liveCore = core;
     // Members-only rooms exist before any client asks to join them (the core has migrated the database by now).
-    const membersOnly = Object.entries(o.membersOnly ?? {});
-    for (const [room, members] of membersOnly) await makeMembersOnly(db, room, members);
+    for (const [room, members] of Object.entries(o.membersOnly ?? {})) await makeMembersOnly(db, room, members);
     const flags = clientFlags(o.semantics);
     const workers = o.cluster.workers * o.cluster.nodes;
     const place = (i: number, placement: 'spread' | number[]) => (placement === 'spread' ? i % workers : placement[i % placement.length]! % workers);
@@ -186,7 +186,7 @@ export async function startLabSystem(o: LabSystemOptions): Promise<LabSystem> {
         urls = order.map((k) => wsUrl('127.0.0.1', links[k]!.port));
       }
       const credentials = await liveCore.credentials(name);
-      const refused = membersOnly.filter(([, members]) => !members.includes(name)).map(([room]) => room);
+      const refused = roomsRefusedTo(o.clients.rooms, o.membersOnly ?? {}, name);
       clients.push(startSimClient({ name, home, role, urls, credentials, rooms: o.clients.rooms, refused, semantics: flags, history, random: mulberry32(o.seed + 1000 + i) }));
     }
     await waitUntil(() => clients.every((c) => joinedAll(history, c)), JOIN_TIMEOUT_MS, 'every client to join its rooms', o.signal);

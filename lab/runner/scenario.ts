@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { SemanticsName } from '../../src/protocol/index.js';
+import { roomsRefusedTo } from '../nemesis/fault.js';
 
 /** The end of the workload, as a fault's `forMs`: the fault lasts until the workload is over (healed at the heal phase). */
 export const UNTIL_END = 'end';
@@ -126,7 +127,7 @@ export const Scenario = z.object({
   // Every client keeps a room it may join: a sender sends there, a listener listens there.
   const roster = [...Array.from({ length: sc.clients.count }, (_, i) => `c${i}`), ...Array.from({ length: sc.clients.listeners?.count ?? 0 }, (_, i) => `l${i}`)];
   for (const name of roster) {
-    if (sc.clients.rooms.every((r) => sc.membersOnly[r] !== undefined && !sc.membersOnly[r]!.includes(name))) ctx.addIssue({ code: 'custom', path: ['membersOnly'], message: `${name} is a member of none of its rooms (${sc.clients.rooms.join(', ')}): every client needs a room it may join` });
+    if (roomsRefusedTo(sc.clients.rooms, sc.membersOnly, name).length === sc.clients.rooms.length) ctx.addIssue({ code: 'custom', path: ['membersOnly'], message: `${name} is a member of none of its rooms (${sc.clients.rooms.join(', ')}): every client needs a room it may join` });
   }
   for (const [room, members] of Object.entries(sc.membersOnly)) {
     if (!sc.clients.rooms.includes(room)) ctx.addIssue({ code: 'custom', path: ['membersOnly', room], message: `${room} is not one of the clients' rooms (${sc.clients.rooms.join(', ')})` });

@@ -1,5 +1,5 @@
 import { monotonicFactory } from 'ulid';
-import { MAX_FETCH_LIMIT, RoomName, type ClientSemanticsFlags, type MsgFrame } from '../protocol/index.js';
+import { DEFAULT_CLIENT_FLAGS, MAX_FETCH_LIMIT, RoomName, type ClientSemanticsFlags, type MsgFrame } from '../protocol/index.js';
 import { DEFAULT_BACKOFF, type BackoffOptions } from './backoff.js';
 import type { ClientEvent } from './events.js';
 import type { WebSocketConstructor } from './socket.js';
@@ -18,7 +18,7 @@ export interface ClientOptions {
   rooms?: string[];
   /** Starting cursor per room (highest seq the application already has). @default {} (0 for every room) */
   cursors?: Record<string, number>;
-  /** Which delivery mechanisms are on (see `clientFlags` in the protocol). @default { dedup: true, replay: true, fetch: true, retry: true, reorder: true, nonce: true, roomErrors: true } */
+  /** Which delivery mechanisms are on (see `clientFlags` in the protocol). @default every one on (`DEFAULT_CLIENT_FLAGS`) */
   semantics?: ClientSemanticsFlags;
   /** Resend unacked sends (same id) this often while connected, in milliseconds. @default 1000 */
   retryIntervalMs?: number;
@@ -72,7 +72,7 @@ export function resolveOptions(options: ClientOptions): ResolvedOptions {
     user: options.user,
     rooms: [...new Set(options.rooms ?? [])],
     cursors: { ...options.cursors },
-    semantics: { dedup: true, replay: true, fetch: true, retry: true, reorder: true, nonce: true, roomErrors: true, ...options.semantics },
+    semantics: { ...DEFAULT_CLIENT_FLAGS, ...options.semantics },
     retryIntervalMs: options.retryIntervalMs ?? 1000,
     heartbeatIntervalMs: options.heartbeatIntervalMs ?? 1000,
     heartbeatTimeoutMs: options.heartbeatTimeoutMs ?? 3000,

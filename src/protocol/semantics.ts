@@ -163,9 +163,12 @@ export const DEFAULT_SEMANTICS: SemanticsName = 'effectively-once';
 export function serverFlags(name: SemanticsName): Required<ServerSemanticsFlags> {
   return { redis: true, order: 'commit-ack-publish', dedup: true, conflicts: true, heads: true, headsFrom: 'db', durable: true, ...SEMANTICS[name].server };
 }
+/** Every client mechanism on: what a client gets for each flag it does not set. */
+export const DEFAULT_CLIENT_FLAGS: Readonly<Required<ClientSemanticsFlags>> = { dedup: true, replay: true, fetch: true, retry: true, reorder: true, nonce: true, roomErrors: true };
+
 /** Resolved client flags of a variant. */
 export function clientFlags(name: SemanticsName): Required<ClientSemanticsFlags> {
-  return { dedup: true, replay: true, fetch: true, retry: true, reorder: true, nonce: true, roomErrors: true, ...SEMANTICS[name].client };
+  return { ...DEFAULT_CLIENT_FLAGS, ...SEMANTICS[name].client };
 }
 
 /** SQLite's `synchronous` setting: `FULL` makes an ack mean "on disk". */
